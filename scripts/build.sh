@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Build the whole book into _build/html, strictly: any warning or cell error fails.
+# Usage: bash scripts/build.sh [--clean] [--serve]
+#   --clean  drop the execution cache and previous build first
+#   --serve  afterwards, serve the site on http://127.0.0.1:8000 until Ctrl-C
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+clean=0 serve=0
+for arg in "$@"; do
+  case "$arg" in
+    --clean) clean=1 ;;
+    --serve) serve=1 ;;
+    *) echo "usage: bash scripts/build.sh [--clean] [--serve]" >&2; exit 2 ;;
+  esac
+done
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+[ "$clean" = 1 ] && rm -rf _build
+jupyter-book build . --warningiserror --nitpick --keep-going
+echo "The site is in $ROOT/_build/html (open _build/html/index.html, or: bash scripts/build.sh --serve)"
+if [ "$serve" = 1 ]; then
+  python -m http.server --bind 127.0.0.1 --directory _build/html 8000
+fi

@@ -1,0 +1,48 @@
+"""Argument checks shared by every layer: each raises ``ValueError`` naming the
+parameter, the value it got and what is allowed."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+
+
+def check_int(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int, or raise ``ValueError`` if it is not an integer in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be in {_range_text(low, high)}, got {value}")
+    return value
+
+
+def check_choice(name: str, value, allowed: Iterable):
+    """Return ``value`` if it is one of ``allowed``, else raise ``ValueError``."""
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_tensor(name: str, value, *, ndim: int | tuple[int, ...]):
+    """Raise ``ValueError`` unless ``value`` is a floating torch tensor with ``ndim`` dimensions."""
+    import torch
+
+    dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if value.ndim not in dims:
+        shapes = " or ".join(f"{d}-D" for d in dims)
+        raise ValueError(f"{name} must be {shapes}, got shape {tuple(value.shape)}")
+    if not value.is_floating_point():
+        raise ValueError(f"{name} must hold floating-point values, got dtype {value.dtype}")
+    return value
+
+
+def _range_text(low, high) -> str:
+    if low is not None and high is not None:
+        return f"[{low}, {high}]"
+    if low is not None:
+        return f"[{low}, ∞)"
+    return f"(-∞, {high}]"

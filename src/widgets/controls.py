@@ -1,0 +1,277 @@
+"""The book's one mechanism for interactive figures: precomputed frames behind linked controls.
+
+:func:`explore` takes a drawing function and a small grid of parameter values,
+renders every combination once with the real code while the cell runs, and
+shows the frames in nested :class:`ipywidgets.Stack` widgets whose
+``selected_index`` is linked to the controls in the browser (``jslink``). The
+links live in the page's widget state, so the controls respond on the static
+site with no kernel, and identically in JupyterLab with one. A kernel-side
+link mirrors them so Python code and tests can drive the controls too.
+
+Layout for two controls ``a`` (values a0, a1, ...) and ``b``::
+
+    Stack  <- linked to a.index
+      Stack  <- linked to b.index      (frames for a = a0)
+        frame(a0, b0), frame(a0, b1), ...
+      Stack  <- linked to b.index      (frames for a = a1)
+        ...
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import math
+import numbers
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import ipywidgets as ipw
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from ._checks import check_int
+
+#: Most frames one explorer may render unless the caller sets ``max_frames``.
+MAX_FRAMES = 120
+#: Hard ceiling for ``max_frames``: a page must stay light (5 MB per chapter page).
+FRAME_LIMIT = 400
+#: Most controls one explorer may have (nested stacks beyond three get unwieldy).
+MAX_CONTROLS = 3
+
+__all__ = ["Explorer", "explore", "MAX_FRAMES", "FRAME_LIMIT"]
+
+
+class Explorer(ipw.VBox):
+    """A row of controls above the frame they select (built by :func:`explore`).
+
+    Attributes
+    ----------
+    names : tuple of str
+        Parameter names, outermost first.
+    values : tuple of tuple
+        The grid of values for each parameter.
+    controls : dict
+        Parameter name to its control (``SelectionSlider`` or ``ToggleButtons``).
+    play : ipywidgets.Play or None
+        The play button, if one was asked for.
+    stack : ipywidgets.Stack
+        The outermost stack.
+    frames : dict
+        Tuple of parameter values to the frame widget (an ``HTML`` image).
+    n_frames, png_bytes, render_seconds : int, int, float
+        How many frames, their total PNG size, and the time taken to render them.
+    """
+
+    def __init__(self, names, values, controls, play, stack, frames, png_bytes, render_seconds, **kwargs):
+        self.names = tuple(names)
+        self.values = tuple(tuple(v) for v in values)
+        self.controls = dict(controls)
+        self.play = play
+        self.stack = stack
+        self.frames = dict(frames)
+        self.n_frames = len(self.frames)
+        self.png_bytes = png_bytes
+        self.render_seconds = render_seconds
+        row = [self.play] if self.play is not None else []
+        row += [self.controls[n] for n in self.names]
+        super().__init__([ipw.HBox(row, layout=ipw.Layout(flex_flow="row wrap")), stack], **kwargs)
+        self.add_class("cw-explorer")
+
+    def selection(self) -> dict:
+        """The parameter values the controls currently show."""
+        return {n: self.controls[n].value for n in self.names}
+
+    def select(self, **params) -> ipw.HTML:
+        """Set controls by parameter value and return the frame now shown.
+
+        Raises ``ValueError`` for an unknown name or a value not in the grid.
+        """
+        for name, value in params.items():
+            if name not in self.controls:
+                raise ValueError(f"name must be one of {list(self.names)}, got {name!r}")
+            if value not in self.values[self.names.index(name)]:
+                raise ValueError(f"{name} must be one of {list(self.values[self.names.index(name)])}, got {value!r}")
+            self.controls[name].value = value
+        return self.shown_frame()
+
+    def shown_frame(self) -> ipw.HTML:
+        """The frame widget the stacks currently display."""
+        widget = self.stack
+        while isinstance(widget, ipw.Stack):
+            widget = widget.children[widget.selected_index]
+        return widget
+
+
+def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
+            describe: str | None = None, toggles: Sequence[str] = (), play: str | None = None,
+            max_frames: int = MAX_FRAMES, dpi: int = 72, play_interval: int = 600) -> Explorer:
+    """Render ``frame`` for every combination in ``grid`` and link controls to the frames.
+
+    Parameters
+    ----------
+    frame : callable
+        Called as ``frame(**params)`` for each combination; returns a
+        :class:`matplotlib.figure.Figure`, which is closed after rendering.
+        The current parameter values are added to its title.
+    grid : mapping of str to sequence
+        One to three parameters, outermost first, each with the values its
+        control offers (distinct; integers become a slider, anything else
+        toggle buttons).
+    describe : str, optional
+        Alt text for each frame, formatted with the parameters
+        (e.g. ``"Patch under output ({row}, {col})"``); the parameter values
+        are appended either way.
+    toggles : sequence of str
+        Integer parameters to show as toggle buttons rather than a slider.
+    play : str, optional
+        Name of a slider parameter to give a play button.
+    max_frames : int
+        Budget: a grid with more combinations is rejected before anything is
+        rendered (1 to :data:`FRAME_LIMIT`).
+    dpi : int
+        Resolution of the frames (30 to 200).
+    play_interval : int
+        Milliseconds between frames when playing (100 to 5000).
+
+    Returns
+    -------
+    Explorer
+        A widget: controls above the selected frame.
+    """
+    if not callable(frame):
+        raise ValueError(f"frame must be callable (a drawing function), got {type(frame).__name__}")
+    max_frames = check_int("max_frames", max_frames, low=1, high=FRAME_LIMIT)
+    dpi = check_int("dpi", dpi, low=30, high=200)
+    play_interval = check_int("play_interval", play_interval, low=100, high=5000)
+    names, values = _check_grid(grid)
+    n_frames = math.prod(len(v) for v in values)
+    if n_frames > max_frames:
+        sizes = " x ".join(f"{len(v)} {n}" for n, v in zip(names, values))
+        raise ValueError(f"grid has {n_frames} frames ({sizes}), more than max_frames={max_frames}; "
+                         "offer fewer values")
+    toggles = tuple(toggles)
+    for name in toggles:
+        if name not in names:
+            raise ValueError(f"toggles must name parameters of grid {list(names)}, got {name!r}")
+    kinds = {n: "toggle" if (n in toggles or not _all_ints(v)) else "slider" for n, v in zip(names, values)}
+    if play is not None and kinds.get(play) != "slider":
+        sliders = [n for n in names if kinds[n] == "slider"]
+        raise ValueError(f"play must name a slider parameter, one of {sliders}, got {play!r}")
+    if describe is not None and not isinstance(describe, str):
+        raise ValueError(f"describe must be a string or None, got {type(describe).__name__}")
+
+    start = time.perf_counter()
+    frames, png_bytes = {}, 0
+    for combo in itertools.product(*values):
+        params = dict(zip(names, combo))
+        png = _render(frame, params, dpi)
+        png_bytes += len(png)
+        frames[combo] = ipw.HTML(_img_tag(png, _alt_text(describe, params)))
+    render_seconds = time.perf_counter() - start
+
+    controls = {n: _control(n, v, kinds[n]) for n, v in zip(names, values)}
+    stack = _nest(names, values, frames, controls, ())
+    play_widget = None
+    if play is not None:
+        play_widget = ipw.Play(value=0, min=0, max=len(values[names.index(play)]) - 1, step=1,
+                               interval=play_interval, description=f"play {play}",
+                               tooltip=f"play through {play}")
+        _link((play_widget, "value"), (controls[play], "index"))
+    return Explorer(names, values, controls, play_widget, stack, frames, png_bytes, render_seconds)
+
+
+def _check_grid(grid):
+    if not isinstance(grid, Mapping):
+        raise ValueError(f"grid must be a mapping of parameter name to values, got {type(grid).__name__}")
+    if not 1 <= len(grid) <= MAX_CONTROLS:
+        raise ValueError(f"grid must have 1 to {MAX_CONTROLS} parameters, got {len(grid)}")
+    names, values = [], []
+    for name, vals in grid.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"grid keys must be parameter names (identifiers), got {name!r}")
+        if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence | range):
+            raise ValueError(f"grid[{name!r}] must be a sequence of values, got {vals!r}")
+        vals = tuple(vals)
+        if not vals:
+            raise ValueError(f"grid[{name!r}] must offer at least one value, got none")
+        if len(set(map(repr, vals))) != len(vals):
+            raise ValueError(f"grid[{name!r}] values must be distinct, got {list(vals)}")
+        names.append(name)
+        values.append(vals)
+    return tuple(names), tuple(values)
+
+
+def _all_ints(values) -> bool:
+    return all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values)
+
+
+def _render(frame, params, dpi) -> bytes:
+    fig = frame(**params)
+    try:
+        if not isinstance(fig, Figure):
+            raise TypeError(f"frame must return a matplotlib Figure, got {type(fig).__name__} for {params}")
+        label = _params_text(params)
+        title = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        fig.suptitle(f"{title} ({label})" if title else label)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+    finally:
+        if isinstance(fig, Figure):
+            plt.close(fig)
+    return _shrink_png(buf.getvalue())
+
+
+def _shrink_png(png: bytes) -> bytes:
+    """Palette-quantise a PNG (256 colours, no dithering): a third of the bytes, same look."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        small = img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                            dither=Image.Dither.NONE)
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(png) else png
+
+
+def _params_text(params) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in params.items())
+
+
+def _alt_text(describe, params) -> str:
+    text = describe.format(**params) if describe else "Figure"
+    return f"{text} ({_params_text(params)})"
+
+
+def _img_tag(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+            'style="max-width:100%;height:auto" />')
+
+
+def _control(name, values, kind):
+    labels = [(str(v), v) for v in values]
+    style = {"description_width": "initial"}
+    if kind == "slider":
+        return ipw.SelectionSlider(options=labels, value=values[0], description=name,
+                                   continuous_update=True, readout=True, style=style,
+                                   layout=ipw.Layout(width="320px"))
+    return ipw.ToggleButtons(options=labels, value=values[0], description=name, style=style)
+
+
+def _nest(names, values, frames, controls, prefix):
+    level = len(prefix)
+    if level == len(names):
+        return frames[prefix]
+    children = [_nest(names, values, frames, controls, prefix + (v,)) for v in values[level]]
+    stack = ipw.Stack(children, selected_index=0)
+    _link((controls[names[level]], "index"), (stack, "selected_index"))
+    return stack
+
+
+def _link(source, target):
+    """Link two traits in the browser (works with no kernel) and in the kernel (for Python code)."""
+    ipw.jslink(source, target)
+    ipw.link(source, target)

@@ -1,0 +1,107 @@
+"""The book's one visual style: colours, colour maps, fonts and figure helpers.
+
+Every drawing function builds its figure with :func:`figure` and its images
+with :func:`show_image`, so the whole book looks the same and colour choices
+live here only. Colour maps are perceptually uniform and readable with the
+common colour-vision deficiencies: ``viridis`` for magnitudes, gray for
+photographs, and a diverging map centred on zero for signed values.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+# Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+HIGHLIGHT = PALETTE["orange"]
+SEQUENTIAL = "viridis"
+DIVERGING = "RdBu_r"
+PHOTO = "gray"
+
+RC = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "figure.titlesize": 10,
+    "axes.prop_cycle": matplotlib.cycler(color=[PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky")]),
+    "image.interpolation": "nearest",
+    "savefig.facecolor": "white",
+    "figure.facecolor": "white",
+}
+
+
+def styled(draw):
+    """Decorator: run a drawing function inside the book's matplotlib settings."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(RC):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
+def figure(ncols: int = 1, nrows: int = 1, *, width: float = 8.0, height: float = 3.0):
+    """A figure with a grid of axes, outside pyplot's registry (nothing to leak).
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, numpy.ndarray of Axes)
+        The axes array is always 2-D, shape (nrows, ncols).
+    """
+    fig = Figure(figsize=(width, height))
+    # Fixed margins in inches (room for a frame title and one line of axes title):
+    # much faster than a layout engine when an explorer renders dozens of frames.
+    fig.subplots_adjust(left=0.1 / width, right=1 - 0.1 / width, bottom=0.1 / height,
+                        top=1 - 0.6 / height, wspace=0.15, hspace=0.45)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def show_image(ax, values, *, title: str = "", signed: bool = False, cmap: str | None = None,
+               vmin: float | None = None, vmax: float | None = None):
+    """Draw a 2-D array as an image without ticks.
+
+    ``signed=True`` uses the diverging map with limits symmetric about zero, so
+    zero is always the neutral middle colour.
+    """
+    values = np.asarray(values, dtype=float)
+    if signed:
+        bound = float(np.abs(values).max()) or 1.0
+        vmin, vmax = -bound, bound
+        cmap = cmap or DIVERGING
+    im = ax.imshow(values, cmap=cmap or SEQUENTIAL, vmin=vmin, vmax=vmax)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return im
+
+
+def write_values(ax, values, fmt: str = "{:.2f}", fontsize: float = 7.0):
+    """Write each entry of a small 2-D array in its cell, dark or light for contrast."""
+    values = np.asarray(values, dtype=float)
+    im = ax.get_images()[-1]
+    for (i, j), v in np.ndenumerate(values):
+        r, g, b, _ = im.cmap(im.norm(v))
+        luminance = 0.299 * r + 0.587 * g + 0.114 * b
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize,
+                color="black" if luminance > 0.5 else "white")
+
+
+def outline(ax, top: int, left: int, height: int, width: int, color: str = HIGHLIGHT, lw: float = 2.0):
+    """Outline the pixels [top, top + height) x [left, left + width) of an image axis."""
+    ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color, linewidth=lw))
