@@ -18,20 +18,24 @@ OUT = ROOT / "_vendor"
 # (source under node_modules, destination under the site root)
 ASSETS = [
     ("requirejs/require.js", "vendor/requirejs/require.js"),
-    ("@jupyter-widgets/html-manager/dist/embed-amd.js", "vendor/html-manager/embed-amd.js"),
+    ("@jupyter-widgets/html-manager/dist", "vendor/html-manager"),
     ("mathjax/es5", "vendor/mathjax/es5"),
-    # The widget manager's CSS asks for Font Awesome by the page-relative path
-    # ../webfonts/; every page lives one folder below the site root (book/).
-    ("@fortawesome/fontawesome-free/webfonts", "webfonts"),
 ]
+# Files of our own, beside the assets they configure.
+OWN = [
+    ("frontend/widgets-setup.js", "vendor/widgets-setup.js"),
+]
+# Not needed by a browser: source maps and the non-AMD bundle.
+SKIP = ("*.map", "embed.js", "*.LICENSE.txt")
 
 
 def main() -> int:
     if not MODULES.is_dir():
         print(f"error: {MODULES} is missing; run scripts/setup.sh", file=sys.stderr)
         return 1
-    for src, dst in ASSETS:
-        source, target = MODULES / src, OUT / dst
+    pairs = [(MODULES / src, dst) for src, dst in ASSETS] + [(ROOT / src, dst) for src, dst in OWN]
+    for source, dst in pairs:
+        target = OUT / dst
         if not source.exists():
             print(f"error: {source} is missing; run scripts/setup.sh", file=sys.stderr)
             return 1
@@ -40,7 +44,7 @@ def main() -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(source, target)
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns(*SKIP))
         else:
             shutil.copy2(source, target)
     return 0
