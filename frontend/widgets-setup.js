@@ -2,16 +2,27 @@
 // page with widgets; copied to the site's vendor/ folder by scripts/vendor_assets.py.
 (function () {
   "use strict";
-  // 1. Module paths. The widget manager locates its icon fonts next to its own
-  //    AMD module; without this, RequireJS places that module beside the page and
-  //    the fonts are requested from a folder that does not exist.
+  // 1. Module paths. The widget manager and the widget modules it bundles
+  //    (@jupyter-widgets/base, controls, ...) locate their icon fonts next to their
+  //    own AMD module ids; without this, RequireJS places those modules beside the
+  //    page and the fonts are requested from folders that do not exist. The fonts
+  //    all sit beside embed-amd.js.
   var src = document.currentScript.src;
-  var vendor = src.slice(0, src.lastIndexOf("/") + 1);
+  var manager = src.slice(0, src.lastIndexOf("/") + 1) + "html-manager";
   window.require.config({
-    paths: { "@jupyter-widgets/html-manager/dist": vendor + "html-manager" },
+    paths: {
+      "@jupyter-widgets/html-manager/dist": manager,
+      "@jupyter-widgets": manager,
+    },
   });
 
-  // 2. MathJax. The widget controls typeset their labels with the MathJax 2 call
+  // 2. Icons. The theme's Font Awesome script swaps every <i class="fa ..."> for an
+  //    <svg>; the Play widget later looks up the <i> inside its button to switch
+  //    play/pause and throws when it is gone, which also stops the links that
+  //    tie the controls to the frames. "nest" keeps the <i> and draws inside it.
+  window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, { autoReplaceSvg: "nest" });
+
+  // 3. MathJax. The widget controls typeset their labels with the MathJax 2 call
   //    MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]); the book loads
   //    MathJax 3, which has no Hub. Offer that one call on top of MathJax 3.
   var config = (window.MathJax = window.MathJax || {});

@@ -15,7 +15,11 @@ for arg in "$@"; do
 done
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-[ "$clean" = 1 ] && rm -rf _build
+if [ "$clean" = 1 ]; then rm -rf _build; fi
+# Sphinx does not overwrite files it copied on an earlier build (the vendored
+# assets among them), so the site folder is always written afresh; the execution
+# cache in _build/.jupyter_cache is kept unless --clean.
+rm -rf _build/html
 jupyter-book build . --warningiserror --nitpick --keep-going
 echo "The site is in $ROOT/_build/html (open _build/html/index.html, or: bash scripts/build.sh --serve)"
 if [ "$serve" = 1 ]; then

@@ -107,7 +107,7 @@ class Explorer(ipw.VBox):
 
 def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
             describe: str | None = None, toggles: Sequence[str] = (), play: str | None = None,
-            max_frames: int = MAX_FRAMES, dpi: int = 72, play_interval: int = 600) -> Explorer:
+            max_frames: int = MAX_FRAMES, dpi: int = 80, play_interval: int = 600) -> Explorer:
     """Render ``frame`` for every combination in ``grid`` and link controls to the frames.
 
     Parameters

@@ -1,0 +1,86 @@
+"""Shared fixtures: one strict build of the whole book from clean, served on 127.0.0.1.
+
+The build runs once per test session into a fresh temporary folder, so the
+execution cache is empty and every chapter executes. To iterate on browser
+tests against a site you already built, set CW_SITE=/path/to/_build/html
+(the build tests are then skipped).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_files() -> list[str]:
+    """Every document in _toc.yml, root first, as paths without suffix (e.g. 'book/index')."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for entry in toc.get("chapters", []):
+        files.append(entry["file"])
+    return files
+
+
+def chapter_files() -> list[str]:
+    """The numbered chapters (book/NN_topic)."""
+    return [f for f in toc_files() if Path(f).name[:2].isdigit()]
+
+
+@dataclass
+class Build:
+    html: Path            # the site folder
+    executed: Path | None  # executed notebooks (jupyter_execute), None when reusing CW_SITE
+    log: str
+    returncode: int
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory) -> Build:
+    reuse = os.environ.get("CW_SITE")
+    if reuse:
+        return Build(Path(reuse), None, "", 0)
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "vendor_assets.py")], check=True)
+    out = tmp_path_factory.mktemp("book")
+    bindir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.run(
+        [str(bindir / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
+         "--warningiserror", "--nitpick", "--keep-going"],
+        capture_output=True, text=True, env=env, cwd=ROOT,
+    )
+    return Build(out / "_build" / "html", out / "_build" / "jupyter_execute",
+                 proc.stdout + proc.stderr, proc.returncode)
+
+
+@pytest.fixture(scope="session")
+def site(book_build) -> Path:
+    if book_build.returncode != 0:
+        pytest.fail("the book did not build; see test_build_is_strict_and_clean for the log", pytrace=False)
+    return book_build.html
+
+
+@pytest.fixture(scope="session")
+def site_url(site):
+    """Serve the built site on 127.0.0.1 (a random free port) for the session."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output readable
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,101 @@
+"""The book builds strictly from clean, and what it builds keeps the book's promises."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, chapter_files, toc_files
+
+pytestmark = pytest.mark.build
+
+PAGE_BUDGET_BYTES = 5 * 1024 * 1024
+
+
+def test_build_is_strict_and_clean(book_build):
+    if book_build.executed is None:
+        pytest.skip("CW_SITE set: reusing a site built elsewhere")
+    tail = "\n".join(book_build.log.splitlines()[-60:])
+    assert book_build.returncode == 0, f"strict build failed:\n{tail}"
+    assert "WARNING" not in book_build.log.replace("[IPKernelApp] WARNING", ""), tail
+    # Built from clean: every chapter was executed in this build, none came from a cache.
+    for doc in chapter_files():
+        assert f"{doc}.md: Executing notebook" in book_build.log, f"{doc} was not executed"
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_every_toc_page_is_built_and_light(site, doc):
+    page = site / f"{doc}.html"
+    assert page.is_file(), f"{page} missing"
+    assert page.stat().st_size <= PAGE_BUDGET_BYTES, f"{doc}: {page.stat().st_size} bytes"
+
+
+def test_vendored_assets_are_in_the_site(site):
+    for asset in ["vendor/requirejs/require.js", "vendor/html-manager/embed-amd.js",
+                  "vendor/widgets-setup.js", "vendor/mathjax/es5/tex-chtml.js"]:
+        assert (site / asset).is_file(), asset
+    # Jupyter Book injects every .js under _static into every page: the vendored
+    # bundles must not be there, or pages would load the widget manager twice.
+    assert not list((site / "_static").rglob("embed-amd.js"))
+    page = (site / "book" / "01_conv_layer.html").read_text()
+    assert page.count("embed-amd.js") == 1
+    assert not re.search(r'<script[^>]+src="https?://', page), "a script is loaded from another host"
+    assert not re.search(r'<link[^>]+href="https?://[^"]+\.css', page), "a stylesheet is loaded from another host"
+
+
+def glued(executed: Path, doc: str) -> dict:
+    """The values a chapter glued, as their text representations."""
+    nb = json.loads((executed / f"{doc}.ipynb").read_text())
+    values = {}
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook")
+            if meta:
+                values[meta["name"]] = out["data"]["text/plain"].strip("'\"")
+    return values
+
+
+def test_chapter_one_numbers(book_build):
+    """The numbers the first chapter's prose quotes, checked against closed forms."""
+    if book_build.executed is None:
+        pytest.skip("CW_SITE set: no executed notebooks")
+    g = glued(book_build.executed, "book/01_conv_layer")
+    assert g["x_shape"] == "(1, 3, 64, 64)"
+    assert g["gray_shape"] == "(1, 1, 64, 64)"
+    assert g["loop_shape"] == "(1, 1, 62, 62)"          # 64 - 3 + 1
+    assert float(g["loop_gap"]) < 1e-5
+    assert g["layer_weight_shape"] == "(100, 3, 3, 3)"
+    assert g["layer_out_shape"] == "(1, 100, 62, 62)"
+    assert int(g["layer_weights"]) == 100 * 3 * 3 * 3
+    assert int(g["layer_params"]) == 100 * 3 * 3 * 3 + 100
+    assert int(g["field_inputs"]) == 3 * 3 * 3
+    assert int(g["image_inputs"]) == 3 * 64 * 64
+    assert g["grad_shape"] == "(100, 3, 3, 3)"
+    assert int(g["grad_nonzero"]) == 100 * 3 * 3 * 3
+    assert int(g["pool_params"]) == 0
+    assert int(g["patch_frames"]) == 8 * 8
+    assert int(g["filters_frames"]) == 6 * 2
+
+
+@pytest.mark.parametrize("doc", chapter_files())
+def test_chapter_source_follows_the_conventions(doc):
+    text = (ROOT / f"{doc}.md").read_text()
+    assert text.startswith("---\njupytext:"), "chapters are MyST notebooks with a jupytext header"
+    assert "from widgets import compute, controls, draw" in text, "the one import line"
+    assert not re.search(r"^\s*(import ipywidgets|from ipywidgets)", text, re.M), "chapters use widgets, not ipywidgets"
+    assert not re.search(r"^\s*[!%]pip", text, re.M), "no installs from a chapter"
+    exercises = text.split("\n## Exercises", 1)
+    assert len(exercises) == 2, "a chapter ends with exercises"
+    assert exercises[1].count(":class: dropdown") >= 3, "solutions sit in collapsed dropdowns"
+    assert "{cite" in text, "a chapter cites its sources"
+
+
+def test_no_notebooks_or_outputs_are_committed():
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert not [f for f in tracked if f.endswith(".ipynb")]
+    assert not [f for f in tracked if f.startswith(("_build/", "_vendor/", "frontend/node_modules/"))]

@@ -1,0 +1,198 @@
+"""Tests of widgets.draw.style: the book's colours, colour maps and figure helpers."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from widgets.draw import style  # noqa: E402
+
+# Okabe & Ito (2008), "Color Universal Design", the published hex values.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+
+
+def test_palette_is_okabe_ito():
+    assert style.PALETTE == OKABE_ITO
+    assert style.HIGHLIGHT == "#E69F00"
+
+
+def test_colour_maps_exist_and_are_the_documented_ones():
+    assert (style.SEQUENTIAL, style.DIVERGING, style.PHOTO) == ("viridis", "RdBu_r", "gray")
+    for name in (style.SEQUENTIAL, style.DIVERGING, style.PHOTO):
+        assert name in matplotlib.colormaps
+
+
+def test_rc_colour_cycle_uses_palette_only():
+    colours = [c["color"] for c in style.RC["axes.prop_cycle"]]
+    assert colours == ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
+    # Every key is a real rcParam (rc_context would raise otherwise, but say it here).
+    assert set(style.RC) <= set(matplotlib.rcParams)
+
+
+@pytest.mark.parametrize("ncols, nrows", [(1, 1), (3, 1), (3, 2), (1, 4)])
+def test_figure_axes_shape(ncols, nrows):
+    before = plt.get_fignums()
+    fig, axes = style.figure(ncols, nrows, width=4.0, height=3.0)
+    assert isinstance(fig, Figure)
+    assert isinstance(axes, np.ndarray) and axes.shape == (nrows, ncols)
+    assert len(fig.get_axes()) == nrows * ncols
+    assert all(ax.figure is fig for ax in axes.flat)
+    assert tuple(fig.get_size_inches()) == (4.0, 3.0)
+    # Not registered with pyplot: nothing to close, nothing to leak.
+    assert plt.get_fignums() == before
+
+
+def test_show_image_signed_is_symmetric_and_diverging():
+    fig, axes = style.figure()
+    values = np.array([[-1.0, 2.0], [0.5, -3.0]])
+    im = style.show_image(axes[0, 0], values, signed=True, title="signed")
+    assert im.get_clim() == (-3.0, 3.0)
+    assert im.get_cmap().name == style.DIVERGING
+    assert axes[0, 0].get_title() == "signed"
+    assert list(axes[0, 0].get_xticks()) == [] and list(axes[0, 0].get_yticks()) == []
+    # Zero sits in the middle of the colour map.
+    assert im.norm(0.0) == pytest.approx(0.5)
+
+
+def test_show_image_signed_positive_only_still_symmetric():
+    fig, axes = style.figure()
+    im = style.show_image(axes[0, 0], [[0.0, 0.25], [0.5, 2.0]], signed=True)
+    assert im.get_clim() == (-2.0, 2.0)
+
+
+def test_show_image_signed_all_zero_has_unit_limits():
+    fig, axes = style.figure()
+    im = style.show_image(axes[0, 0], np.zeros((3, 3)), signed=True)
+    assert im.get_clim() == (-1.0, 1.0)
+
+
+def test_show_image_signed_ignores_given_limits_but_keeps_cmap():
+    fig, axes = style.figure()
+    im = style.show_image(axes[0, 0], [[-1.0, 4.0]], signed=True, vmin=0, vmax=1, cmap="PuOr")
+    assert im.get_clim() == (-4.0, 4.0)
+    assert im.get_cmap().name == "PuOr"
+
+
+def test_show_image_unsigned_defaults_and_limits():
+    fig, axes = style.figure(2)
+    im = style.show_image(axes[0, 0], [[1.0, 2.0], [3.0, 5.0]])
+    assert im.get_cmap().name == style.SEQUENTIAL
+    assert im.get_clim() == (1.0, 5.0)  # autoscaled to the data
+    assert axes[0, 0].get_title() == ""
+    im = style.show_image(axes[0, 1], [[0.2, 0.4]], cmap=style.PHOTO, vmin=0, vmax=1)
+    assert im.get_cmap().name == "gray"
+    assert im.get_clim() == (0.0, 1.0)
+
+
+def test_write_values_one_text_per_entry():
+    fig, axes = style.figure()
+    ax = axes[0, 0]
+    values = np.array([[0.0, 0.5, 1.0], [0.25, 0.75, 0.125]])
+    style.show_image(ax, values, vmin=0, vmax=1)
+    style.write_values(ax, values)
+    assert len(ax.texts) == 6
+    by_position = {t.get_position(): t.get_text() for t in ax.texts}
+    # Text (x, y) = (column, row).
+    assert by_position == {(0, 0): "0.00", (1, 0): "0.50", (2, 0): "1.00",
+                           (0, 1): "0.25", (1, 1): "0.75", (2, 1): "0.12"}
+    assert all(t.get_ha() == "center" and t.get_va() == "center" for t in ax.texts)
+
+
+def test_write_values_contrast_and_format():
+    fig, axes = style.figure()
+    ax = axes[0, 0]
+    values = np.array([[0.0, 1.0]])
+    style.show_image(ax, values, vmin=0, vmax=1)  # viridis: dark purple to bright yellow
+    style.write_values(ax, values, fmt="{:+.1f}", fontsize=5)
+    low, high = ax.texts
+    assert (low.get_text(), high.get_text()) == ("+0.0", "+1.0")
+    assert mcolors.to_hex(low.get_color()) == "#ffffff"  # light text on dark purple
+    assert mcolors.to_hex(high.get_color()) == "#000000"  # dark text on yellow
+    assert low.get_fontsize() == 5
+
+
+def test_write_values_needs_an_image():
+    fig, axes = style.figure()
+    with pytest.raises(IndexError):
+        style.write_values(axes[0, 0], [[1.0]])
+
+
+def test_outline_adds_rectangle_at_pixel_edges():
+    fig, axes = style.figure()
+    ax = axes[0, 0]
+    style.show_image(ax, np.zeros((10, 10)))
+    style.outline(ax, top=2, left=5, height=3, width=4)
+    (rect,) = ax.patches
+    assert isinstance(rect, Rectangle)
+    # Pixels [2, 5) x [5, 9) span x in [4.5, 8.5], y in [1.5, 4.5].
+    assert rect.get_xy() == (4.5, 1.5)
+    assert (rect.get_width(), rect.get_height()) == (4, 3)
+    assert not rect.get_fill()
+    assert mcolors.to_hex(rect.get_edgecolor()) == "#e69f00"
+    assert rect.get_linewidth() == 2.0
+
+
+def test_outline_custom_colour_and_width():
+    fig, axes = style.figure()
+    style.outline(axes[0, 0], 0, 0, 1, 1, color=style.PALETTE["blue"], lw=0.5)
+    (rect,) = axes[0, 0].patches
+    assert mcolors.to_hex(rect.get_edgecolor()) == "#0072b2"
+    assert rect.get_linewidth() == 0.5
+    assert rect.get_xy() == (-0.5, -0.5)
+
+
+def test_styled_applies_rc_only_inside_the_call():
+    seen = {}
+
+    @style.styled
+    def draw(x, *, y):
+        """Docstring kept."""
+        seen["font.size"] = matplotlib.rcParams["font.size"]
+        seen["image.interpolation"] = matplotlib.rcParams["image.interpolation"]
+        return x + y
+
+    with matplotlib.rc_context({"font.size": 13.0, "image.interpolation": "bilinear"}):
+        assert draw(1, y=2) == 3
+        assert seen == {"font.size": 9, "image.interpolation": "nearest"}
+        assert matplotlib.rcParams["font.size"] == 13.0
+        assert matplotlib.rcParams["image.interpolation"] == "bilinear"
+    assert draw.__name__ == "draw" and draw.__doc__ == "Docstring kept."
+
+
+def test_styled_restores_rc_when_drawing_raises():
+    @style.styled
+    def broken():
+        raise RuntimeError("boom")
+
+    with matplotlib.rc_context({"font.size": 13.0}):
+        with pytest.raises(RuntimeError, match="boom"):
+            broken()
+        assert matplotlib.rcParams["font.size"] == 13.0
+
+
+def test_styled_figure_keeps_style_after_the_call():
+    # Text created inside the styled call keeps the book's font size.
+    @style.styled
+    def draw():
+        fig, axes = style.figure()
+        axes[0, 0].set_title("t")
+        return fig
+
+    with matplotlib.rc_context({"axes.titlesize": 20.0}):
+        fig = draw()
+    assert fig.get_axes()[0].title.get_fontsize() == 9
