@@ -5,7 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
-if [ ! -x /usr/bin/chromium ]; then
+# The browser tests drive Debian's chromium (or the binary named by CHROMIUM).
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   apt_install chromium
 fi
 cd "$ROOT"

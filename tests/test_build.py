@@ -47,15 +47,9 @@ def test_vendored_assets_are_in_the_site(site):
 
 
 def glued(executed: Path, doc: str) -> dict:
-    """The values a chapter glued, as their text representations."""
-    nb = json.loads((executed / f"{doc}.ipynb").read_text())
-    values = {}
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            meta = out.get("metadata", {}).get("scrapbook")
-            if meta:
-                values[meta["name"]] = out["data"]["text/plain"].strip("'\"")
-    return values
+    """The values a chapter glued (myst-nb writes them beside the executed notebook), as text."""
+    outputs = json.loads((executed / f"{doc}.glue.json").read_text())
+    return {name: out["data"]["text/plain"].strip("'\"") for name, out in outputs.items()}
 
 
 def test_chapter_one_numbers(book_build):

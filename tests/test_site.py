@@ -6,6 +6,7 @@ browser download is never used.
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlparse
 
 import pytest
@@ -14,7 +15,7 @@ from conftest import chapter_files, toc_files
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Jupyter Book 1 declares THEBE_JS_URL in two scripts on every page; the second
 # declaration throws. Upstream defect, harmless: nothing on the page uses it.
 KNOWN_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)

@@ -19,9 +19,6 @@ Layout for two controls ``a`` (values a0, a1, ...) and ``b``::
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import itertools
 import math
 import numbers
@@ -33,6 +30,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ._checks import check_int
+from .draw.style import DPI, img_tag, to_png
 
 #: Most frames one explorer may render unless the caller sets ``max_frames``.
 MAX_FRAMES = 120
@@ -107,7 +105,7 @@ class Explorer(ipw.VBox):
 
 def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
             describe: str | None = None, toggles: Sequence[str] = (), play: str | None = None,
-            max_frames: int = MAX_FRAMES, dpi: int = 80, play_interval: int = 600) -> Explorer:
+            max_frames: int = MAX_FRAMES, dpi: int = DPI, play_interval: int = 600) -> Explorer:
     """Render ``frame`` for every combination in ``grid`` and link controls to the frames.
 
     Parameters
@@ -122,8 +120,9 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
         toggle buttons).
     describe : str, optional
         Alt text for each frame, formatted with the parameters
-        (e.g. ``"Patch under output ({row}, {col})"``); the parameter values
-        are appended either way.
+        (e.g. ``"Patch under output ({row}, {col})"``); without it, the
+        figure's own ``alt`` attribute, if any. The parameter values are
+        appended either way.
     toggles : sequence of str
         Integer parameters to show as toggle buttons rather than a slider.
     play : str, optional
@@ -167,9 +166,9 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     frames, png_bytes = {}, 0
     for combo in itertools.product(*values):
         params = dict(zip(names, combo))
-        png = _render(frame, params, dpi)
+        png, alt = _render(frame, params, dpi)
         png_bytes += len(png)
-        frames[combo] = ipw.HTML(_img_tag(png, _alt_text(describe, params)))
+        frames[combo] = ipw.HTML(img_tag(png, _alt_text(describe, alt, params)))
     render_seconds = time.perf_counter() - start
 
     controls = {n: _control(n, v, kinds[n]) for n, v in zip(names, values)}
@@ -197,7 +196,11 @@ def _check_grid(grid):
         vals = tuple(vals)
         if not vals:
             raise ValueError(f"grid[{name!r}] must offer at least one value, got none")
-        if len(set(map(repr, vals))) != len(vals):
+        try:
+            distinct = len(set(vals)) == len(vals)  # values become dict keys: hashable, and 1 == 1.0
+        except TypeError:
+            raise ValueError(f"grid[{name!r}] values must be hashable (numbers or strings), got {list(vals)}") from None
+        if not distinct:
             raise ValueError(f"grid[{name!r}] values must be distinct, got {list(vals)}")
         names.append(name)
         values.append(vals)
@@ -208,7 +211,8 @@ def _all_ints(values) -> bool:
     return all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values)
 
 
-def _render(frame, params, dpi) -> bytes:
+def _render(frame, params, dpi) -> tuple[bytes, str]:
+    """PNG bytes and the figure's own alt text for one frame; the figure is closed either way."""
     fig = frame(**params)
     try:
         if not isinstance(fig, Figure):
@@ -216,39 +220,19 @@ def _render(frame, params, dpi) -> bytes:
         label = _params_text(params)
         title = fig._suptitle.get_text() if fig._suptitle is not None else ""
         fig.suptitle(f"{title} ({label})" if title else label)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
+        return to_png(fig, dpi), getattr(fig, "alt", "")
     finally:
         if isinstance(fig, Figure):
             plt.close(fig)
-    return _shrink_png(buf.getvalue())
-
-
-def _shrink_png(png: bytes) -> bytes:
-    """Palette-quantise a PNG (256 colours, no dithering): a third of the bytes, same look."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as img:
-        small = img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                            dither=Image.Dither.NONE)
-        out = io.BytesIO()
-        small.save(out, format="PNG", optimize=True)
-    return out.getvalue() if out.tell() < len(png) else png
 
 
 def _params_text(params) -> str:
     return ", ".join(f"{k} = {v}" for k, v in params.items())
 
 
-def _alt_text(describe, params) -> str:
-    text = describe.format(**params) if describe else "Figure"
+def _alt_text(describe, alt, params) -> str:
+    text = describe.format(**params) if describe else (alt or "Figure")
     return f"{text} ({_params_text(params)})"
-
-
-def _img_tag(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
-            'style="max-width:100%;height:auto" />')
 
 
 def _control(name, values, kind):
@@ -258,7 +242,8 @@ def _control(name, values, kind):
         return ipw.SelectionSlider(options=labels, value=values[0], description=name,
                                    continuous_update=True, readout=True, style=style,
                                    layout=ipw.Layout(width="320px"))
-    return ipw.ToggleButtons(options=labels, value=values[0], description=name, style=style)
+    return ipw.ToggleButtons(options=labels, value=values[0], description=name,
+                             style={**style, "button_width": "auto"})
 
 
 def _nest(names, values, frames, controls, prefix):

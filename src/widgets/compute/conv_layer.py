@@ -209,7 +209,7 @@ def hand_filter_maps(image: torch.Tensor, n_filters: int) -> torch.Tensor:
         (n_filters, H, W): one map per filter (padding 1 keeps the size).
     """
     check_tensor("image", image, ndim=3)
-    conv = hand_filter_conv(n_filters, in_channels=image.shape[0])
+    conv = hand_filter_conv(n_filters, in_channels=image.shape[0]).to(image.dtype)
     with torch.no_grad():
         return conv(image.unsqueeze(0))[0]
 
