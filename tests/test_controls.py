@@ -29,17 +29,15 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 class Recorder:
     """A tiny drawing function (built with style.figure) that records its calls."""
 
-    def __init__(self, *, suptitle=None, fail_on=None):
+    def __init__(self, *, suptitle=None, alt=""):
+        self.alt = alt
         self.calls = []
         self.figures = []
         self.suptitle = suptitle
-        self.fail_on = fail_on
 
     def __call__(self, **params):
         self.calls.append(params)
-        if self.fail_on is not None and len(self.calls) == self.fail_on:
-            raise RuntimeError(f"drawing failed for {params}")
-        fig, axes = style.figure(1, width=2.0, height=1.0)
+        fig, axes = style.figure(1, width=2.0, height=1.2, alt=self.alt.format(**params))
         axes[0, 0].plot([0, len(self.calls)], [0, 1])
         if self.suptitle:
             fig.suptitle(self.suptitle)
@@ -171,8 +169,15 @@ def test_frames_are_valid_png_images():
         assert png[:8] == PNG_SIGNATURE
         with Image.open(io.BytesIO(png)) as img:
             assert img.format == "PNG"
-            assert img.size == (80, 40)  # a 2 x 1 inch figure at 40 dpi
+            assert img.size == (80, 48)  # a 2 x 1.2 inch figure at 40 dpi
             img.verify()
+
+
+def test_default_resolution_is_the_book_dpi():
+    assert style.DPI == 80
+    ex = controls.explore(Recorder(), {"a": [1]})
+    with Image.open(io.BytesIO(png_of(ex.frames[(1,)]))) as img:
+        assert img.size == (160, 96)  # 2 x 1.2 inches at 80 dpi
 
 
 def test_png_bytes_is_total_decoded_size():
@@ -199,6 +204,15 @@ def test_alt_text_uses_describe_and_values():
 def test_alt_text_without_describe():
     ex = controls.explore(Recorder(), {"a": [7]})
     assert img_attrs(ex.frames[(7,)])["alt"] == "Figure (a = 7)"
+
+
+def test_alt_text_falls_back_to_the_figure_alt():
+    ex = controls.explore(Recorder(alt="A line to {a}"), {"a": [1, 2]})
+    assert img_attrs(ex.frames[(1,)])["alt"] == "A line to 1 (a = 1)"
+    assert img_attrs(ex.frames[(2,)])["alt"] == "A line to 2 (a = 2)"
+    # describe wins over the figure's own alt text.
+    ex = controls.explore(Recorder(alt="A line to {a}"), {"a": [1]}, describe="Frame {a}")
+    assert img_attrs(ex.frames[(1,)])["alt"] == "Frame 1 (a = 1)"
 
 
 def test_alt_text_is_html_escaped():
@@ -382,22 +396,16 @@ def test_validation_errors_name_the_parameter(frame, grid, kwargs, match):
         controls.explore(frame, grid, **kwargs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "src bug: _check_grid tests distinctness by repr, so equal values with different reprs "
-    "(1 and 1.0, True and 1) pass; explore then stores both under one dict key, n_frames is 1 "
-    "instead of 2 and both stack children show the last frame rendered (alt 'a = 1.0' for a = 1)"))
-@pytest.mark.parametrize("values", [[1, 1.0], [True, 1]])
+@pytest.mark.parametrize("values", [[1, 1.0], [True, 1], [0, 0.0, False]])
 def test_equal_values_with_different_reprs_are_not_distinct(values):
-    draw = Recorder()
-    try:
-        ex = controls.explore(draw, {"a": values})
-    except ValueError as err:
-        assert "distinct" in str(err)
-        assert draw.calls == []
-        return
-    # If accepted, each value must get its own frame.
-    assert ex.n_frames == 2
-    assert ex.stack.children[0] is not ex.stack.children[1]
+    # They would share one frame (dict key): 1 == 1.0 == True.
+    with pytest.raises(ValueError, match=r"^grid\['a'\] values must be distinct"):
+        controls.explore(never_called, {"a": values})
+
+
+def test_unhashable_values_are_rejected():
+    with pytest.raises(ValueError, match=r"^grid\['a'\] values must be hashable"):
+        controls.explore(never_called, {"a": [[1], [2]]})
 
 
 # --------------------------------------------------------------------------- figure cleanup
@@ -450,3 +458,32 @@ def test_returned_figure_closed_when_rendering_fails(no_new_pyplot_figures):
         controls.explore(draw, {"a": [1, 2]}, dpi=30)
     assert len(figs) == 1
     assert not plt.fignum_exists(figs[0].number)
+
+
+def test_describe_with_unknown_field_is_rejected_before_rendering():
+    calls = []
+
+    def frame(a):
+        calls.append(a)
+        return style.figure()[0]
+
+    with pytest.raises(ValueError, match="describe"):
+        controls.explore(frame, {"a": [1, 2]}, describe="row {row}")
+    assert calls == []
+
+
+def test_toggles_given_as_a_string_is_rejected():
+    with pytest.raises(ValueError, match="toggles"):
+        controls.explore(lambda ab: style.figure()[0], {"ab": [1, 2]}, toggles="ab")
+
+
+def test_pyplot_figures_are_closed_when_the_drawing_function_raises():
+    before = set(plt.get_fignums())
+
+    def frame(a):
+        plt.subplots()
+        raise RuntimeError("drawing failed")
+
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        controls.explore(frame, {"a": [1, 2]})
+    assert set(plt.get_fignums()) == before

@@ -330,20 +330,14 @@ def test_hand_filter_maps_shape(shape, n):
     assert not maps.requires_grad
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-    "src bug: hand_filter_maps accepts any floating image (check_tensor passes float64/float16) "
-    "but always builds a float32 Conv2d, so a float64 image fails inside torch with "
-    "'RuntimeError: Input type (double) and bias type (float) should be the same' instead of "
-    "returning maps (or raising ValueError naming image)"))
-def test_hand_filter_maps_float64_image():
+def test_hand_filter_maps_keeps_float64():
+    # The layer follows the image's dtype (a float32 layer would reject a float64 input).
     image = torch.rand(1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
-    try:
-        maps = cl.hand_filter_maps(image, 6)
-    except ValueError as err:  # an explicit rejection would also be acceptable
-        assert str(err).startswith("image")
-        return
-    assert maps.shape == (6, 8, 8)
-    torch.testing.assert_close(maps[5], image[0], check_dtype=False, rtol=0, atol=1e-6)  # identity filter
+    maps = cl.hand_filter_maps(image, 6)
+    assert maps.shape == (6, 8, 8) and maps.dtype == torch.float64
+    torch.testing.assert_close(maps[5], image[0], rtol=0, atol=1e-12)  # identity filter
+    sobel = F.conv2d(image[None], cl.hand_filter("vertical edges").double()[None, None], padding=1)[0, 0]
+    torch.testing.assert_close(maps[0], sobel, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -485,26 +479,69 @@ def test_draw_multiply_add():
     # One value written in each cell of the patch, kernel and products.
     assert [len(ax.texts) for ax in axes[1:]] == [9, 9, 9]
     assert [t.get_text() for t in axes[1].texts[:3]] == ["0.30", "0.40", "0.50"]
+    # Integer weights are written as integers (zeros included), others with two decimals.
+    assert [t.get_text() for t in axes[2].texts[:3]] == ["-1", "+0", "+1"]
+    assert "3 by 3 patch at rows 2–4, cols 3–5" in fig.alt
+    assert fig.alt.endswith("which sum to +0.800")
     fig.canvas.draw()  # the figure renders
 
 
-def test_draw_feature_maps_gray_and_colour():
+def _image_axes(fig):
+    return [ax for ax in fig.get_axes() if ax.get_images()]
+
+
+def test_draw_multiply_add_fractional_kernel():
+    image = torch.full((5, 5), 0.9)
+    step = cl.multiply_add(image, cl.hand_filter("blur"), 1, 1)
+    fig = dcl.multiply_add(image, step)
+    kernel_ax, products_ax = fig.get_axes()[2:]
+    assert {t.get_text() for t in kernel_ax.texts} == {"+0.11"}
+    assert "sum = +0.900" in products_ax.get_title()  # the mean of a constant 0.9
+
+
+def test_draw_feature_maps_gray():
     before = plt.get_fignums()
     gray = data.photo(16, channels=1)
     maps = cl.hand_filter_maps(gray, 3)
     fig = dcl.feature_maps(gray, maps, list(cl.HAND_FILTERS)[:3])
     assert isinstance(fig, Figure)
+    assert plt.get_fignums() == before
     axes = fig.get_axes()
-    assert len(axes) == 1 + 3
-    assert axes[0].get_title() == "input, 1 channel"
-    assert [ax.get_title() for ax in axes[1:]] == ["vertical edges", "horizontal edges", "diagonal edges ↘"]
+    assert len(axes) == 1 + 3  # one row of four
+    assert [ax.get_title() for ax in axes] == [
+        "input, 1 channel", "vertical edges", "horizontal edges", "diagonal edges ↘"]
+    assert all(ax.axison for ax in axes)
+    # Feature maps are signed: symmetric limits about zero.
+    lo, hi = axes[1].get_images()[0].get_clim()
+    assert lo == -hi and hi == pytest.approx(float(maps[0].abs().max()))
+    assert fig.alt.startswith("The grayscale input and 3 feature maps: vertical edges, horizontal edges")
+
+
+def test_draw_feature_maps_colour_six_maps_on_two_rows():
     rgb = data.photo(16, channels=3)
     fig = dcl.feature_maps(rgb, cl.hand_filter_maps(rgb, 6), list(cl.HAND_FILTERS))
-    axes = fig.get_axes()
-    assert len(axes) == 1 + 6
-    assert axes[0].get_title() == "input, 3 channels"
-    assert axes[0].get_images()[0].get_array().shape == (16, 16, 3)
-    assert plt.get_fignums() == before
+    # 1 + 6 = 7 images on a grid of four columns: 2 rows, the eighth cell blank.
+    assert len(fig.get_axes()) == 8
+    shown = _image_axes(fig)
+    assert len(shown) == 1 + 6
+    assert [ax.axison for ax in fig.get_axes()] == [True] * 7 + [False]
+    assert shown[0].get_title() == "input, 3 channels"
+    assert shown[0].get_images()[0].get_array().shape == (16, 16, 3)
+    assert "colour input and 6 feature maps" in fig.alt
+
+
+def test_draw_feature_maps_slots_keep_the_frame_size():
+    gray = data.photo(16, channels=1)
+    names = list(cl.HAND_FILTERS)
+    full = dcl.feature_maps(gray, cl.hand_filter_maps(gray, 6), names)
+    for n in (1, 2, 5):
+        fig = dcl.feature_maps(gray, cl.hand_filter_maps(gray, n), names[:n], slots=6)
+        assert tuple(fig.get_size_inches()) == tuple(full.get_size_inches())
+        assert len(fig.get_axes()) == 8
+        assert len(_image_axes(fig)) == 1 + n
+        assert sum(ax.axison for ax in fig.get_axes()) == 1 + n
+    one = dcl.feature_maps(gray, cl.hand_filter_maps(gray, 1), names[:1], slots=6)
+    assert one.alt.startswith("The grayscale input and 1 feature map: vertical edges;")
 
 
 def test_draw_input_dependence_outlines_receptive_field():
@@ -523,6 +560,7 @@ def test_draw_input_dependence_outlines_receptive_field():
         # Rows 4..6, cols 7..9, drawn around pixel centres.
         assert rect.get_xy() == (6.5, 3.5)
         assert (rect.get_width(), rect.get_height()) == (3, 3)
+    assert fig.alt.endswith("outlined 3 by 3 patch")
 
 
 def test_draw_input_dependence_zero_gradient_has_no_outline():

@@ -4,6 +4,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
 
+import base64  # noqa: E402
+import io  # noqa: E402
+
 import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -196,3 +199,91 @@ def test_styled_figure_keeps_style_after_the_call():
     with matplotlib.rc_context({"axes.titlesize": 20.0}):
         fig = draw()
     assert fig.get_axes()[0].title.get_fontsize() == 9
+
+
+# --------------------------------------------------------------------------- PNG and HTML output
+
+
+def _gradient_figure(**kwargs):
+    fig, axes = style.figure(2, width=3.0, height=2.0, **kwargs)
+    ramp = np.linspace(0, 1, 64).reshape(8, 8)
+    style.show_image(axes[0, 0], ramp, title="ramp")
+    style.show_image(axes[0, 1], ramp - 0.5, signed=True)
+    return fig
+
+
+def _decode(png):
+    from PIL import Image
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(io.BytesIO(png)) as img:
+        img.load()
+        return img.copy()
+
+
+def test_figure_is_a_book_figure_with_alt():
+    fig, _ = style.figure(alt="Two ramps")
+    assert isinstance(fig, style.BookFigure) and isinstance(fig, Figure)
+    assert fig.alt == "Two ramps"
+    fig2, _ = style.figure()
+    assert fig2.alt == ""
+    assert fig.alt == "Two ramps"  # per figure, not shared
+
+
+def test_to_png_size_and_content():
+    fig = _gradient_figure()
+    png = style.to_png(fig, dpi=40)
+    img = _decode(png)
+    assert img.size == (120, 80)  # 3 x 2 inches at 40 dpi
+    assert _decode(style.to_png(fig)).size == (3 * style.DPI, 2 * style.DPI)
+    # Palette-quantised: at most 256 colours, and close to matplotlib's own rendering.
+    assert len(img.convert("RGB").getcolors(maxcolors=256 * 256)) <= 256
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=40)
+    reference = np.asarray(_decode(raw.getvalue()).convert("RGB"), dtype=float)
+    got = np.asarray(img.convert("RGB"), dtype=float)
+    assert got.shape == reference.shape
+    assert np.abs(got - reference).mean() < 2.0
+    assert len(png) <= len(raw.getvalue())
+
+
+def test_img_tag_round_trips_png_and_escapes_alt():
+    from html.parser import HTMLParser
+
+    png = style.to_png(_gradient_figure(), dpi=30)
+    tag = style.img_tag(png, 'Ramp "<0>" & ramp')
+    attrs = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, a):
+            attrs.append((tag, dict(a)))
+
+    Parser().feed(tag)
+    ((name, a),) = attrs
+    assert name == "img"
+    assert a["alt"] == 'Ramp "<0>" & ramp'
+    assert "<0>" not in tag
+    prefix = "data:image/png;base64,"
+    assert a["src"].startswith(prefix)
+    assert base64.b64decode(a["src"][len(prefix):], validate=True) == png
+    assert "max-width:100%" in a["style"]
+
+
+def test_book_figure_repr_html():
+    before = plt.get_fignums()
+    fig = _gradient_figure(alt="Two <ramps>")
+    html_text = fig._repr_html_()
+    assert html_text.startswith("<img ")
+    assert 'alt="Two &lt;ramps&gt;"' in html_text
+    src = html_text.split('src="data:image/png;base64,', 1)[1].split('"', 1)[0]
+    assert _decode(base64.b64decode(src)).size == (3 * style.DPI, 2 * style.DPI)
+    assert 'alt="Figure"' in _gradient_figure()._repr_html_()
+    assert plt.get_fignums() == before
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"height": 0.6}, "height"), ({"width": 1.0}, "width"), ({"ncols": 0}, "ncols"), ({"nrows": 2.5}, "nrows"),
+])
+def test_figure_rejects_sizes_it_cannot_lay_out(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        style.figure(**kwargs)

@@ -151,6 +151,8 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
         sizes = " x ".join(f"{len(v)} {n}" for n, v in zip(names, values))
         raise ValueError(f"grid has {n_frames} frames ({sizes}), more than max_frames={max_frames}; "
                          "offer fewer values")
+    if isinstance(toggles, str) or not isinstance(toggles, Sequence):
+        raise ValueError(f"toggles must be a sequence of parameter names, got {toggles!r}")
     toggles = tuple(toggles)
     for name in toggles:
         if name not in names:
@@ -159,8 +161,14 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     if play is not None and kinds.get(play) != "slider":
         sliders = [n for n in names if kinds[n] == "slider"]
         raise ValueError(f"play must name a slider parameter, one of {sliders}, got {play!r}")
-    if describe is not None and not isinstance(describe, str):
-        raise ValueError(f"describe must be a string or None, got {type(describe).__name__}")
+    if describe is not None:
+        if not isinstance(describe, str):
+            raise ValueError(f"describe must be a string or None, got {type(describe).__name__}")
+        try:
+            describe.format(**dict(zip(names, (v[0] for v in values))))
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"describe must only use the fields {{{'}, {'.join(names)}}}, "
+                             f"got {describe!r} ({err!r})") from None
 
     start = time.perf_counter()
     frames, png_bytes = {}, 0
@@ -212,8 +220,17 @@ def _all_ints(values) -> bool:
 
 
 def _render(frame, params, dpi) -> tuple[bytes, str]:
-    """PNG bytes and the figure's own alt text for one frame; the figure is closed either way."""
-    fig = frame(**params)
+    """PNG bytes and the figure's own alt text for one frame.
+
+    Every figure the drawing function left with pyplot is closed, whether it
+    returned normally or raised, so memory does not grow with the frames.
+    """
+    before = set(plt.get_fignums())
+    try:
+        fig = frame(**params)
+    except BaseException:
+        _close_new(before)
+        raise
     try:
         if not isinstance(fig, Figure):
             raise TypeError(f"frame must return a matplotlib Figure, got {type(fig).__name__} for {params}")
@@ -224,6 +241,12 @@ def _render(frame, params, dpi) -> tuple[bytes, str]:
     finally:
         if isinstance(fig, Figure):
             plt.close(fig)
+        _close_new(before)
+
+
+def _close_new(before):
+    for num in set(plt.get_fignums()) - before:
+        plt.close(num)
 
 
 def _params_text(params) -> str:

@@ -19,6 +19,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .._checks import check_int
+
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = {
     "orange": "#E69F00",
@@ -88,6 +90,12 @@ def figure(ncols: int = 1, nrows: int = 1, *, width: float = 8.0, height: float 
     (BookFigure, numpy.ndarray of Axes)
         The axes array is always 2-D, shape (nrows, ncols).
     """
+    ncols = check_int("ncols", ncols, low=1, high=12)
+    nrows = check_int("nrows", nrows, low=1, high=12)
+    if not 2.0 <= width <= 16.0:
+        raise ValueError(f"width must be in [2, 16] inches, got {width!r}")
+    if not 1.2 <= height <= 16.0:
+        raise ValueError(f"height must be in [1.2, 16] inches (room for the titles), got {height!r}")
     fig = BookFigure(figsize=(width, height))
     fig.alt = alt
     # Fixed margins in inches (room for a frame title and one line of axes title):
