@@ -9,6 +9,7 @@ tests against a site you already built, set CW_SITE=/path/to/_build/html
 from __future__ import annotations
 
 import functools
+import json
 import http.server
 import os
 import subprocess
@@ -35,6 +36,12 @@ def toc_files() -> list[str]:
 def chapter_files() -> list[str]:
     """The numbered chapters (book/NN_topic)."""
     return [f for f in toc_files() if Path(f).name[:2].isdigit()]
+
+
+def glued(executed: Path, doc: str) -> dict:
+    """The values chapter ``doc`` glued, as text (myst-nb writes them beside the executed notebook)."""
+    outputs = json.loads((executed / f"{doc}.glue.json").read_text())
+    return {name: out["data"]["text/plain"].strip("'\"") for name, out in outputs.items()}
 
 
 @dataclass

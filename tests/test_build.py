@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, chapter_files, toc_files
+from conftest import ROOT, chapter_files, glued, toc_files
 
 pytestmark = pytest.mark.build
 
@@ -44,12 +43,6 @@ def test_vendored_assets_are_in_the_site(site):
     assert page.count("embed-amd.js") == 1
     assert not re.search(r'<script[^>]+src="https?://', page), "a script is loaded from another host"
     assert not re.search(r'<link[^>]+href="https?://[^"]+\.css', page), "a stylesheet is loaded from another host"
-
-
-def glued(executed: Path, doc: str) -> dict:
-    """The values a chapter glued (myst-nb writes them beside the executed notebook), as text."""
-    outputs = json.loads((executed / f"{doc}.glue.json").read_text())
-    return {name: out["data"]["text/plain"].strip("'\"") for name, out in outputs.items()}
 
 
 def test_chapter_one_numbers(book_build):

@@ -3,6 +3,8 @@
 One module per chapter topic, plus :mod:`data` for the images the book uses.
 """
 
-from . import conv_layer, data
+from . import (conv_layer, data, efficiency, equivariance, local_connectivity, parameter_sharing,
+               receptive_fields)
 
-__all__ = ["conv_layer", "data"]
+__all__ = ["conv_layer", "data", "efficiency", "equivariance", "local_connectivity",
+           "parameter_sharing", "receptive_fields"]

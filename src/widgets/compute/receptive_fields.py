@@ -1,0 +1,1 @@
+"""Computation for the chapter on receptive fields (in progress)."""

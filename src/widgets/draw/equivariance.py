@@ -1,0 +1,1 @@
+"""Figures for the chapter on equivariance (in progress)."""
