@@ -23,22 +23,27 @@
   window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, { autoReplaceSvg: "nest" });
 
   // 3. MathJax. The widget controls typeset their labels with the MathJax 2 call
-  //    MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]); the book loads
-  //    MathJax 3, which has no Hub. Offer that one call on top of MathJax 3.
+  //    MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]) whenever window.MathJax
+  //    exists; the book loads MathJax 3 (on pages with mathematics), which has no
+  //    Hub. Offer that one call: until MathJax 3 is ready (or on pages without it)
+  //    the elements wait in a list, then MathJax 3 typesets them.
   var config = (window.MathJax = window.MathJax || {});
+  var pending = [];
+  function queue() {
+    for (var i = 0; i < arguments.length; i++) {
+      var job = arguments[i];
+      if (Array.isArray(job) && job[0] === "Typeset" && job[2]) {
+        if (window.MathJax.typesetPromise) { window.MathJax.typesetPromise([job[2]]); }
+        else { pending.push(job[2]); }
+      }
+    }
+  }
+  config.Hub = { Queue: queue };
   var startup = (config.startup = config.startup || {});
   var ready = startup.ready;
   startup.ready = function () {
     if (ready) { ready(); } else { window.MathJax.startup.defaultReady(); }
-    window.MathJax.Hub = {
-      Queue: function () {
-        for (var i = 0; i < arguments.length; i++) {
-          var job = arguments[i];
-          if (Array.isArray(job) && job[0] === "Typeset" && job[2]) {
-            window.MathJax.typesetPromise([job[2]]);
-          }
-        }
-      },
-    };
+    window.MathJax.Hub = { Queue: queue };
+    if (pending.length) { window.MathJax.typesetPromise(pending.splice(0)); }
   };
 })();

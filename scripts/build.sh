@@ -16,11 +16,18 @@ done
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 if [ "$clean" = 1 ]; then rm -rf _build; fi
+# The execution cache knows the chapters' code, not the widgets package they call:
+# when the package changes, every chapter must run and be read again.
+package_hash="$(find src/widgets -name '*.py' -print0 | sort -z | xargs -0 cat | sha256sum | cut -d' ' -f1)"
+if [ "$(cat _build/.widgets-hash 2>/dev/null)" != "$package_hash" ]; then
+  rm -rf _build/.jupyter_cache _build/.doctrees
+fi
 # Sphinx does not overwrite files it copied on an earlier build (the vendored
 # assets among them), so the site folder is always written afresh; the execution
 # cache in _build/.jupyter_cache is kept unless --clean.
 rm -rf _build/html
 jupyter-book build . --warningiserror --nitpick --keep-going
+echo "$package_hash" > _build/.widgets-hash
 echo "The site is in $ROOT/_build/html (open _build/html/index.html, or: bash scripts/build.sh --serve)"
 if [ "$serve" = 1 ]; then
   python -m http.server --bind 127.0.0.1 --directory _build/html 8000

@@ -369,8 +369,8 @@ def test_max_frames_at_frame_limit_is_allowed():
         ("not callable", {"a": [1]}, {}, "^frame must be callable"),
         (None, {"a": [1]}, {}, "^frame must be callable"),
         (never_called, [("a", [1])], {}, "^grid must be a mapping"),
-        (never_called, {}, {}, "^grid must have 1 to 3 parameters, got 0"),
-        (never_called, {"a": [1], "b": [1], "c": [1], "d": [1]}, {}, "^grid must have 1 to 3 parameters, got 4"),
+        (never_called, {}, {}, "^grid must have 1 to 4 parameters, got 0"),
+        (never_called, {"a": [1], "b": [1], "c": [1], "d": [1], "e": [1]}, {}, "^grid must have 1 to 4 parameters, got 5"),
         (never_called, {"a": []}, {}, r"^grid\['a'\] must offer at least one value"),
         (never_called, {"a": range(0)}, {}, r"^grid\['a'\] must offer at least one value"),
         (never_called, {"a": [1, 2, 1]}, {}, r"^grid\['a'\] values must be distinct"),
@@ -487,3 +487,11 @@ def test_pyplot_figures_are_closed_when_the_drawing_function_raises():
     with pytest.raises(RuntimeError, match="drawing failed"):
         controls.explore(frame, {"a": [1, 2]})
     assert set(plt.get_fignums()) == before
+
+
+def test_four_parameters_nest_four_levels_of_stacks():
+    ex = controls.explore(Recorder(), {"a": [0, 1], "b": ["p", "q"], "c": range(2), "d": [5, 6]})
+    assert ex.n_frames == 16
+    depths = [d for d, _ in all_stacks(ex.stack)]
+    assert [depths.count(i) for i in range(4)] == [1, 2, 4, 8]
+    assert ex.select(a=1, b="q", c=0, d=6) is ex.frames[(1, "q", 0, 6)]

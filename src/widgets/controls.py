@@ -36,8 +36,9 @@ from .draw.style import DPI, img_tag, to_png
 MAX_FRAMES = 120
 #: Hard ceiling for ``max_frames``: a page must stay light (5 MB per chapter page).
 FRAME_LIMIT = 400
-#: Most controls one explorer may have (nested stacks beyond three get unwieldy).
-MAX_CONTROLS = 3
+#: Most controls one explorer may have: a row of four still fits the page, and the
+#: frame budget keeps the grid small whatever the number of controls.
+MAX_CONTROLS = 4
 
 __all__ = ["Explorer", "explore", "MAX_FRAMES", "FRAME_LIMIT"]
 
@@ -115,7 +116,7 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
         :class:`matplotlib.figure.Figure`, which is closed after rendering.
         The current parameter values are added to its title.
     grid : mapping of str to sequence
-        One to three parameters, outermost first, each with the values its
+        One to four parameters, outermost first, each with the values its
         control offers (distinct; integers become a slider, anything else
         toggle buttons).
     describe : str, optional
@@ -264,9 +265,11 @@ def _control(name, values, kind):
     if kind == "slider":
         return ipw.SelectionSlider(options=labels, value=values[0], description=name,
                                    continuous_update=True, readout=True, style=style,
-                                   layout=ipw.Layout(width="320px"))
+                                   layout=ipw.Layout(width="300px", margin="0 16px 4px 0"))
     return ipw.ToggleButtons(options=labels, value=values[0], description=name,
-                             style={**style, "button_width": "auto"})
+                             style={**style, "button_width": "auto"}, 
+                             # label and buttons side by side in every front end
+                             layout=ipw.Layout(width="auto", display="flex", align_items="center", margin="0 16px 4px 0"))
 
 
 def _nest(names, values, frames, controls, prefix):

@@ -1,1 +1,293 @@
-"""Computation for the chapter on local connectivity (in progress)."""
+"""Sparse interactions: which inputs each output unit is wired to, and at what cost.
+
+Used by the chapters "Local connectivity" and "Parameter sharing", and by the
+closing chapter's locally connected network.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .._checks import check_int
+from .conv_layer import output_size
+
+
+class LocallyConnected2d(nn.Module):
+    """A convolution without weight sharing: a separate kernel at every output position.
+
+    Like :class:`torch.nn.Conv2d` it connects each output unit to one
+    ``kernel_size`` x ``kernel_size`` patch spanning all input channels, but the
+    weights of the patch belong to that output position alone. It must
+    therefore know the input size when it is built.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels in and out, at least 1.
+    input_size : int or (int, int)
+        Height and width of the inputs it will see.
+    kernel_size : int
+        Side of each square kernel, at least 1 and at most the padded input.
+    stride : int
+        Step between patches, at least 1.
+    padding : int
+        Zeros added on each side, at least 0.
+    bias : bool
+        One bias per output unit (channel and position), as in Keras.
+    device, dtype
+        Passed to the parameters; ``device="meta"`` builds a layer of any size
+        without allocating memory, for counting.
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter
+        Shape (out_h, out_w, out_channels, in_channels, kernel_size, kernel_size).
+    bias : torch.nn.Parameter or None
+        Shape (out_channels, out_h, out_w).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, input_size, kernel_size: int,
+                 stride: int = 1, padding: int = 0, bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.in_channels = check_int("in_channels", in_channels, low=1)
+        self.out_channels = check_int("out_channels", out_channels, low=1)
+        height, width = _pair("input_size", input_size)
+        self.input_size = (height, width)
+        self.padding = check_int("padding", padding, low=0)
+        self.kernel_size = check_int("kernel_size", kernel_size, low=1,
+                                     high=min(height, width) + 2 * self.padding)
+        self.stride = check_int("stride", stride, low=1)
+        self.output_size = (output_size(height, self.kernel_size, self.stride, self.padding),
+                            output_size(width, self.kernel_size, self.stride, self.padding))
+        out_h, out_w = self.output_size
+        k = self.kernel_size
+        factory = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(torch.empty(out_h, out_w, out_channels, in_channels, k, k, **factory))
+        self.bias = nn.Parameter(torch.empty(out_channels, out_h, out_w, **factory)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Initialise like ``Conv2d``: uniform in ±1/sqrt(fan_in), fan_in = in_channels·k²."""
+        if self.weight.is_meta:
+            return
+        bound = 1.0 / (self.in_channels * self.kernel_size ** 2) ** 0.5
+        nn.init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.in_channels or tuple(x.shape[2:]) != self.input_size:
+            raise ValueError(f"x must have shape (N, {self.in_channels}, {self.input_size[0]}, "
+                             f"{self.input_size[1]}), got {tuple(x.shape)}")
+        out_h, out_w = self.output_size
+        # (N, C·k·k, L): one column per output position, L = out_h·out_w.
+        cols = nn.functional.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)
+        weight = self.weight.reshape(out_h * out_w, self.out_channels, -1)  # (L, O, C·k·k)
+        out = torch.einsum("njl,loj->nol", cols, weight).reshape(x.shape[0], self.out_channels, out_h, out_w)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    @classmethod
+    def from_conv(cls, conv: nn.Conv2d, input_size) -> LocallyConnected2d:
+        """A locally connected layer whose kernels are all copies of ``conv``'s.
+
+        It computes exactly what ``conv`` computes: a convolution is a locally
+        connected layer whose kernels are constrained to be equal.
+        """
+        if not isinstance(conv, nn.Conv2d):
+            raise ValueError(f"conv must be a torch.nn.Conv2d, got {type(conv).__name__}")
+        k, s, p = conv.kernel_size, conv.stride, conv.padding
+        if k[0] != k[1] or s[0] != s[1] or p[0] != p[1] or conv.dilation != (1, 1) or conv.groups != 1:
+            raise ValueError("conv must have square kernels, equal strides and padding, no dilation "
+                             f"and one group, got kernel_size={k}, stride={s}, padding={p}, "
+                             f"dilation={conv.dilation}, groups={conv.groups}")
+        layer = cls(conv.in_channels, conv.out_channels, input_size, k[0], s[0], p[0],
+                    bias=conv.bias is not None, dtype=conv.weight.dtype)
+        with torch.no_grad():
+            layer.weight.copy_(conv.weight.expand(*layer.output_size, *conv.weight.shape))
+            if conv.bias is not None:
+                layer.bias.copy_(conv.bias.view(-1, 1, 1).expand_as(layer.bias))
+        return layer
+
+
+def _pair(name, value) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return check_int(name, value[0], low=1), check_int(name, value[1], low=1)
+    value = check_int(name, value, low=1)
+    return value, value
+
+
+def dense_layer(input_shape, output_shape, device=None) -> nn.Sequential:
+    """A fully connected layer between image-shaped tensors.
+
+    Flattens a (N, C, H, W) batch, applies ``nn.Linear`` and reshapes the
+    result to (N, *output_shape), so it can stand beside a convolution with
+    the same input and output shapes.
+
+    Parameters
+    ----------
+    input_shape, output_shape : (int, int, int)
+        (C, H, W) in and out.
+    device
+        ``"meta"`` builds it of any size without allocating memory.
+    """
+    c, h, w = _triple("input_shape", input_shape)
+    oc, oh, ow = _triple("output_shape", output_shape)
+    return nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, oc * oh * ow, device=device),
+                         nn.Unflatten(1, (oc, oh, ow)))
+
+
+def _triple(name, value) -> tuple[int, int, int]:
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        raise ValueError(f"{name} must be (C, H, W), got {value!r}")
+    return tuple(check_int(name, v, low=1) for v in value)
+
+
+def layer_trio(in_channels: int, image_size: int, out_channels: int, kernel_size: int,
+               device=None) -> dict[str, nn.Module]:
+    """A dense, a locally connected and a convolutional layer with the same input and output shapes.
+
+    All three map a (N, in_channels, image_size, image_size) batch to
+    (N, out_channels, s, s) with s = image_size − kernel_size + 1 (no padding,
+    stride 1). Build them on ``device="meta"`` to count any size for free.
+
+    Returns
+    -------
+    dict
+        ``{"dense": ..., "locally connected": ..., "convolution": ...}``.
+    """
+    in_channels = check_int("in_channels", in_channels, low=1)
+    image_size = check_int("image_size", image_size, low=1)
+    out_channels = check_int("out_channels", out_channels, low=1)
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=image_size)
+    side = output_size(image_size, kernel_size)
+    return {
+        "dense": dense_layer((in_channels, image_size, image_size), (out_channels, side, side), device=device),
+        "locally connected": LocallyConnected2d(in_channels, out_channels, image_size, kernel_size, device=device),
+        "convolution": nn.Conv2d(in_channels, out_channels, kernel_size, device=device),
+    }
+
+
+def layer_counts(in_channels: int, image_size: int, out_channels: int, kernel_size: int) -> dict[str, dict[str, int]]:
+    """Parameters and connections of :func:`layer_trio`, counted on real (meta-device) modules.
+
+    A connection is one (input, output unit) pair joined by a weight; each costs
+    one multiply-add per image. For the convolution it is the number of output
+    positions times the weights of one position, since every position reuses
+    the same kernel.
+
+    Returns
+    -------
+    dict
+        Layer name to ``{"parameters", "weights", "connections", "multiply_adds"}``.
+    """
+    layers = layer_trio(in_channels, image_size, out_channels, kernel_size, device="meta")
+    x = torch.empty(1, in_channels, image_size, image_size, device="meta")
+    counts = {}
+    for name, layer in layers.items():
+        out = layer(x)
+        weights = sum(p.numel() for n, p in layer.named_parameters() if n.endswith("weight"))
+        positions = out.shape[2] * out.shape[3] if isinstance(layer, nn.Conv2d) else 1
+        counts[name] = {"parameters": parameter_count(layer), "weights": weights,
+                        "connections": weights * positions, "multiply_adds": weights * positions,
+                        "outputs": out[0].numel()}
+    return counts
+
+
+def closed_form_counts(in_channels: int, image_size: int, out_channels: int, kernel_size: int) -> dict[str, dict[str, int]]:
+    """The same numbers as :func:`layer_counts`, from formulas.
+
+    With m = C·H·W inputs, n = O·H'·W' outputs and K = C·k² inputs per patch:
+    dense has m·n weights and connections; locally connected n·K of each;
+    the convolution O·K weights but n·K connections. Biases: n, n and O.
+    """
+    m = in_channels * image_size ** 2
+    side = output_size(image_size, kernel_size)
+    n = out_channels * side * side
+    patch = in_channels * kernel_size ** 2
+    return {
+        "dense": {"parameters": m * n + n, "weights": m * n, "connections": m * n, "multiply_adds": m * n, "outputs": n},
+        "locally connected": {"parameters": n * patch + n, "weights": n * patch, "connections": n * patch,
+                              "multiply_adds": n * patch, "outputs": n},
+        "convolution": {"parameters": out_channels * patch + out_channels, "weights": out_channels * patch,
+                        "connections": n * patch, "multiply_adds": n * patch, "outputs": n},
+    }
+
+
+def connected_inputs(layer: nn.Module, input_shape, channel: int, row: int, col: int) -> torch.Tensor:
+    """Which inputs one output unit of ``layer`` is connected to, read off by back-propagation.
+
+    The unit's gradient with respect to the input is non-zero exactly where a
+    weight connects them (with random weights, no weight is exactly zero).
+
+    Parameters
+    ----------
+    layer : torch.nn.Module
+        Maps a (1, C, H, W) batch to a (1, C_out, H_out, W_out) batch (for a
+        dense layer, use :func:`dense_layer`).
+    input_shape : (int, int, int)
+        (C, H, W) of the input.
+    channel, row, col : int
+        The output unit.
+
+    Returns
+    -------
+    torch.Tensor
+        Boolean (C, H, W) mask of the connected inputs.
+    """
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (C, H, W), got {input_shape!r}")
+    shape = tuple(check_int("input_shape", v, low=1) for v in input_shape)
+    x = torch.rand(1, *shape, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
+    out = layer(x)
+    if out.ndim != 4:
+        raise ValueError(f"layer must return a (1, C, H, W) batch, got shape {tuple(out.shape)}")
+    channel = check_int("channel", channel, low=0, high=out.shape[1] - 1)
+    row = check_int("row", row, low=0, high=out.shape[2] - 1)
+    col = check_int("col", col, low=0, high=out.shape[3] - 1)
+    out[0, channel, row, col].backward()
+    return x.grad[0] != 0
+
+
+def unit_weights(layers: dict[str, nn.Module], channel: int, row: int, col: int) -> dict[str, torch.Tensor]:
+    """The weights one output unit uses in each layer of :func:`layer_trio` (first input channel).
+
+    Returns
+    -------
+    dict
+        ``"dense"``: (H, W), one weight per input pixel; ``"locally connected"``:
+        the (k, k) kernel that belongs to this position; ``"convolution"``: the
+        (k, k) kernel every position shares.
+    """
+    conv, local, dense = layers["convolution"], layers["locally connected"], layers["dense"]
+    out_h, out_w = local.output_size
+    channel = check_int("channel", channel, low=0, high=conv.out_channels - 1)
+    row = check_int("row", row, low=0, high=out_h - 1)
+    col = check_int("col", col, low=0, high=out_w - 1)
+    height, width = local.input_size
+    linear = dense[1]
+    unit = (channel * out_h + row) * out_w + col
+    return {
+        "dense": linear.weight.detach()[unit].view(-1, height, width)[0],
+        "locally connected": local.weight.detach()[row, col, channel, 0],
+        "convolution": conv.weight.detach()[channel, 0],
+    }
+
+
+def seven() -> torch.Tensor:
+    """A 4 x 4 image of the digit seven (1 = ink), for the four-region example."""
+    return torch.tensor([[1.0, 1.0, 1.0, 1.0],
+                         [0.0, 0.0, 1.0, 0.0],
+                         [0.0, 1.0, 0.0, 0.0],
+                         [0.0, 1.0, 0.0, 0.0]])
+
+
+def parameter_count(module: nn.Module) -> int:
+    """Number of trainable numbers in ``module`` (works on the meta device)."""
+    if not isinstance(module, nn.Module):
+        raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    return sum(p.numel() for p in module.parameters())

@@ -1,1 +1,124 @@
-"""Figures for the chapter on local connectivity (in progress)."""
+"""Figures for the chapter "Local connectivity"."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .style import HIGHLIGHT, PALETTE, PHOTO, figure, show_image, styled
+
+LAYERS = ("dense", "locally connected", "convolution")
+
+
+def _tint(ax, mask, color=HIGHLIGHT, alpha=0.6):
+    """Overlay the True pixels of ``mask`` in ``color``."""
+    from matplotlib.colors import to_rgba
+
+    overlay = np.zeros((*mask.shape, 4))
+    overlay[np.asarray(mask, dtype=bool)] = to_rgba(color, alpha)
+    ax.imshow(overlay)
+
+
+@styled
+def connections(image, masks, weights):
+    """Which input pixels one output unit reads, and with which weights, under three layers.
+
+    Parameters
+    ----------
+    image : array-like
+        (H, W) input in [0, 1].
+    masks : mapping
+        Layer name (``"dense"``, ``"locally connected"``, ``"convolution"``) to an
+        (H, W) boolean array of the connected pixels.
+    weights : mapping
+        Layer name to the unit's weights: (H, W) for the dense layer, (k, k) for the others.
+    """
+    image = np.asarray(image, dtype=float)
+    counts = {name: int(np.asarray(masks[name]).sum()) for name in LAYERS}
+    fig, axes = figure(3, 2, width=7.5, height=5.4, alt=(
+        "The same output unit under three layers: a dense unit is connected to all "
+        f"{counts['dense']} input pixels, a locally connected unit and a convolution unit to "
+        f"{counts['convolution']} pixels in one patch; below, the weights each uses. Moving the unit "
+        "changes the locally connected kernel but not the convolution's shared kernel"))
+    own = {"dense": "its own weights (one per pixel)", "locally connected": "its own kernel",
+           "convolution": "the kernel every unit shares"}
+    for j, name in enumerate(LAYERS):
+        show_image(axes[0, j], image, cmap=PHOTO, vmin=0, vmax=1,
+                   title=f"{name}: {counts[name]:,} connections")
+        _tint(axes[0, j], masks[name])
+        show_image(axes[1, j], weights[name], signed=True, title=own[name])
+    return fig
+
+
+@styled
+def four_regions(image):
+    """Seed example: a 4 x 4 digit split into quadrants, each seen by one hidden unit.
+
+    Parameters
+    ----------
+    image : array-like
+        (4, 4) image, 1 for ink.
+    """
+    image = np.asarray(image, dtype=float)
+    colours = [PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"]]
+    fig, axes = figure(1, width=6.0, height=3.4, alt=(
+        "A 4 by 4 image of the digit seven split into four 2 by 2 quadrants; each of four hidden "
+        "units is connected only to the four pixels of its own quadrant, and all four hidden units "
+        "feed one output unit"))
+    ax = axes[0, 0]
+    ax.imshow(image, cmap="gray_r", vmin=0, vmax=1.6, extent=(0, 4, 4, 0))
+    units = {q: (6.5, 0.5 + q) for q in range(4)}
+    for q, (top, left) in enumerate([(0, 0), (0, 2), (2, 0), (2, 2)]):
+        ax.add_patch(_square(left, top, colours[q]))
+        for i in range(top, top + 2):
+            for j in range(left, left + 2):
+                ax.plot([j + 0.5, units[q][0]], [i + 0.5, units[q][1]], color=colours[q], lw=1.0, alpha=0.8)
+        ax.add_patch(_circle(units[q], colours[q]))
+        ax.plot([units[q][0], 9.0], [units[q][1], 2.0], color="0.4", lw=1.0)
+    ax.add_patch(_circle((9.0, 2.0), "0.3"))
+    ax.text(6.5, -0.35, "hidden units", ha="center")
+    ax.text(9.0, 1.25, "output", ha="center")
+    ax.text(2.0, -0.35, "input (16 pixels)", ha="center")
+    ax.set_xlim(-0.2, 9.8)
+    ax.set_ylim(4.3, -0.8)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return fig
+
+
+def _square(left, top, color):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((left + 0.05, top + 0.05), 1.9, 1.9, fill=False, edgecolor=color, linewidth=3)
+
+
+def _circle(centre, color):
+    from matplotlib.patches import Circle
+
+    return Circle(centre, 0.3, facecolor=color, edgecolor="black", linewidth=0.8, zorder=3)
+
+
+@styled
+def count_scaling(pixels, counts):
+    """Parameters and multiply-adds of the three layers against the number of input pixels (log-log).
+
+    Parameters
+    ----------
+    pixels : sequence of int
+        Input pixels of each size measured.
+    counts : sequence of mapping
+        For each size, layer name to ``{"parameters", "multiply_adds"}``.
+    """
+    fig, axes = figure(2, width=7.5, height=3.2, alt=(
+        "Log-log plots of parameters and multiply-adds against input pixels: the dense layer grows "
+        "with the square of the image size, the locally connected layer linearly in both, and the "
+        "convolution's parameters stay constant while its multiply-adds grow linearly"))
+    fig.subplots_adjust(left=0.1, bottom=0.17, wspace=0.3)
+    markers = {"dense": "o", "locally connected": "s", "convolution": "^"}
+    for ax, key, title in zip(axes[0], ("parameters", "multiply_adds"), ("parameters", "multiply-adds per image")):
+        for name in LAYERS:
+            ax.loglog(pixels, [c[name][key] for c in counts], marker=markers[name], label=name)
+        ax.set_xlabel("input pixels")
+        ax.set_title(title)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0, 0].legend(loc="upper left", fontsize=8)
+    return fig

@@ -110,13 +110,14 @@ def show_image(ax, values, *, title: str = "", signed: bool = False, cmap: str |
                vmin: float | None = None, vmax: float | None = None):
     """Draw a 2-D array as an image without ticks.
 
-    ``signed=True`` uses the diverging map with limits symmetric about zero, so
-    zero is always the neutral middle colour.
+    ``signed=True`` uses the diverging map with limits symmetric about zero
+    (unless ``vmin`` and ``vmax`` are given), so zero is the neutral middle colour.
     """
     values = np.asarray(values, dtype=float)
     if signed:
-        bound = float(np.abs(values).max()) or 1.0
-        vmin, vmax = -bound, bound
+        if vmin is None and vmax is None:
+            bound = float(np.abs(values).max()) or 1.0
+            vmin, vmax = -bound, bound
         cmap = cmap or DIVERGING
     im = ax.imshow(values, cmap=cmap or SEQUENTIAL, vmin=vmin, vmax=vmax)
     ax.set_xticks([])
@@ -166,3 +167,30 @@ def img_tag(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
             'style="max-width:100%;height:auto" />')
+
+
+def markdown_table(headers, rows):
+    """A table for a chapter, built from computed values, shown as Markdown.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        Column titles.
+    rows : sequence of sequences
+        One entry per column; integers are printed with thousands separators.
+
+    Returns
+    -------
+    IPython.display.Markdown
+    """
+    from IPython.display import Markdown
+
+    headers = [str(h) for h in headers]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    for row in rows:
+        row = list(row)
+        if len(row) != len(headers):
+            raise ValueError(f"rows must have {len(headers)} entries each, got {row!r}")
+        cells = [f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return Markdown("\n".join(lines))

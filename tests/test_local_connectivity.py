@@ -1,0 +1,199 @@
+"""widgets.compute.local_connectivity and widgets.draw.local_connectivity, and chapter 2's numbers."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from conftest import glued  # noqa: E402
+from widgets.compute import local_connectivity as lc  # noqa: E402
+from widgets.draw import local_connectivity as draw_lc  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 3), o=st.integers(1, 3), size=st.integers(3, 9),
+       k=st.integers(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 1), seed=st.integers(0, 99))
+def test_tied_kernels_equal_conv2d(n, c, o, size, k, stride, padding, seed):
+    torch.manual_seed(seed)
+    conv = torch.nn.Conv2d(c, o, k, stride=stride, padding=padding).double()
+    local = lc.LocallyConnected2d.from_conv(conv, (size, size + 1))
+    x = torch.randn(n, c, size, size + 1, dtype=torch.float64)
+    assert torch.allclose(local(x), conv(x), atol=1e-12)
+
+
+def test_only_tied_kernels_move_the_response_with_the_input():
+    torch.manual_seed(0)
+    x = torch.zeros(1, 1, 10, 10)
+    x[0, 0, 2:4, 2:4] = 1.0
+    moved = torch.roll(x, shifts=(3, 3), dims=(2, 3))
+    tied = lc.LocallyConnected2d.from_conv(torch.nn.Conv2d(1, 1, 3, bias=False), 10)
+    untied = lc.LocallyConnected2d(1, 1, 10, 3, bias=False)
+    for layer, follows in ((tied, True), (untied, False)):
+        with torch.no_grad():
+            shifted_response = torch.roll(layer(x), shifts=(3, 3), dims=(2, 3))
+            assert torch.allclose(layer(moved), shifted_response, atol=1e-6) is follows
+
+
+def test_gradient_reaches_every_per_position_kernel():
+    torch.manual_seed(0)
+    local = lc.LocallyConnected2d(2, 3, (7, 6), 3, stride=2, padding=1)
+    local(torch.rand(2, 2, 7, 6) + 0.1).square().sum().backward()
+    per_position = local.weight.grad.abs().sum(dim=(2, 3, 4, 5))
+    assert per_position.shape == local.output_size
+    assert bool((per_position > 0).all())
+    assert bool((local.bias.grad != 0).all())
+
+
+@pytest.mark.parametrize("c, o, size, k, stride, padding", [(1, 1, 4, 2, 2, 0), (3, 8, 32, 3, 1, 0),
+                                                            (3, 96, 227, 11, 4, 0), (2, 5, 10, 3, 2, 1)])
+def test_parameter_count_matches_closed_form(c, o, size, k, stride, padding):
+    out = (size + 2 * padding - k) // stride + 1
+    layer = lc.LocallyConnected2d(c, o, size, k, stride, padding, device="meta")
+    assert layer.output_size == (out, out)
+    assert lc.parameter_count(layer) == out * out * o * (c * k * k + 1)
+    assert layer.weight.is_meta
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"kernel_size": 7}, "kernel_size"),          # larger than the 6-pixel input with no padding
+    ({"kernel_size": 0}, "kernel_size"),
+    ({"in_channels": 0}, "in_channels"),
+    ({"out_channels": -1}, "out_channels"),
+    ({"stride": 1.5}, "stride"),
+    ({"padding": -1}, "padding"),
+    ({"input_size": (6, 6, 6)}, "input_size"),
+    ({"input_size": 0}, "input_size"),
+    ({"kernel_size": True}, "kernel_size"),
+])
+def test_bad_arguments_raise_value_error_naming_them(kwargs, name):
+    args = {"in_channels": 1, "out_channels": 1, "input_size": 6, "kernel_size": 3} | kwargs
+    with pytest.raises(ValueError, match=name):
+        lc.LocallyConnected2d(**args)
+
+
+def test_padding_allows_a_kernel_as_large_as_the_padded_input():
+    assert lc.LocallyConnected2d(1, 1, 4, 6, padding=1).output_size == (1, 1)
+
+
+def test_forward_rejects_inputs_of_the_wrong_shape():
+    layer = lc.LocallyConnected2d(2, 1, 6, 3)
+    with pytest.raises(ValueError, match="x must have shape"):
+        layer(torch.zeros(1, 2, 7, 6))
+    with pytest.raises(ValueError, match="x must have shape"):
+        layer(torch.zeros(1, 3, 6, 6))
+
+
+def test_from_conv_rejects_what_it_cannot_copy():
+    with pytest.raises(ValueError, match="conv"):
+        lc.LocallyConnected2d.from_conv(torch.nn.Conv2d(1, 1, 3, dilation=2), 8)
+    with pytest.raises(ValueError, match="conv"):
+        lc.LocallyConnected2d.from_conv(torch.nn.Linear(3, 3), 8)
+
+
+@pytest.mark.parametrize("c, size, o, k", [(1, 16, 1, 3), (3, 224, 64, 3), (1, 4, 1, 2), (3, 32, 8, 5)])
+def test_counts_from_modules_equal_closed_forms(c, size, o, k):
+    assert lc.layer_counts(c, size, o, k) == lc.closed_form_counts(c, size, o, k)
+
+
+def test_counts_by_hand():
+    counts = lc.layer_counts(1, 16, 1, 3)
+    assert counts["dense"]["weights"] == 256 * 196
+    assert counts["locally connected"]["parameters"] == 196 * 10
+    assert counts["convolution"]["parameters"] == 10
+    assert counts["convolution"]["multiply_adds"] == counts["locally connected"]["multiply_adds"] == 196 * 9
+
+
+def test_layer_trio_shares_shapes():
+    trio = lc.layer_trio(2, 9, 3, 3)
+    x = torch.rand(2, 2, 9, 9)
+    assert {tuple(layer(x).shape) for layer in trio.values()} == {(2, 3, 7, 7)}
+
+
+@pytest.mark.parametrize("row, col", [(0, 0), (5, 6), (13, 13)])
+def test_connected_inputs_are_the_patch_or_everything(row, col):
+    torch.manual_seed(0)
+    trio = lc.layer_trio(1, 16, 2, 3)
+    for name, layer in trio.items():
+        mask = lc.connected_inputs(layer, (1, 16, 16), 1, row, col)
+        if name == "dense":
+            assert int(mask.sum()) == 256
+        else:
+            expected = torch.zeros(1, 16, 16, dtype=torch.bool)
+            expected[0, row:row + 3, col:col + 3] = True
+            assert torch.equal(mask, expected), name
+
+
+def test_connected_inputs_validates_the_unit():
+    layer = torch.nn.Conv2d(1, 1, 3)
+    with pytest.raises(ValueError, match="row"):
+        lc.connected_inputs(layer, (1, 8, 8), 0, 6, 0)
+    with pytest.raises(ValueError, match="input_shape"):
+        lc.connected_inputs(layer, (8, 8), 0, 0, 0)
+
+
+def test_unit_weights_pick_the_units_own_weights():
+    torch.manual_seed(0)
+    trio = lc.layer_trio(1, 8, 2, 3)
+    w = lc.unit_weights(trio, 1, 2, 4)
+    assert torch.equal(w["convolution"], trio["convolution"].weight[1, 0])
+    assert torch.equal(w["locally connected"], trio["locally connected"].weight[2, 4, 1, 0])
+    # The dense unit's weights, read as an image, reproduce its output on any input.
+    x = torch.rand(1, 1, 8, 8)
+    out = trio["dense"](x)[0, 1, 2, 4]
+    assert torch.allclose((w["dense"] * x[0, 0]).sum() + trio["dense"][1].bias[(1 * 6 + 2) * 6 + 4], out, atol=1e-6)
+
+
+def test_dense_layer_shapes_and_validation():
+    layer = lc.dense_layer((3, 4, 5), (2, 3, 3))
+    assert layer(torch.zeros(7, 3, 4, 5)).shape == (7, 2, 3, 3)
+    with pytest.raises(ValueError, match="output_shape"):
+        lc.dense_layer((3, 4, 5), (2, 3))
+
+
+def test_seven_and_the_four_region_layer():
+    seven = lc.seven()
+    assert seven.shape == (4, 4) and float(seven[0].sum()) == 4.0
+    regions = lc.LocallyConnected2d(1, 1, 4, 2, stride=2)
+    masks = [lc.connected_inputs(regions, (1, 4, 4), 0, r, c)[0] for r in range(2) for c in range(2)]
+    assert all(int(m.sum()) == 4 for m in masks)
+    assert int(sum(m.int() for m in masks).max()) == 1, "the regions do not overlap"
+
+
+def test_figures_are_book_figures_outside_pyplot():
+    before = plt.get_fignums()
+    torch.manual_seed(0)
+    trio = lc.layer_trio(1, 8, 1, 3)
+    masks = {n: lc.connected_inputs(layer, (1, 8, 8), 0, 1, 1)[0] for n, layer in trio.items()}
+    fig = draw_lc.connections(torch.rand(8, 8), masks, lc.unit_weights(trio, 0, 1, 1))
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
+    assert "64 connections" in fig.axes[0].get_title() and "9 connections" in fig.axes[2].get_title()
+    assert "64" in fig.alt
+    fig2 = draw_lc.four_regions(lc.seven())
+    assert len(fig2.axes[0].lines) == 16 + 4
+    counts = [lc.layer_counts(1, s, 1, 3) for s in (8, 16)]
+    fig3 = draw_lc.count_scaling([64, 256], counts)
+    assert len(fig3.axes[0].lines) == 3
+    assert plt.get_fignums() == before
+
+
+@pytest.mark.build
+def test_local_connectivity_chapter_numbers(book_build):
+    if book_build.executed is None:
+        pytest.skip("CW_SITE set: no executed notebooks")
+    g = glued(book_build.executed, "book/02_local_connectivity")
+    m, n = 224 * 224, 222 * 222
+    assert int(g["dense_224"]) == m * n + n
+    assert int(g["local_224"]) == n * 9 + n
+    assert int(g["conv_224"]) == 10
+    assert float(g["macs_ratio_224"]) == pytest.approx(m / 9)
+    assert int(g["regions_params"]) == 4 * (4 + 1)
+    assert int(g["regions_dense"]) == 16 * 4 + 4
+    assert int(g["regions_conv"]) == 2 * 2 + 1
+    assert int(g["two_layer_inputs"]) == 25
+    assert int(g["unit_frames"]) == 4 * 4 * 2
