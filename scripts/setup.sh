@@ -65,4 +65,8 @@ if [ ! -f "$ROOT/frontend/node_modules/.package-lock.json" ] || [ "$lock" -nt "$
 fi
 "$VENV/bin/python" "$ROOT/scripts/vendor_assets.py"
 
+# JupyterLab in this venv opens the chapters (MyST Markdown) as notebooks, as on Binder.
+mkdir -p "$VENV/share/jupyter/lab/settings"
+cp "$ROOT/binder/overrides.json" "$VENV/share/jupyter/lab/settings/overrides.json"
+
 export PATH="$VENV/bin:$PATH"

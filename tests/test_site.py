@@ -6,7 +6,6 @@ browser download is never used.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlparse
 
 import pytest
@@ -15,25 +14,10 @@ from conftest import chapter_files, toc_files
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Jupyter Book 1 declares THEBE_JS_URL in two scripts on every page; the second
 # declaration throws. Upstream defect, harmless: nothing on the page uses it.
 KNOWN_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 WIDGET_TIMEOUT_MS = 15_000
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 class Visit:

@@ -1,0 +1,122 @@
+"""Read locally: a real JupyterLab server opens a chapter's .md file as a notebook,
+runs it with a live kernel, and its widgets work there too."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHAPTER = "book/01_conv_layer.md"
+RUN_TIMEOUT_MS = 240_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1, serving a copy of one chapter (so nothing in the repository is touched)."""
+    root = tmp_path_factory.mktemp("lab")
+    (root / "book").mkdir()
+    shutil.copy(ROOT / CHAPTER, root / CHAPTER)
+    state = tmp_path_factory.mktemp("lab-state")
+    port, token = free_port(), "book-test-token"
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTER_CONFIG_DIR=str(state / "config"),
+               JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"), JUPYTER_PLATFORM_DIRS="1")
+    args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+            # No listing of extensions from PyPI: the test talks to 127.0.0.1 only.
+            "--LabApp.extension_manager=readonly"]
+    if os.geteuid() == 0:  # CI machines run as root
+        args.append("--allow-root")
+    url = f"http://127.0.0.1:{port}"
+    with open(state / "server.log", "w") as log:
+        server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"JupyterLab did not start:\n{(state / 'server.log').read_text()[-3000:]}")
+                    time.sleep(0.5)
+            yield url, token
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+def test_chapter_opens_as_a_notebook_and_runs_with_working_widgets(browser, lab):
+    url, token = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    foreign = []
+
+    def route(r):
+        if r.request.url.startswith(url) or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            foreign.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(f"{url}/lab/tree/{CHAPTER}?token={token}")
+        # Opened by its default viewer: a notebook, not the text editor.
+        notebook = page.locator(".jp-NotebookPanel")
+        notebook.wait_for(state="visible", timeout=60_000)
+        assert page.locator(".jp-FileEditor:visible").count() == 0
+        n_code = len(re.findall(r"^```\{code-cell\}", (ROOT / CHAPTER).read_text(), re.M))
+        page.wait_for_function(
+            "n => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === n", arg=n_code, timeout=30_000)
+        # Wait for the kernel, then Run > Run All Cells.
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        page.wait_for_function(
+            """() => {
+                const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+                return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            }""",
+            timeout=RUN_TIMEOUT_MS,
+        )
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        texts = [errors.nth(i).inner_text() for i in range(errors.count())]
+        assert not [t for t in texts if "Error" in t or "Traceback" in t], texts
+        # The explorers render against the live kernel, one frame each, and the keyboard moves them.
+        explorers = page.locator(".jp-OutputArea-output .cw-explorer")
+        explorers.first.wait_for(timeout=30_000)
+        assert explorers.count() == 2
+        first = explorers.first
+        first.scroll_into_view_if_needed()
+        before = first.locator("img[alt]").get_attribute("alt")
+        first.locator(".noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "([e, alt]) => e.querySelector('img[alt]').alt !== alt",
+            arg=[first.element_handle(), before], timeout=10_000)
+        assert "row = 4" in first.locator("img[alt]").get_attribute("alt")
+        assert foreign == [], f"JupyterLab asked other hosts for: {foreign}"
+    finally:
+        page.close()
