@@ -1,1 +1,952 @@
-"""Computation for the chapter on equivariance (in progress)."""
+"""Translation equivariance, and the invariance that pooling adds, measured.
+
+Used by the chapter "Translation equivariance and pooling". A layer ``f`` is
+*equivariant* to a shift ``g`` when ``f(g(x)) = g'(f(x))``, with ``g'`` the same
+shift expressed in output pixels, and *invariant* when ``f(g(x)) = f(x)``. This
+module shifts image batches, measures how far a module is from either
+property, builds the detectors, pooling layers and small networks the chapter
+measures, and trains them with explicit seeds.
+
+All images are batches of shape (N, C, H, W); shifts are ``(dy, dx)`` in
+pixels, positive down and to the right.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._checks import check_choice, check_int, check_tensor
+from .conv_layer import HAND_FILTERS
+
+#: How a shift treats the pixels it moves past the border, named as PyTorch names padding.
+SHIFT_MODES = ("circular", "zeros")
+#: The downsampling layers :func:`pooling` builds.
+POOLINGS = ("none", "max", "average", "blur", "max-blur", "global average")
+
+
+# --------------------------------------------------------------------------- shifts
+
+
+def shift(x: torch.Tensor, dy: int, dx: int, mode: str = "circular") -> torch.Tensor:
+    """Translate a batch of images by ``dy`` rows and ``dx`` columns.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Batch of shape (N, C, H, W).
+    dy, dx : int
+        Rows down and columns right (negative: up and left); ``|dy| < H`` and
+        ``|dx| < W``.
+    mode : {"circular", "zeros"}
+        ``"circular"``: pixels leaving one side come back on the other (the
+        image lives on a torus). ``"zeros"``: they are lost, and the pixels
+        uncovered on the other side are zero.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape and dtype as ``x``.
+    """
+    check_tensor("x", x, ndim=4)
+    h, w = x.shape[-2:]
+    dy = check_int("dy", dy, low=-(h - 1), high=h - 1)
+    dx = check_int("dx", dx, low=-(w - 1), high=w - 1)
+    check_choice("mode", mode, SHIFT_MODES)
+    if mode == "circular":
+        return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+    out = torch.zeros_like(x)
+    out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        x[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def output_shift(dy: int, dx: int, stride: int = 1) -> tuple[int, int]:
+    """The shift of a layer's output that corresponds to shifting its input by (dy, dx).
+
+    A layer with stride ``s`` keeps one output pixel per ``s`` input pixels, so
+    an input shift of ``dy`` rows is an output shift of ``dy / s`` rows, which
+    is a whole number of pixels only when ``s`` divides ``dy``.
+
+    Parameters
+    ----------
+    dy, dx : int
+        Input shift in pixels.
+    stride : int
+        The layer's total stride (downsampling factor), at least 1.
+
+    Returns
+    -------
+    tuple of int
+        ``(dy // stride, dx // stride)``.
+
+    Raises
+    ------
+    ValueError
+        If ``stride`` does not divide ``dy`` or ``dx``: no output shift
+        corresponds, and equivariance is not defined (use :func:`compare_shift`
+        to compare with the nearest output shifts instead).
+    """
+    dy = check_int("dy", dy)
+    dx = check_int("dx", dx)
+    stride = check_int("stride", stride, low=1)
+    for name, value in (("dy", dy), ("dx", dx)):
+        if value % stride:
+            raise ValueError(f"{name} must be a multiple of stride={stride} for the output shift "
+                             f"{name} / stride to be a whole number of pixels, got {value}")
+    return dy // stride, dx // stride
+
+
+def crop_border(y: torch.Tensor, margin: int) -> torch.Tensor:
+    """Drop ``margin`` pixels from every side of a batch of maps.
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        (N, C, H, W) batch.
+    margin : int
+        Pixels to drop on each side, 0 to ``(min(H, W) - 1) // 2`` (something must remain).
+    """
+    check_tensor("y", y, ndim=4)
+    margin = check_int("margin", margin, low=0, high=(min(y.shape[-2:]) - 1) // 2)
+    h, w = y.shape[-2:]
+    return y[..., margin:h - margin, margin:w - margin]
+
+
+def _norm(y: torch.Tensor, what: str = "f(x)") -> float:
+    """The L2 norm of every value of ``y``, in float64; refuses zero (a relative error needs a scale)."""
+    norm = float(torch.linalg.vector_norm(y.detach().double()))
+    if norm == 0.0:
+        raise ValueError(f"x must give a non-zero {what} to measure a relative error against, got all zeros")
+    return norm
+
+
+def _relative(a: torch.Tensor, b: torch.Tensor, what: str) -> float:
+    """||a - b|| / ||b|| in float64."""
+    return float(torch.linalg.vector_norm(a.detach().double() - b.detach().double())) / _norm(b, what)
+
+
+def _apply(f, x):
+    if not callable(f):
+        raise ValueError(f"f must be a torch module or a callable, got {type(f).__name__}")
+    with torch.no_grad():
+        y = f(x)
+    if not isinstance(y, torch.Tensor):
+        raise ValueError(f"f must return a tensor, got {type(y).__name__}")
+    return y
+
+
+@dataclass(frozen=True)
+class ShiftComparison:
+    """``f(g(x))`` beside ``g'(f(x))``: what equivariance says should be equal.
+
+    Attributes
+    ----------
+    shifted_input : torch.Tensor
+        ``g(x)``, the input shifted by ``shift``.
+    response_of_shifted : torch.Tensor
+        ``f(g(x))``.
+    shifted_response : torch.Tensor
+        ``g'(f(x))``: the output of the unshifted input, shifted by ``output_shift``.
+    difference : torch.Tensor
+        ``f(g(x)) - g'(f(x))`` (after cropping ``crop`` output pixels on every side).
+    shift, output_shift : tuple of int
+        The input shift and the output shift compared with it.
+    exact : bool
+        True if ``output_shift`` is exactly ``shift / stride``; False if the
+        stride does not divide the shift and ``output_shift`` is the best of
+        the nearest whole-pixel output shifts.
+    error : float
+        ``||difference|| / ||f(x)||`` over the compared (cropped) region.
+    crop : int
+        Output pixels dropped on every side before comparing.
+    """
+
+    shifted_input: torch.Tensor
+    response_of_shifted: torch.Tensor
+    shifted_response: torch.Tensor
+    difference: torch.Tensor
+    shift: tuple[int, int]
+    output_shift: tuple[int, int]
+    exact: bool
+    error: float
+    crop: int
+
+
+def compare_shift(f: Callable, x: torch.Tensor, dy: int, dx: int, *, mode: str = "circular",
+                  stride: int = 1, crop: int = 0) -> ShiftComparison:
+    """Compare ``f(g(x))`` with ``g'(f(x))`` for a shift ``g`` by (dy, dx).
+
+    Parameters
+    ----------
+    f : torch.nn.Module or callable
+        Maps an (N, C, H, W) batch to an (N, C', H / stride, W / stride) batch.
+    x : torch.Tensor
+        (N, C, H, W) input batch.
+    dy, dx : int
+        Input shift in pixels.
+    mode : {"circular", "zeros"}
+        How both shifts treat the border (see :func:`shift`).
+    stride : int
+        Total stride of ``f``. The output is shifted by ``(dy / stride, dx / stride)``.
+        When the stride does not divide the shift there is no such output
+        shift; the comparison then uses whichever of the nearest output shifts
+        (``floor`` or ``ceil`` of ``d / stride`` on each axis) gives the
+        smallest error, and ``exact`` is False.
+    crop : int
+        Output pixels to drop on every side of both maps before comparing (0
+        compares everything).
+
+    Returns
+    -------
+    ShiftComparison
+    """
+    check_tensor("x", x, ndim=4)
+    stride = check_int("stride", stride, low=1)
+    g_x = shift(x, dy, dx, mode)
+    y, y_shifted = _apply(f, x), _apply(f, g_x)
+    check_tensor("f(x)", y, ndim=4)
+    if y.shape != y_shifted.shape:
+        raise ValueError(f"f must give outputs of one shape, got {tuple(y.shape)} and {tuple(y_shifted.shape)}")
+    for axis, n_in, n_out in (("height", x.shape[2], y.shape[2]), ("width", x.shape[3], y.shape[3])):
+        if not 0 <= n_out * stride - n_in < stride:
+            raise ValueError(f"stride must be f's downsampling factor, got stride={stride} but f maps "
+                             f"{axis} {n_in} to {n_out}")
+    crop = check_int("crop", crop, low=0, high=(min(y.shape[-2:]) - 1) // 2)
+    exact = dy % stride == 0 and dx % stride == 0
+    if exact:
+        candidates = [output_shift(dy, dx, stride)]
+    else:
+        candidates = [(oy, ox) for oy in sorted({math.floor(dy / stride), math.ceil(dy / stride)})
+                      for ox in sorted({math.floor(dx / stride), math.ceil(dx / stride)})]
+    scale = _norm(crop_border(y, crop))
+    best = None
+    for oy, ox in candidates:
+        g_y = shift(y, oy, ox, mode)
+        diff = crop_border(y_shifted, crop) - crop_border(g_y, crop)
+        err = float(torch.linalg.vector_norm(diff.double())) / scale
+        if best is None or err < best[0]:
+            best = (err, (oy, ox), g_y, diff)
+    err, out_shift, g_y, diff = best
+    return ShiftComparison(g_x, y_shifted, g_y, diff, (dy, dx), out_shift, exact, err, crop)
+
+
+def equivariance_error(f: Callable, x: torch.Tensor, dy: int, dx: int, *, mode: str = "circular",
+                       stride: int = 1, crop: int = 0) -> float:
+    """Relative equivariance error ``||f(g(x)) - g'(f(x))|| / ||f(x)||``.
+
+    ``g`` shifts the input by (dy, dx); ``g'`` shifts the output by
+    ``(dy / stride, dx / stride)``, the same displacement in output pixels.
+    Zero means ``f`` commutes with the shift.
+
+    Parameters
+    ----------
+    f : torch.nn.Module or callable
+        Maps an (N, C, H, W) batch to an (N, C', H', W') batch.
+    x : torch.Tensor
+        (N, C, H, W) input batch.
+    dy, dx : int
+        Input shift; both must be multiples of ``stride`` (otherwise no output
+        shift corresponds and ``ValueError`` is raised: see :func:`compare_shift`).
+    mode : {"circular", "zeros"}
+        How both shifts treat the border (see :func:`shift`).
+    stride : int
+        Total stride (downsampling factor) of ``f``.
+    crop : int
+        Output pixels to drop on every side of both maps before comparing; the
+        norms are taken over what remains.
+
+    Returns
+    -------
+    float
+    """
+    output_shift(dy, dx, stride)  # validates divisibility first, with a clear message
+    return compare_shift(f, x, dy, dx, mode=mode, stride=stride, crop=crop).error
+
+
+def invariance_error(f: Callable, x: torch.Tensor, dy: int, dx: int, *, mode: str = "circular") -> float:
+    """Relative invariance error ``||f(g(x)) - f(x)|| / ||f(x)||``.
+
+    Zero means shifting the input by (dy, dx) leaves ``f``'s output unchanged.
+
+    Parameters
+    ----------
+    f : torch.nn.Module or callable
+        Maps an (N, C, H, W) batch to a tensor of any shape.
+    x : torch.Tensor
+        (N, C, H, W) input batch.
+    dy, dx : int
+        Input shift in pixels.
+    mode : {"circular", "zeros"}
+        How the shift treats the border (see :func:`shift`).
+
+    Returns
+    -------
+    float
+    """
+    check_tensor("x", x, ndim=4)
+    g_x = shift(x, dy, dx, mode)
+    return _relative(_apply(f, g_x), _apply(f, x), "f(x)")
+
+
+def shift_robustness(f: Callable, x: torch.Tensor, shifts: Sequence[int], *, axis: str = "x",
+                     mode: str = "circular") -> torch.Tensor:
+    """Mean relative change of ``f``'s output, image by image, as the input shifts.
+
+    Parameters
+    ----------
+    f : torch.nn.Module or callable
+        Maps an (N, C, H, W) batch to a batch with N first.
+    x : torch.Tensor
+        (N, C, H, W) batch of images; the change is measured for each image
+        separately (:func:`invariance_error`) and averaged.
+    shifts : sequence of int
+        Shifts in pixels, each in ``(-size, size)``.
+    axis : {"x", "y", "diagonal"}
+        Shift columns (``(0, s)``), rows (``(s, 0)``) or both (``(s, s)``).
+    mode : {"circular", "zeros"}
+        How the shift treats the border.
+
+    Returns
+    -------
+    torch.Tensor
+        Float64, shape (len(shifts),).
+    """
+    check_tensor("x", x, ndim=4)
+    check_choice("axis", axis, ("x", "y", "diagonal"))
+    if isinstance(shifts, (str, bytes)) or not isinstance(shifts, Sequence | range) or len(shifts) == 0:
+        raise ValueError(f"shifts must be a non-empty sequence of integers, got {shifts!r}")
+    out = []
+    for s in shifts:
+        s = check_int("shifts", s)
+        dy, dx = {"x": (0, s), "y": (s, 0), "diagonal": (s, s)}[axis]
+        out.append(sum(invariance_error(f, x[i:i + 1], dy, dx, mode=mode) for i in range(len(x))) / len(x))
+    return torch.tensor(out, dtype=torch.float64)
+
+
+# --------------------------------------------------------------------------- zero padding at the border
+
+
+def _axis_band(size: int, d: int, reach: int, bias: bool) -> torch.Tensor:
+    """For one axis: the rows where a zero-padded conv and a zero-filled shift by d may fail to commute."""
+    idx = torch.arange(size)
+    if d == 0:
+        return torch.zeros(size, dtype=torch.bool)
+    if d < 0:  # the mirror image of a positive shift
+        return _axis_band(size, -d, reach, bias).flip(0)
+    # Leading edge: rows d - reach .. d - 1 read zeros the shift brought in next to
+    # content; before them, both orders give f(0), which is 0 only without a bias.
+    leading = (idx < d) & ((idx >= d - reach) | bias)
+    # Trailing edge: the last reach rows read, in f-then-g, content the shift pushed out.
+    trailing = idx >= size - reach
+    return leading | trailing
+
+
+def _silent(size: int, d: int, reach: int) -> torch.Tensor:
+    """Rows (for one axis) where, without a bias, both orders read only zeros."""
+    if d < 0:
+        return _silent(size, -d, reach).flip(0)
+    return torch.arange(size) < d - reach
+
+
+def zero_padding_discrepancy(height: int, width: int, kernel_size: int, dy: int, dx: int, *,
+                             bias: bool = False) -> torch.Tensor:
+    """Where a stride-1, zero-padded convolution may fail to commute with a zero-filled shift.
+
+    For a ``kernel_size`` k (odd) with padding ``r = k // 2`` (its reach) and a
+    shift by ``d > 0`` along an axis, the two orders can differ only in the
+    rows ``d - r`` to ``d - 1`` (the brought-in zero rows within the kernel's
+    reach of the content) and the last ``r`` rows (which, in ``f`` then ``g``,
+    saw content the shift pushed out); a negative shift mirrors this. A pixel can differ only if its row or
+    its column is affected. Farther inside the brought-in zeros both orders
+    give the layer's output for a blank input: zero without a bias, so those
+    pixels agree; the bias itself where ``f`` runs second and zero where the
+    shift does, so with a bias every brought-in row and column differs.
+
+    Parameters
+    ----------
+    height, width : int
+        Image size, at least 1.
+    kernel_size : int
+        Odd kernel size, 1 to ``2 * min(height, width) - 1``.
+    dy, dx : int
+        Shift, ``|dy| < height``, ``|dx| < width``.
+    bias : bool
+        Whether the convolution adds a (non-zero) bias.
+
+    Returns
+    -------
+    torch.Tensor
+        Boolean (height, width): True where ``f(g(x))`` and ``g(f(x))`` can
+        differ; for generic images and weights they differ at every True pixel.
+    """
+    height = check_int("height", height, low=1)
+    width = check_int("width", width, low=1)
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=2 * min(height, width) - 1)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd (padding kernel_size // 2 keeps the size), got {kernel_size}")
+    dy = check_int("dy", dy, low=-(height - 1), high=height - 1)
+    dx = check_int("dx", dx, low=-(width - 1), high=width - 1)
+    if not isinstance(bias, bool):
+        raise ValueError(f"bias must be True or False, got {bias!r}")
+    reach = kernel_size // 2
+    band = _axis_band(height, dy, reach, bias)[:, None] | _axis_band(width, dx, reach, bias)[None, :]
+    if bias:
+        return band
+    silent = _silent(height, dy, reach)[:, None] | _silent(width, dx, reach)[None, :]
+    return band & ~silent
+
+
+def border_margin(kernel_size: int, dy: int, dx: int, *, bias: bool = False) -> int:
+    """The narrowest border to crop so that a zero-padded convolution commutes with a zero-filled shift.
+
+    For a stride-1 convolution with an odd ``kernel_size`` k and padding
+    ``r = k // 2``, the two orders differ only within ``max(|d|, r)`` pixels
+    of the border along each axis with a non-zero shift ``d``
+    (:func:`zero_padding_discrepancy`), and generically right up to that
+    width. Without a bias a 1 x 1 kernel (``r = 0``) commutes exactly; with
+    one, the ``|d|`` brought-in rows differ.
+
+    Parameters
+    ----------
+    kernel_size : int
+        Odd kernel size, at least 1.
+    dy, dx : int
+        Shift in pixels.
+    bias : bool
+        Whether the convolution adds a (non-zero) bias.
+
+    Returns
+    -------
+    int
+        ``max(max(|dy|, r) if dy else 0, max(|dx|, r) if dx else 0)``, except
+        0 for ``r = 0`` without a bias and ``max(|dy|, |dx|)`` for ``r = 0`` with one.
+    """
+    kernel_size = check_int("kernel_size", kernel_size, low=1)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd (padding kernel_size // 2 keeps the size), got {kernel_size}")
+    dy = check_int("dy", dy)
+    dx = check_int("dx", dx)
+    if not isinstance(bias, bool):
+        raise ValueError(f"bias must be True or False, got {bias!r}")
+    reach = kernel_size // 2
+    if reach == 0 and not bias:
+        return 0
+    return max(max(abs(d), reach) if d else 0 for d in (dy, dx))
+
+
+# --------------------------------------------------------------------------- detectors and transforms
+
+
+#: A detector of the corner where a stroke going right meets one going down: +2 on
+#: the pattern (centre, right, below), -1 elsewhere, so it sums to zero.
+CORNER_KERNEL = [[-1.0, -1.0, -1.0],
+                 [-1.0, 2.0, 2.0],
+                 [-1.0, 2.0, -1.0]]
+
+
+def corner_image(size: int = 32, corner: tuple[int, int] = (10, 20), arm: int = 6) -> torch.Tensor:
+    """A blank image with one corner: a stroke going right and one going down from ``corner``.
+
+    Parameters
+    ----------
+    size : int
+        Height and width, 8 to 256.
+    corner : tuple of int
+        (row, col) where the strokes meet; both arms must fit in the image.
+    arm : int
+        Length of each stroke in pixels, corner included, 2 to ``size``.
+
+    Returns
+    -------
+    torch.Tensor
+        (1, 1, size, size) float32: ones on the strokes, zeros elsewhere.
+    """
+    size = check_int("size", size, low=8, high=256)
+    arm = check_int("arm", arm, low=2, high=size)
+    if not (isinstance(corner, Sequence) and len(corner) == 2):
+        raise ValueError(f"corner must be a (row, col) pair, got {corner!r}")
+    row = check_int("corner row", corner[0], low=0, high=size - arm)
+    col = check_int("corner col", corner[1], low=0, high=size - arm)
+    x = torch.zeros(1, 1, size, size)
+    x[0, 0, row, col:col + arm] = 1.0
+    x[0, 0, row:row + arm, col] = 1.0
+    return x
+
+
+def corner_detector() -> nn.Conv2d:
+    """A ``Conv2d(1, 1, 3, padding=1)`` whose kernel is :data:`CORNER_KERNEL` (no bias, not trainable).
+
+    On :func:`corner_image` its response peaks, at 6, exactly on the corner
+    pixel; along the strokes it is at most 3.
+    """
+    conv = nn.Conv2d(1, 1, kernel_size=3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor(CORNER_KERNEL).view(1, 1, 3, 3))
+    return conv.requires_grad_(False)
+
+
+def peak(y: torch.Tensor) -> tuple[int, int]:
+    """(row, col) of the largest value of a single map (the first one, in reading order, on ties).
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        (1, 1, H, W) or (H, W) map.
+    """
+    check_tensor("y", y, ndim=(2, 4))
+    if y.ndim == 4 and y.shape[:2] != (1, 1):
+        raise ValueError(f"y must hold a single map, got shape {tuple(y.shape)}")
+    y = y.reshape(y.shape[-2:])
+    index = int(torch.argmax(y))
+    return divmod(index, y.shape[1])
+
+
+def edge_conv(padding_mode: str = "circular", stride: int = 1) -> nn.Conv2d:
+    """The vertical-edge filter of chapter 1 as a ``Conv2d(1, 1, 3, padding=1)`` (no bias, not trainable).
+
+    Parameters
+    ----------
+    padding_mode : {"circular", "zeros"}
+        How the layer pads the border.
+    stride : int
+        1 or 2.
+    """
+    check_choice("padding_mode", padding_mode, SHIFT_MODES)
+    stride = check_int("stride", stride, low=1, high=2)
+    conv = nn.Conv2d(1, 1, kernel_size=3, padding=1, padding_mode=padding_mode, stride=stride, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor(HAND_FILTERS["vertical edges"]).view(1, 1, 3, 3))
+    return conv.requires_grad_(False)
+
+
+def rotate90(x: torch.Tensor, turns: int = 1) -> torch.Tensor:
+    """Rotate a batch of images by ``turns`` quarter turns counter-clockwise.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, C, H, W) batch.
+    turns : int
+        0 to 3.
+    """
+    check_tensor("x", x, ndim=4)
+    turns = check_int("turns", turns, low=0, high=3)
+    return torch.rot90(x, k=turns, dims=(2, 3))
+
+
+def upscale(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
+    """Enlarge a batch of images by repeating each pixel ``factor`` times along both axes.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, C, H, W) batch.
+    factor : int
+        1 to 8.
+    """
+    check_tensor("x", x, ndim=4)
+    factor = check_int("factor", factor, low=1, high=8)
+    return x.repeat_interleave(factor, dim=2).repeat_interleave(factor, dim=3)
+
+
+def transform_error(f: Callable, x: torch.Tensor, transform: Callable) -> float:
+    """Relative error ``||f(T(x)) - T(f(x))|| / ||T(f(x))||`` for a transform ``T`` of images.
+
+    Zero means ``f`` commutes with ``T`` (is equivariant to it). The norm of
+    ``T(f(x))`` rather than of ``f(x)`` keeps the measure independent of how
+    ``T`` changes the image size; for a shift or a rotation the two norms agree.
+
+    Parameters
+    ----------
+    f : torch.nn.Module or callable
+        Maps an (N, C, H, W) batch to a batch of the same height and width.
+    x : torch.Tensor
+        (N, C, H, W) input batch.
+    transform : callable
+        Maps an image batch to an image batch (e.g. :func:`rotate90`, :func:`upscale`).
+
+    Returns
+    -------
+    float
+    """
+    check_tensor("x", x, ndim=4)
+    if not callable(transform):
+        raise ValueError(f"transform must be callable, got {type(transform).__name__}")
+    a = _apply(f, transform(x))
+    b = transform(_apply(f, x))
+    if a.shape != b.shape:
+        raise ValueError(f"f must keep the image size so both orders have one shape, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return _relative(a, b, "T(f(x))")
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def blur_kernel() -> torch.Tensor:
+    """The (3, 3) binomial blur ``[1, 2, 1]^T [1, 2, 1] / 16`` (sums to 1)."""
+    row = torch.tensor([1.0, 2.0, 1.0])
+    return torch.outer(row, row) / 16.0
+
+
+class BlurPool(nn.Module):
+    """Blur each channel with :func:`blur_kernel`, then keep every second pixel.
+
+    The anti-aliased downsampling of Zhang (2019): low-pass filtering before
+    subsampling, so that what a stride discards is mostly high frequencies.
+
+    Parameters
+    ----------
+    channels : int
+        Number of channels (each is blurred separately).
+    padding_mode : {"circular", "zeros"}
+        How the blur pads the border (one pixel).
+    """
+
+    def __init__(self, channels: int, padding_mode: str = "circular"):
+        super().__init__()
+        self.channels = check_int("channels", channels, low=1)
+        self.padding_mode = check_choice("padding_mode", padding_mode, SHIFT_MODES)
+        self.register_buffer("kernel", blur_kernel().expand(self.channels, 1, 3, 3).clone())
+
+    def forward(self, x):
+        pad = "circular" if self.padding_mode == "circular" else "constant"
+        x = F.pad(x, (1, 1, 1, 1), mode=pad)
+        # The same numbers as conv2d(x, kernel, stride=2, groups=channels), computed
+        # separably ([1, 2, 1] / 4 down the rows, then along the columns) and only at
+        # the positions kept: several times faster on a CPU, forward and backward.
+        n_rows, n_cols = (x.shape[2] - 1) // 2, (x.shape[3] - 1) // 2
+        x = (x[:, :, 0:2 * n_rows:2] + 2 * x[:, :, 1:2 * n_rows:2] + x[:, :, 2:2 * n_rows + 1:2]) / 4
+        return (x[..., 0:2 * n_cols:2] + 2 * x[..., 1:2 * n_cols:2] + x[..., 2:2 * n_cols + 1:2]) / 4
+
+
+class MaxBlurPool(nn.Module):
+    """Zhang's (2019) "max-blur-pool": a 2 x 2 max with stride 1, then :class:`BlurPool`.
+
+    The max keeps max pooling's choice of the strongest response; the
+    subsampling is moved after a blur.
+
+    Parameters
+    ----------
+    channels : int
+        Number of channels.
+    padding_mode : {"circular", "zeros"}
+        ``"circular"`` wraps the max's window around the border so the size is
+        kept before the blur; ``"zeros"`` takes the max over the windows that fit
+        (one pixel fewer) and blurs with zero padding.
+    """
+
+    def __init__(self, channels: int, padding_mode: str = "circular"):
+        super().__init__()
+        self.padding_mode = check_choice("padding_mode", padding_mode, SHIFT_MODES)
+        self.blur = BlurPool(channels, padding_mode)
+
+    def forward(self, x):
+        if self.padding_mode == "circular":
+            x = F.pad(x, (0, 1, 0, 1), mode="circular")
+        return self.blur(F.max_pool2d(x, kernel_size=2, stride=1))
+
+
+class GlobalAveragePool(nn.Module):
+    """The mean of each channel over all positions: (N, C, H, W) to (N, C)."""
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3))
+
+
+def pooling(kind: str, channels: int, padding_mode: str = "circular") -> nn.Module:
+    """A downsampling layer by name.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`POOLINGS`: ``"none"`` (identity), ``"max"`` and
+        ``"average"`` (2 x 2 windows, stride 2), ``"blur"`` (:class:`BlurPool`),
+        ``"max-blur"`` (:class:`MaxBlurPool`), ``"global average"``
+        (:class:`GlobalAveragePool`).
+    channels : int
+        Number of channels, at least 1 (used by the blurring kinds).
+    padding_mode : {"circular", "zeros"}
+        Border handling of the blurring kinds.
+    """
+    check_choice("kind", kind, POOLINGS)
+    channels = check_int("channels", channels, low=1)
+    check_choice("padding_mode", padding_mode, SHIFT_MODES)
+    return {
+        "none": lambda: nn.Identity(),
+        "max": lambda: nn.MaxPool2d(2),
+        "average": lambda: nn.AvgPool2d(2),
+        "blur": lambda: BlurPool(channels, padding_mode),
+        "max-blur": lambda: MaxBlurPool(channels, padding_mode),
+        "global average": lambda: GlobalAveragePool(),
+    }[kind]()
+
+
+def edge_features(padding_mode: str = "circular") -> nn.Sequential:
+    """Four hand-set edge detectors (chapter 1's ``HAND_FILTERS``) followed by a ReLU (not trainable).
+
+    ``Conv2d(1, 4, 3, padding=1)`` with the vertical, horizontal and two
+    diagonal edge kernels, no bias; stride 1, so it is equivariant to
+    circular shifts when ``padding_mode`` is ``"circular"``.
+    """
+    check_choice("padding_mode", padding_mode, SHIFT_MODES)
+    names = ["vertical edges", "horizontal edges", "diagonal edges ↘", "diagonal edges ↗"]
+    conv = nn.Conv2d(1, 4, kernel_size=3, padding=1, padding_mode=padding_mode, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([HAND_FILTERS[n] for n in names]).unsqueeze(1))
+    return nn.Sequential(conv, nn.ReLU()).requires_grad_(False)
+
+
+def tiles(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Cut a (C, H, W) image into non-overlapping ``size`` x ``size`` tiles, in reading order.
+
+    Returns
+    -------
+    torch.Tensor
+        (n_tiles, C, size, size).
+    """
+    check_tensor("image", image, ndim=3)
+    size = check_int("size", size, low=1, high=min(image.shape[1:]))
+    c, h, w = image.shape
+    t = image[:, :h - h % size, :w - w % size].unfold(1, size, size).unfold(2, size, size)
+    return t.permute(1, 2, 0, 3, 4).reshape(-1, c, size, size).contiguous()
+
+
+# --------------------------------------------------------------------------- a small network, trained
+
+
+class SmallCNN(nn.Module):
+    """Two convolution-ReLU-downsample stages, a global average and a linear classifier.
+
+    ``Conv2d(1, c1, 3, padding=1)``, ReLU, downsample, ``Conv2d(c1, c2, 3,
+    padding=1)``, ReLU, downsample, mean over positions, ``Linear(c2, 10)``.
+    Zero padding throughout.
+
+    Parameters
+    ----------
+    downsample : {"max", "max-blur"}
+        2 x 2 max pooling with stride 2, or its anti-aliased version
+        (:class:`MaxBlurPool`).
+    channels : tuple of int
+        (c1, c2), each 1 to 64.
+    n_classes : int
+        Outputs of the classifier, 2 to 100.
+    """
+
+    def __init__(self, downsample: str = "max", channels: tuple[int, int] = (8, 16), n_classes: int = 10):
+        super().__init__()
+        self.downsample = check_choice("downsample", downsample, ("max", "max-blur"))
+        if not (isinstance(channels, Sequence) and len(channels) == 2):
+            raise ValueError(f"channels must be a pair (c1, c2), got {channels!r}")
+        c1 = check_int("channels[0]", channels[0], low=1, high=64)
+        c2 = check_int("channels[1]", channels[1], low=1, high=64)
+        n_classes = check_int("n_classes", n_classes, low=2, high=100)
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), pooling(downsample, c1, "zeros"),
+            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), pooling(downsample, c2, "zeros"),
+            nn.Conv2d(c2, c2, 3, padding=1), nn.ReLU(),
+            GlobalAveragePool(),
+        )
+        self.classifier = nn.Linear(c2, n_classes)
+        for layer in self.features:
+            if isinstance(layer, nn.Conv2d):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def random_shifts(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Shift each image of a batch by its own random (dy, dx), zero-filled.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, C, H, W) batch.
+    max_shift : int
+        Each of dy and dx is drawn uniformly from ``-max_shift .. max_shift``
+        (0 to ``min(H, W) - 1``).
+    generator : torch.Generator
+        Source of the random shifts.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape as ``x``.
+    """
+    check_tensor("x", x, ndim=4)
+    max_shift = check_int("max_shift", max_shift, low=0, high=min(x.shape[-2:]) - 1)
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    d = torch.randint(-max_shift, max_shift + 1, (len(x), 2), generator=generator)
+    m = max_shift
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (m, m, m, m))
+    out = torch.empty_like(x)
+    for i, (dy, dx) in enumerate(d.tolist()):
+        out[i] = padded[i, :, m - dy:m - dy + h, m - dx:m - dx + w]
+    return out
+
+
+def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, seed: int,
+                     epochs: int = 10, batch_size: int = 64, lr: float = 0.01,
+                     max_shift: int = 0) -> list[float]:
+    """Train a classifier with Adam and cross-entropy, reproducibly.
+
+    The batches' order (and any random shifts) come from a generator seeded
+    with ``seed``, and deterministic algorithms are switched on for the
+    duration (then restored), so the same model, data and seed give the same
+    weights on the same machine and thread count.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps (N, 1, H, W) images to (N, n_classes) logits; trained in place.
+    images : torch.Tensor
+        (N, 1, H, W) training images.
+    labels : torch.Tensor
+        (N,) integer classes.
+    seed : int
+        Seed of the batch order and shifts, 0 to 2**63 - 1.
+    epochs : int
+        Passes over the data, 1 to 1000.
+    batch_size : int
+        1 to N.
+    lr : float
+        Adam's learning rate, in (0, 1].
+    max_shift : int
+        0 trains on the images as given; otherwise each batch is shifted at
+        random by up to ``max_shift`` pixels on each axis (data augmentation).
+
+    Returns
+    -------
+    list of float
+        The mean training loss of each epoch.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_tensor("images", images, ndim=4)
+    if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),) or labels.is_floating_point():
+        raise ValueError(f"labels must be an integer tensor of shape ({len(images)},), got "
+                         f"{getattr(labels, 'dtype', type(labels).__name__)} {tuple(getattr(labels, 'shape', ()))}")
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    epochs = check_int("epochs", epochs, low=1, high=1000)
+    batch_size = check_int("batch_size", batch_size, low=1, high=len(images))
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 1:
+        raise ValueError(f"lr must be a number in (0, 1], got {lr!r}")
+    max_shift = check_int("max_shift", max_shift, low=0, high=min(images.shape[-2:]) - 1)
+    generator = torch.Generator().manual_seed(seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    losses = []
+    try:
+        model.train()
+        for _ in range(epochs):
+            order = torch.randperm(len(images), generator=generator)
+            total = 0.0
+            for start in range(0, len(images), batch_size):
+                idx = order[start:start + batch_size]
+                xb = images[idx]
+                if max_shift:
+                    xb = random_shifts(xb, max_shift, generator)
+                loss = F.cross_entropy(model(xb), labels[idx])
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                total += float(loss.detach()) * len(idx)
+            losses.append(total / len(images))
+        model.eval()
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+    return losses
+
+
+def build_and_train(downsample: str, images: torch.Tensor, labels: torch.Tensor, *, seed: int,
+                    **train_options) -> SmallCNN:
+    """A :class:`SmallCNN` initialised from ``seed`` and trained with :func:`train_classifier`.
+
+    The initial weights are drawn inside :func:`torch.random.fork_rng`, so the
+    global random state is left as it was.
+
+    Parameters
+    ----------
+    downsample : {"max", "max-blur"}
+        The network's downsampling layers.
+    images, labels : torch.Tensor
+        Training data, as for :func:`train_classifier`.
+    seed : int
+        Seed of the initial weights and of the training.
+    **train_options
+        ``epochs``, ``batch_size``, ``lr``, ``max_shift`` of :func:`train_classifier`.
+    """
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = SmallCNN(downsample)
+    train_classifier(model, images, labels, seed=seed, **train_options)
+    return model
+
+
+def predict(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Predicted classes (argmax of the logits) of an (N, C, H, W) batch, without gradients."""
+    check_tensor("images", images, ndim=4)
+    with torch.no_grad():
+        return model(images).argmax(dim=1)
+
+
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of ``images`` that ``model`` classifies as ``labels``."""
+    pred = predict(model, images)
+    if not isinstance(labels, torch.Tensor) or labels.shape != pred.shape:
+        raise ValueError(f"labels must be a tensor of shape {tuple(pred.shape)}, got {getattr(labels, 'shape', labels)!r}")
+    return float((pred == labels).double().mean())
+
+
+def consistency(model: nn.Module, images: torch.Tensor, max_shift: int, *, seed: int) -> float:
+    """Zhang's (2019) consistency: how often two random shifts of an image get the same class.
+
+    Each image is shifted twice, independently, by (dy, dx) drawn uniformly
+    from ``-max_shift .. max_shift`` (zero-filled, :func:`random_shifts`); the
+    result is the fraction of images whose two versions are given the same
+    class. The true label plays no part.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A classifier.
+    images : torch.Tensor
+        (N, C, H, W) test images.
+    max_shift : int
+        Largest shift on each axis.
+    seed : int
+        Seed of the shifts.
+    """
+    check_tensor("images", images, ndim=4)
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    generator = torch.Generator().manual_seed(seed)
+    a = predict(model, random_shifts(images, max_shift, generator))
+    b = predict(model, random_shifts(images, max_shift, generator))
+    return float((a == b).double().mean())
+
+
+def split(n: int, n_test: int, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random split of ``range(n)`` into training and test indices.
+
+    Returns
+    -------
+    (train, test) : tuple of torch.Tensor
+        ``n - n_test`` and ``n_test`` distinct indices.
+    """
+    n = check_int("n", n, low=2)
+    n_test = check_int("n_test", n_test, low=1, high=n - 1)
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[n_test:], order[:n_test]

@@ -1,1 +1,235 @@
-"""Figures for the chapter on equivariance (in progress)."""
+"""Figures for the chapter "Translation equivariance and pooling"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .style import DIVERGING, PALETTE, PHOTO, figure, outline, show_image, styled
+
+
+def _map(t) -> np.ndarray:
+    """A (1, 1, H, W) / (1, H, W) / (H, W) tensor or array as a 2-D float array."""
+    arr = np.asarray(t.detach() if hasattr(t, "detach") else t, dtype=float)
+    if arr.ndim not in (2, 3, 4) or (arr.ndim > 2 and int(np.prod(arr.shape[:-2])) != 1):
+        raise ValueError(f"maps must hold one 2-D map, got shape {arr.shape}")
+    return arr.reshape(arr.shape[-2:])
+
+
+def _mark(ax, row: int, col: int):
+    """Outline one pixel."""
+    outline(ax, row, col, 1, 1, lw=1.5)
+
+
+@styled
+def corner_detection(image, response, shifted_image, shifted_response, *, shift: tuple[int, int]):
+    """A corner, its detector's response, and both again after shifting the image.
+
+    Each response has its largest value outlined.
+
+    Parameters
+    ----------
+    image, shifted_image : array-like
+        The input before and after the shift, one (H, W) map each.
+    response, shifted_response : array-like
+        The detector's response to each, same size.
+    shift : tuple of int
+        (dy, dx), for the titles.
+    """
+    maps = [_map(m) for m in (image, response, shifted_image, shifted_response)]
+    peaks = [np.unravel_index(int(np.argmax(m)), m.shape) for m in maps[1::2]]
+    (r0, c0), (r1, c1) = ((int(r), int(c)) for r, c in peaks)
+    fig, axes = figure(4, width=8.0, height=2.5, alt=(
+        f"A blank image with a corner at ({r0}, {c0}) and the corner detector's response, which "
+        f"peaks at ({r0}, {c0}); the same image shifted by {tuple(shift)} and its response, which "
+        f"peaks at ({r1}, {c1})"))
+    bound = max(float(np.abs(m).max()) for m in maps[1::2]) or 1.0
+    titles = ["input", f"response: peak at ({r0}, {c0})",
+              f"input shifted by {tuple(shift)}", f"response: peak at ({r1}, {c1})"]
+    for i, (ax, m, title) in enumerate(zip(axes[0], maps, titles)):
+        if i % 2 == 0:
+            show_image(ax, m, cmap=PHOTO, vmin=0, vmax=1, title=title)
+        else:
+            show_image(ax, m, cmap=DIVERGING, vmin=-bound, vmax=bound, title=title)
+    for ax, (r, c) in zip(axes[0], [(r0, c0), (r0, c0), (r1, c1), (r1, c1)]):
+        _mark(ax, r, c)
+    return fig
+
+
+def _frame_off_image(ax, shape):
+    """Leave one pixel of white between an image and its axes frame, so border pixels stay visible."""
+    h, w = shape
+    ax.set_xlim(-1.5, w + 0.5)
+    ax.set_ylim(h + 0.5, -1.5)
+
+
+@styled
+def shift_comparison(comparison, *, margin: int | None = None, inner_error: float | None = None):
+    """The shifted input, f(g(x)), g'(f(x)) and their difference, for one shift, on a 2 x 2 grid.
+
+    Both feature maps and the difference share one colour scale (the largest
+    response), so a difference at rounding level looks blank rather than
+    being stretched to full colour. Each image sits one pixel inside its
+    frame, so differences in the outermost rows and columns are visible.
+
+    Parameters
+    ----------
+    comparison : widgets.compute.equivariance.ShiftComparison
+        Computed with ``crop=0``.
+    margin : int, optional
+        If given and positive, outline the region farther than ``margin``
+        pixels from the border on the difference panel: the part that
+        equivariance under zero padding is expected to hold on.
+    inner_error : float, optional
+        The error inside that region, added to the difference panel's title.
+    """
+    if comparison.crop != 0:
+        raise ValueError(f"comparison must be computed with crop=0 to be drawn whole, got crop={comparison.crop}")
+    if inner_error is not None and not margin:
+        raise ValueError(f"inner_error needs a positive margin to refer to, got margin={margin!r}")
+    shifted_input = _map(comparison.shifted_input)
+    a, b = _map(comparison.response_of_shifted), _map(comparison.shifted_response)
+    diff = _map(comparison.difference)
+    bound = max(float(np.abs(a).max()), float(np.abs(b).max())) or 1.0
+    dy, dx = comparison.shift
+    oy, ox = comparison.output_shift
+    how = "" if comparison.exact else " (the nearest whole-pixel shift; the exact one would be fractional)"
+    inner = f" ({inner_error:.2g} inside the frame)" if inner_error is not None else ""
+    fig, axes = figure(2, 2, width=6.0, height=6.0, alt=(
+        f"The photograph shifted by ({dy}, {dx}); the feature map of the shifted photograph; the "
+        f"feature map of the photograph shifted by ({oy}, {ox}){how}; and their difference, whose "
+        f"size relative to the feature map is {comparison.error:.2g}{inner}"))
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.05, top=0.9, wspace=0.08, hspace=0.15)
+    (ax_in, ax_a), (ax_b, ax_d) = axes
+    show_image(ax_in, shifted_input, cmap=PHOTO, vmin=0, vmax=1, title=f"input shifted by ({dy}, {dx})")
+    show_image(ax_a, a, cmap=DIVERGING, vmin=-bound, vmax=bound, title="f(g(x)): feature map of the shifted input")
+    star = "" if comparison.exact else "*"
+    show_image(ax_b, b, cmap=DIVERGING, vmin=-bound, vmax=bound,
+               title=f"g(f(x)): feature map, then shifted by ({oy}, {ox}){star}")
+    show_image(ax_d, diff, cmap=DIVERGING, vmin=-bound, vmax=bound,
+               title=f"difference: error {comparison.error:.2g}{inner}")
+    for ax, m in ((ax_in, shifted_input), (ax_a, a), (ax_b, b), (ax_d, diff)):
+        _frame_off_image(ax, m.shape)
+    if margin:
+        h, w = diff.shape
+        if 2 * margin < min(h, w):
+            outline(ax_d, margin, margin, h - 2 * margin, w - 2 * margin, color=PALETTE["green"], lw=1.0)
+    if not comparison.exact:
+        ax_b.set_xlabel("* shift / stride is fractional: nearest whole shift", fontsize=7)
+    return fig
+
+
+_LINES = [("blue", "o"), ("vermillion", "s"), ("orange", "^"), ("sky", "v"), ("green", "D"), ("purple", "x"),
+          ("black", "+"), ("yellow", "*")]
+
+
+@styled
+def shift_robustness(shifts: Sequence[int], curves: Mapping[str, Sequence[float]], *,
+                     title: str = "how much the representation changes when the input shifts"):
+    """One line per representation: its mean relative change against the input shift.
+
+    Parameters
+    ----------
+    shifts : sequence of int
+        The shifts, in input pixels (the x axis).
+    curves : mapping of str to sequence of float
+        Name of the representation to its relative change at each shift (at most 8).
+    """
+    shifts = [int(s) for s in shifts]
+    if not 1 <= len(curves) <= len(_LINES):
+        raise ValueError(f"curves must hold 1 to {len(_LINES)} lines, got {len(curves)}")
+    for name, values in curves.items():
+        if len(values) != len(shifts):
+            raise ValueError(f"curves[{name!r}] must have one value per shift ({len(shifts)}), got {len(values)}")
+    at_one = ", ".join(f"{name} {float(v[shifts.index(1)]):.2f}" for name, v in curves.items()) \
+        if 1 in shifts else ""
+    fig, axes = figure(1, width=6.5, height=3.6, alt=(
+        "Line plot of the relative change of a representation against the input shift in pixels, "
+        f"from {shifts[0]} to {shifts[-1]}, for {', '.join(curves)}"
+        + (f"; at a one-pixel shift: {at_one}" if at_one else "")))
+    ax = axes[0, 0]
+    fig.subplots_adjust(left=0.11, bottom=0.14, right=0.97, top=0.9)
+    for (name, values), (colour, marker) in zip(curves.items(), _LINES):
+        ax.plot(shifts, [float(v) for v in values], marker=marker, color=PALETTE[colour], label=name, lw=1.5, ms=4)
+    ax.set_xlabel("input shift (pixels)")
+    ax.set_ylabel("relative change ‖f(g(x)) − f(x)‖ / ‖f(x)‖")
+    ax.set_xticks(shifts)
+    ax.set_ylim(bottom=-0.03)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="center right", ncol=2)
+    ax.set_title(title)
+    return fig
+
+
+@styled
+def consistency_bars(results: Mapping[str, Mapping[str, float]]):
+    """Grouped horizontal bars: each measure (accuracy, consistency, ...) for each model.
+
+    Parameters
+    ----------
+    results : mapping of str to mapping of str to float
+        Model name to {measure name: value in [0, 1]}; every model has the same measures.
+    """
+    models = list(results)
+    if not models:
+        raise ValueError("results must name at least one model, got none")
+    measures = list(results[models[0]])
+    for m in models:
+        if list(results[m]) != measures:
+            raise ValueError(f"results[{m!r}] must have the measures {measures}, got {list(results[m])}")
+    text = "; ".join(f"{m}: " + ", ".join(f"{k} {results[m][k]:.2f}" for k in measures) for m in models)
+    fig, axes = figure(1, width=6.5, height=0.6 + 0.45 * len(models) * len(measures), alt=(
+        f"Bar chart comparing {len(models)} networks on {len(measures)} measures, each from 0 to 1: {text}"))
+    ax = axes[0, 0]
+    fig.subplots_adjust(left=0.3, right=0.95, bottom=0.16, top=0.88)
+    height = 0.8 / len(models)
+    colours = [PALETTE[c] for c, _ in _LINES]
+    for i, m in enumerate(models):
+        ys = np.arange(len(measures)) + i * height
+        vals = [results[m][k] for k in measures]
+        ax.barh(ys, vals, height=height * 0.9, color=colours[i], label=m)
+        for y, v in zip(ys, vals):
+            ax.text(v + 0.01, y, f"{v:.2f}", va="center", fontsize=7)
+    ax.set_yticks(np.arange(len(measures)) + height * (len(models) - 1) / 2)
+    ax.set_yticklabels(measures)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.1)
+    ax.set_xlabel("fraction of test digits")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("trained on centred digits; tested centred and shifted")
+    return fig
+
+
+@styled
+def transform_failure(rows: Sequence[Mapping]):
+    """For each transform T: T(x), f(T(x)), T(f(x)) and their difference, one row per transform.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        Each with keys ``"name"`` (e.g. "rotated 90°"), ``"input"`` (T(x)),
+        ``"f_of_t"`` (f(T(x))), ``"t_of_f"`` (T(f(x))) and ``"error"`` (float).
+    """
+    if not 1 <= len(rows) <= 4:
+        raise ValueError(f"rows must hold 1 to 4 transforms, got {len(rows)}")
+    keys = {"name", "input", "f_of_t", "t_of_f", "error"}
+    for row in rows:
+        if not isinstance(row, Mapping) or set(row) != keys:
+            raise ValueError(f"each row must be a mapping with keys {sorted(keys)}, got {row!r:.80}")
+    fig, axes = figure(4, len(rows), width=8.0, height=0.3 + 2.2 * len(rows), alt="; ".join(
+        f"{row['name']}: the transformed input, the detector's response to it (peak "
+        f"{float(_map(row['f_of_t']).max()):.0f}), the transformed response to the original (peak "
+        f"{float(_map(row['t_of_f']).max()):.0f}) and their difference, relative error {row['error']:.2f}"
+        for row in rows))
+    for ax_row, row in zip(axes, rows):
+        a, b = _map(row["f_of_t"]), _map(row["t_of_f"])
+        bound = max(float(np.abs(a).max()), float(np.abs(b).max())) or 1.0
+        show_image(ax_row[0], _map(row["input"]), cmap=PHOTO, vmin=0, vmax=1, title=f"input {row['name']}")
+        show_image(ax_row[1], a, cmap=DIVERGING, vmin=-bound, vmax=bound,
+                   title=f"response to it: peak {a.max():.0f}")
+        show_image(ax_row[2], b, cmap=DIVERGING, vmin=-bound, vmax=bound,
+                   title=f"response {row['name']}: peak {b.max():.0f}")
+        show_image(ax_row[3], a - b, cmap=DIVERGING, vmin=-bound, vmax=bound,
+                   title=f"difference: error {row['error']:.2f}")
+    return fig

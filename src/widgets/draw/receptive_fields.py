@@ -1,1 +1,194 @@
-"""Figures for the chapter on receptive fields (in progress)."""
+"""Figures for the chapter "Receptive fields grow with depth"."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .style import PALETTE, PHOTO, figure, outline, show_image, styled
+
+
+def _square(ax, top, left, size, color, lw=2.0, ls="-"):
+    outline(ax, top, left, size, size, color=color, lw=lw)
+    ax.patches[-1].set_linestyle(ls)
+
+
+@styled
+def field_views(image, region, gradient, erf, squares: dict, *, jump: int = 1, label: str = ""):
+    """One output unit's field three ways: theoretical square, measured support, effective map.
+
+    Parameters
+    ----------
+    image : array-like
+        (H, W) input photograph with values in [0, 1].
+    region : widgets.compute.receptive_fields.Region
+        The unit's theoretical region (its unclipped square is outlined in
+        every panel, even where it leaves the image).
+    gradient : array-like
+        (H, W) input gradient of the unit in the measuring network; its
+        non-zero entries are shown.
+    erf : array-like
+        (H, W) effective receptive field (non-negative, sums to 1).
+    squares : dict of float to (int, int, int)
+        One or two mass fractions of ``erf`` (e.g. 0.5 and 0.95) to the
+        (top, left, side) of the smallest square holding them; outlined
+        (solid, then dashed) on the effective map.
+    jump : int
+        The stack's effective stride, printed with the theoretical size.
+    label : str
+        Describes the stack, e.g. "3 conv 3x3"; used as the figure's title.
+    """
+    image = np.asarray(image, dtype=float)
+    gradient = np.asarray(gradient, dtype=float)
+    erf = np.asarray(erf, dtype=float)
+    if not isinstance(squares, dict) or not 1 <= len(squares) <= 2:
+        raise ValueError(f"squares must be a dict of one or two mass fractions to squares, got {squares!r}")
+    nonzero = gradient != 0
+    rows, cols = np.nonzero(nonzero)
+    height = rows.max() - rows.min() + 1 if rows.size else 0
+    width = cols.max() - cols.min() + 1 if cols.size else 0
+    n_in = int(nonzero.sum())
+    size = region.size
+    masses = ", ".join(f"{fraction:.0%} in {side} × {side}" for fraction, (_, _, side) in squares.items())
+    fig, axes = figure(3, width=8.0, height=3.4, alt=(
+        f"{label + ': ' if label else ''}output unit ({region.row}, {region.col}). Left, the photograph "
+        f"with the theoretical {size} by {size} receptive field outlined (jump {jump}); middle, the "
+        f"{n_in} input pixels with a non-zero gradient, spanning {height} by {width}; right, the effective "
+        "receptive field of random weights, with " + masses.replace(" × ", " by ") + " pixels of its mass"))
+    fig.subplots_adjust(top=1 - 0.85 / 3.4)
+    ax_img, ax_grad, ax_erf = axes[0]
+    show_image(ax_img, image, cmap=PHOTO, vmin=0, vmax=1, title=f"theoretical field\n{size} × {size}, jump {jump}")
+    show_image(ax_grad, nonzero, vmin=0, vmax=1, title=f"non-zero gradient\n{height} × {width}, {n_in} pixels")
+    show_image(ax_erf, erf, vmin=0, title=f"effective, random weights\n{masses}")
+    for ax in axes[0]:
+        _square(ax, region.top, region.left, size, PALETTE["orange"])
+    for (top, left, side), style in zip(squares.values(), ("-", "--")):
+        _square(ax_erf, top, left, side, PALETTE["sky"], lw=1.5, ls=style)
+    if label:
+        fig.suptitle(label)
+    return fig
+
+
+@styled
+def gradient_supports(image, gradients: dict, *, region=None):
+    """The input beside the non-zero entries of several input gradients of one unit.
+
+    Parameters
+    ----------
+    image : array-like
+        (H, W) input with values in [0, 1].
+    gradients : dict of str to array-like
+        Panel title (without the count) to an (H, W) gradient; the number
+        of non-zero pixels is added to each title.
+    region : widgets.compute.receptive_fields.Region, optional
+        Theoretical region to outline in every panel.
+    """
+    image = np.asarray(image, dtype=float)
+    if not isinstance(gradients, dict) or not 1 <= len(gradients) <= 4:
+        raise ValueError(f"gradients must be a dict of 1 to 4 titled maps, got {type(gradients).__name__}")
+    counts = {name: int((np.asarray(g, dtype=float) != 0).sum()) for name, g in gradients.items()}
+    where = f" inside the outlined {region.size} by {region.size} field" if region is not None else ""
+    fig, axes = figure(1 + len(gradients), width=2.2 * (1 + len(gradients)), height=2.8, alt=(
+        "The input beside the pixels with a non-zero gradient" + where + ": "
+        + "; ".join(f"{name}, {n} pixels" for name, n in counts.items())))
+    show_image(axes[0, 0], image, cmap=PHOTO, vmin=0, vmax=1, title="input")
+    for ax, (name, grad) in zip(axes[0, 1:], gradients.items()):
+        show_image(ax, np.asarray(grad, dtype=float) != 0, vmin=0, vmax=1,
+                   title=f"{name}: {counts[name]} pixels")
+    if region is not None:
+        for ax in axes[0]:
+            _square(ax, region.top, region.left, region.size, PALETTE["orange"])
+    return fig
+
+
+@styled
+def width_growth(depths, theoretical, effective, spreads):
+    """How the theoretical and the effective field grow with depth.
+
+    Parameters
+    ----------
+    depths : sequence of int
+        Number of stacked layers.
+    theoretical : sequence of int
+        Theoretical field size at each depth.
+    effective : sequence of int
+        Side of the square holding 95 % of the effective field at each depth.
+    spreads : sequence of float
+        Standard deviation of the effective field (pixels) at each depth.
+    """
+    depths = np.asarray(depths, dtype=float)
+    theoretical = np.asarray(theoretical, dtype=float)
+    effective = np.asarray(effective, dtype=float)
+    spreads = np.asarray(spreads, dtype=float)
+    if not len(depths) == len(theoretical) == len(effective) == len(spreads) >= 2:
+        raise ValueError("depths, theoretical, effective and spreads must have the same length, at least 2")
+    per_root = spreads / np.sqrt(depths)
+    fig, axes = figure(2, width=8.0, height=3.4, alt=(
+        f"Left: the theoretical field grows linearly with depth, from {theoretical[0]:.0f} to "
+        f"{theoretical[-1]:.0f} pixels over {depths[0]:.0f} to {depths[-1]:.0f} layers, while the square "
+        f"holding 95 percent of the effective field grows only to {effective[-1]:.0f}. Right: the effective "
+        f"field's standard deviation divided by the square root of depth levels off near {per_root[-1]:.2f}"))
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, wspace=0.3)
+    ax, ax2 = axes[0]
+    ax.plot(depths, theoretical, "o-", color=PALETTE["orange"], label="theoretical size")
+    ax.plot(depths, effective, "s-", color=PALETTE["blue"], label="effective: 95 % square")
+    ax.set_xlabel("depth (stacked 3 × 3 convolutions)")
+    ax.set_ylabel("pixels")
+    ax.set_title("field size against depth")
+    ax.legend(frameon=False)
+    ax2.plot(depths, per_root, "o-", color=PALETTE["blue"])
+    ax2.set_ylim(0, 1.2 * per_root.max())
+    ax2.set_xlabel("depth")
+    ax2.set_ylabel("σ / √depth  (pixels)")
+    ax2.set_title("effective σ grows like √depth")
+    for a in (ax, ax2):
+        a.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+@styled
+def effective_fields(maps: dict, region):
+    """Effective receptive fields of one unit side by side, and their profiles against a Gaussian.
+
+    Parameters
+    ----------
+    maps : dict of str to array-like
+        Title to an (H, W) non-negative map summing to 1; all maps the same
+        shape (1 to 3 maps).
+    region : widgets.compute.receptive_fields.Region
+        The unit's theoretical region: outlined on the maps and shaded on
+        the profiles.
+    """
+    if not isinstance(maps, dict) or not 1 <= len(maps) <= 3:
+        raise ValueError(f"maps must be a dict of 1 to 3 titled maps, got {type(maps).__name__}")
+    arrays = {name: np.asarray(m, dtype=float) for name, m in maps.items()}
+    h, w = next(iter(arrays.values())).shape
+    size = region.size
+    vmax = max(a.max() for a in arrays.values())
+    colors = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"]]
+    fig, axes = figure(len(maps) + 1, width=2.3 * (len(maps) + 1) + 0.6, height=3.0, alt=(
+        "Effective receptive fields (" + ", ".join(arrays) + f") inside the {size} by {size} theoretical "
+        "field, and their row profiles, each beside a Gaussian of the same mean and standard deviation"))
+    fig.subplots_adjust(bottom=0.16)
+    stats = []
+    for ax, (name, arr), color in zip(axes[0], arrays.items(), colors):
+        show_image(ax, arr, vmin=0, vmax=vmax, title=name)
+        outline(ax, region.top, region.left, size, size)
+        profile = arr.sum(axis=1)
+        pos = np.arange(h)
+        mean = (profile * pos).sum()
+        sigma = np.sqrt((profile * (pos - mean) ** 2).sum())
+        stats.append((name, profile, mean, sigma, color))
+    ax = axes[0, -1]
+    fine = np.linspace(0, h - 1, 200)
+    for name, profile, mean, sigma, color in stats:
+        ax.plot(np.arange(h), profile, "o", ms=3, color=color, label=f"{name}: σ = {sigma:.2f}")
+        ax.plot(fine, np.exp(-0.5 * ((fine - mean) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)), "-",
+                lw=1, color=color)
+    ax.axvspan(region.top - 0.5, region.top + size - 0.5, color=PALETTE["orange"], alpha=0.15, lw=0)
+    ax.set_xlabel("row")
+    ax.set_title("row profiles, Gaussian fits")
+    ax.set_yticks([])
+    ax.set_ylim(0, 1.7 * max(p.max() for _, p, *_ in stats))
+    ax.legend(frameon=False, fontsize=7, loc="upper center")
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    return fig

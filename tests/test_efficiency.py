@@ -1,0 +1,638 @@
+"""Tests of the efficiency chapter's modules: widgets.compute.efficiency and widgets.draw.efficiency.
+
+Matrices are checked against torch.nn.functional.conv2d, counts against
+numbers worked out by hand in the comments. Timings are never asserted on,
+only the structure of what the timing functions return.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
+
+import time  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from conftest import glued  # noqa: E402
+from widgets.compute import efficiency as ef  # noqa: E402
+from widgets.draw import efficiency as de  # noqa: E402
+
+PROPERTY = settings(max_examples=40, deadline=None)
+
+# The book's example (Goodfellow et al. 2016, fig. 9.6): 320 wide, 280 tall, kernel [-1, 1].
+H, W = 280, 320
+PIXELS = H * W                      # 89,600 inputs
+OUT = H * (W - 1)                   # 89,320 outputs: 319 wide, 280 tall
+
+
+# --------------------------------------------------------------------------- conv_matrix
+
+
+@st.composite
+def conv_cases(draw):
+    o = draw(st.integers(1, 3))
+    c = draw(st.integers(1, 3))
+    kh = draw(st.integers(1, 4))
+    kw = draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 3))
+    padding = draw(st.integers(0, 2))
+    h = draw(st.integers(max(1, kh - 2 * padding), 8))
+    w = draw(st.integers(max(1, kw - 2 * padding), 8))
+    layout = draw(st.sampled_from(ef.LAYOUTS))
+    seed = draw(st.integers(0, 2**31 - 1))
+    return o, c, kh, kw, stride, padding, h, w, layout, seed
+
+
+@PROPERTY
+@given(conv_cases())
+def test_matrix_times_image_equals_conv2d(case):
+    o, c, kh, kw, stride, padding, h, w, layout, seed = case
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(c, h, w, generator=gen, dtype=torch.float64)
+    weight = torch.randn(o, c, kh, kw, generator=gen, dtype=torch.float64)
+    want = F.conv2d(x[None], weight, stride=stride, padding=padding)
+    matrix = ef.conv_matrix(weight, h, w, stride=stride, padding=padding, layout=layout)
+    assert matrix.shape == (want.numel(), c * h * w)
+    assert matrix.dtype == torch.float64
+    got = ef.apply_matrix(matrix, x)
+    torch.testing.assert_close(got, want.flatten(), rtol=1e-10, atol=1e-10)
+    # The same through the (1, C, H, W) batch form and through a plain matmul.
+    torch.testing.assert_close(ef.apply_matrix(matrix, x[None]), got, rtol=0, atol=0)
+    torch.testing.assert_close(matrix @ x.flatten(), got, rtol=0, atol=0)
+
+
+@PROPERTY
+@given(conv_cases())
+def test_layouts_hold_the_same_matrix_and_counts(case):
+    o, c, kh, kw, stride, padding, h, w, _, seed = case
+    weight = torch.randn(o, c, kh, kw, generator=torch.Generator().manual_seed(seed))
+    dense = ef.conv_matrix(weight, h, w, stride=stride, padding=padding)
+    coo = ef.conv_matrix(weight, h, w, stride=stride, padding=padding, layout="coo")
+    csr = ef.conv_matrix(weight, h, w, stride=stride, padding=padding, layout="csr")
+    assert dense.layout == torch.strided and coo.layout == torch.sparse_coo and csr.layout == torch.sparse_csr
+    assert coo.is_coalesced()
+    assert torch.equal(coo.to_dense(), dense)
+    assert torch.equal(csr.to_dense(), dense)
+    count = ef.costs(h, w, kh, kw, in_channels=c, out_channels=o, stride=stride, padding=padding)
+    assert (count.rows, count.cols) == tuple(dense.shape)
+    assert count.sparse.stored == csr.values().numel() == coo._nnz()
+    assert count.dense.stored == dense.numel()
+    # Sparse flops, counted independently row by row: 2r - 1 for a row with r > 0 entries.
+    per_row = csr.crow_indices().diff()
+    assert count.sparse.flops == int((2 * per_row - 1).clamp(min=0).sum())
+    # Storage counts are the bytes of the tensors actually built.
+    assert count.sparse.nbytes == ef.storage_bytes(csr)
+    assert ef.costs(h, w, kh, kw, in_channels=c, out_channels=o, stride=stride, padding=padding,
+                    sparse_layout="coo").sparse.nbytes == ef.storage_bytes(coo)
+    assert count.dense.nbytes == ef.storage_bytes(dense)
+    assert count.convolution.nbytes == ef.storage_bytes(weight)
+
+
+def test_matrix_of_the_difference_kernel_by_hand():
+    # A 2 x 3 image and [-1, 1]: outputs (0,0), (0,1), (1,0), (1,1) read input pairs
+    # (0,1), (1,2), (3,4), (4,5) of the flattened image.
+    want = torch.tensor([[-1.0, 1, 0, 0, 0, 0],
+                         [0, -1, 1, 0, 0, 0],
+                         [0, 0, 0, -1, 1, 0],
+                         [0, 0, 0, 0, -1, 1]])
+    kernel = ef.difference_kernel()
+    assert kernel.shape == (1, 1, 1, 2) and kernel.dtype == torch.float32
+    assert torch.equal(ef.conv_matrix(kernel, 2, 3), want)
+    assert torch.equal(ef.conv_matrix(kernel, 2, 3, layout="csr").to_dense(), want)
+    csr = ef.conv_matrix(kernel, 2, 3, layout="csr")
+    assert csr.crow_indices().tolist() == [0, 2, 4, 6, 8]
+    assert csr.col_indices().tolist() == [0, 1, 1, 2, 3, 4, 4, 5]
+
+
+def test_matrix_is_doubly_block_toeplitz():
+    # Single channel, valid: entry (r, c) depends only on the offsets between the
+    # output's and the input's rows and columns.
+    weight = torch.randn(1, 1, 2, 3, generator=torch.Generator().manual_seed(5))
+    h, w = 5, 6
+    m = ef.conv_matrix(weight, h, w)
+    w_out = w - 3 + 1
+    for r in range(m.shape[0]):
+        i, j = divmod(r, w_out)
+        for c in range(m.shape[1]):
+            p, q = divmod(c, w)
+            du, dv = p - i, q - j
+            inside = 0 <= du < 2 and 0 <= dv < 3
+            assert m[r, c] == (weight[0, 0, du, dv] if inside else 0.0)
+
+
+def test_zero_weights_are_still_stored():
+    # The sparsity pattern is the kernel's footprint, not its values.
+    weight = torch.zeros(1, 1, 3, 3)
+    csr = ef.conv_matrix(weight, 6, 7, layout="csr")
+    assert csr.values().numel() == 4 * 5 * 9
+    assert ef.costs(6, 7, 3, 3).sparse.stored == 4 * 5 * 9
+
+
+def test_book_example_sparse_matrix_is_built():
+    csr = ef.conv_matrix(ef.difference_kernel(), H, W, layout="csr")
+    assert csr.shape == (OUT, PIXELS)
+    assert csr.values().numel() == 2 * OUT == 178_640
+    assert torch.unique(csr.values()).tolist() == [-1.0, 1.0]
+    x = torch.rand(1, 1, H, W, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(ef.apply_matrix(csr, x), F.conv2d(x, ef.difference_kernel()).flatten(),
+                               rtol=0, atol=0)
+
+
+def test_matrix_of_a_real_layer():
+    torch.manual_seed(0)
+    layer = torch.nn.Conv2d(3, 4, 3, stride=2, padding=1, bias=False)
+    x = torch.rand(3, 9, 10)
+    m = ef.conv_matrix(layer.weight, 9, 10, stride=2, padding=1, layout="csr")
+    assert not m.requires_grad
+    with torch.no_grad():
+        torch.testing.assert_close(ef.apply_matrix(m, x), layer(x[None]).flatten(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "weight, h, w, kwargs, name",
+    [
+        (torch.zeros(1, 1, 3, 3), 0, 5, {}, "height"),
+        (torch.zeros(1, 1, 3, 3), 5, 0, {}, "width"),
+        (torch.zeros(1, 1, 3, 3), 2, 5, {}, "kernel_height"),
+        (torch.zeros(1, 1, 3, 3), 5, 2, {}, "kernel_width"),
+        (torch.zeros(1, 1, 3, 3), 5, 5, {"stride": 0}, "stride"),
+        (torch.zeros(1, 1, 3, 3), 5, 5, {"padding": -1}, "padding"),
+        (torch.zeros(1, 1, 3, 3), 5, 5, {"layout": "bsr"}, "layout"),
+        (torch.zeros(1, 1, 3, 3), 5.0, 5, {}, "height"),
+        (torch.zeros(1, 3, 3), 5, 5, {}, "weight"),
+        (torch.zeros(1, 1, 3, 3, dtype=torch.int64), 5, 5, {}, "weight"),
+        (np.zeros((1, 1, 3, 3)), 5, 5, {}, "weight"),
+    ],
+)
+def test_conv_matrix_rejects_bad_arguments(weight, h, w, kwargs, name):
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        ef.conv_matrix(weight, h, w, **kwargs)
+
+
+def test_conv_matrix_allows_kernel_as_large_as_padded_input():
+    m = ef.conv_matrix(torch.ones(1, 1, 3, 3), 1, 1, padding=1)
+    assert m.shape == (1, 1) and m.item() == 1.0  # only the centre tap lands on the pixel
+
+
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (torch.zeros(1, 4, 5), "^x must have 30 values"),
+        (torch.zeros(2, 1, 5, 6), "^x must be one image"),
+        (torch.zeros(30), "^x must be 3-D or 4-D"),
+        (torch.zeros(1, 5, 6, dtype=torch.int32), "^x must hold floating-point"),
+    ],
+)
+def test_apply_matrix_rejects_bad_input(x, match):
+    m = ef.conv_matrix(ef.difference_kernel(), 5, 6)
+    with pytest.raises(ValueError, match=match):
+        ef.apply_matrix(m, x)
+
+
+def test_apply_matrix_rejects_non_matrix():
+    with pytest.raises(ValueError, match="^matrix must be a 2-D torch.Tensor"):
+        ef.apply_matrix(torch.zeros(3), torch.zeros(1, 1, 3))
+    with pytest.raises(ValueError, match="^matrix must be a 2-D torch.Tensor, got list"):
+        ef.apply_matrix([[1.0]], torch.zeros(1, 1, 1))
+
+
+# --------------------------------------------------------------------------- storage_bytes
+
+
+def test_storage_bytes_by_hand():
+    assert ef.storage_bytes(torch.zeros(10)) == 40
+    assert ef.storage_bytes(torch.zeros(3, 4, dtype=torch.float64)) == 96
+    m = ef.conv_matrix(ef.difference_kernel(), 2, 3, layout="csr")
+    assert ef.storage_bytes(m) == 8 * 4 + 8 * 8 + 5 * 8   # values, column indices, row pointers
+    m = ef.conv_matrix(ef.difference_kernel(), 2, 3, layout="coo")
+    assert ef.storage_bytes(m) == 8 * 4 + 2 * 8 * 8       # values, row and column indices
+
+
+def test_storage_bytes_rejects_other_things():
+    with pytest.raises(ValueError, match="^operator must be a torch.Tensor"):
+        ef.storage_bytes(np.zeros(3))
+    with pytest.raises(ValueError, match="^operator must be dense, sparse COO or sparse CSR"):
+        ef.storage_bytes(torch.eye(4).to_sparse_csc())
+
+
+# --------------------------------------------------------------------------- costs
+
+
+def test_costs_of_the_books_example():
+    c = ef.costs(H, W, 1, 2)
+    assert (c.out_width, c.out_height) == (319, 280)
+    assert (c.rows, c.cols) == (OUT, PIXELS)
+    # Two multiplications and one addition per output pixel.
+    assert c.convolution.flops == 319 * 280 * 3 == 267_960
+    assert c.convolution.stored == 2 and c.convolution.nbytes == 8
+    assert c.dense.stored == 320 * 280 * 319 * 280 == 8_003_072_000
+    # rows * cols multiplications + rows * (cols - 1) additions: about twice the entries.
+    assert c.dense.flops == OUT * PIXELS + OUT * (PIXELS - 1) == 16_006_054_680
+    assert c.dense.flops == 2 * c.dense.stored - OUT
+    assert c.dense.nbytes == 4 * 8_003_072_000
+    assert c.sparse.stored == 2 * OUT == 178_640
+    assert c.sparse.flops == c.convolution.flops
+    assert c.sparse.nbytes == 178_640 * (4 + 8) + (OUT + 1) * 8 == 2_858_248
+    # The book's "four billion times" (storage) and "roughly 60,000 times" (flops).
+    assert c.ratio("stored") == 8_003_072_000 / 2 == 4_001_536_000
+    assert c.ratio("flops") == (2 * PIXELS - 1) / 3 == 59_733
+    assert c.ratio("nbytes", "dense matrix", "sparse matrix") == pytest.approx(32_012_288_000 / 2_858_248)
+
+
+def test_costs_with_a_3x3_kernel():
+    c = ef.costs(H, W, 3, 3)
+    n = 318 * 278
+    assert (c.out_width, c.out_height) == (318, 278)
+    assert c.convolution.flops == n * 17 == 1_502_868      # 9 multiplications, 8 additions
+    assert c.dense.stored == n * PIXELS == 7_920_998_400
+    assert c.dense.flops == n * (2 * PIXELS - 1)
+    assert c.ratio("flops") == pytest.approx(179_199 / 17)  # 10,541.1...
+    assert c.sparse.flops == c.convolution.flops and c.sparse.stored == 9 * n
+
+
+def test_costs_with_padding_by_hand():
+    # 3 x 3 image, 3 x 3 kernel, padding 1: 3 x 3 output. Along each axis the taps that land
+    # inside the image are 2, 3, 2 for outputs 0, 1, 2: 7 pairs, so 7 * 7 = 49 entries.
+    c = ef.costs(3, 3, 3, 3, padding=1)
+    assert (c.out_height, c.out_width, c.rows, c.cols) == (3, 3, 9, 9)
+    assert c.sparse.stored == 49
+    assert c.sparse.flops == 2 * 49 - 9
+    assert c.convolution.flops == 9 * 17   # conv2d multiplies the padded zeros too
+    assert c.dense.flops == 9 * (2 * 9 - 1)
+
+
+def test_costs_rows_that_read_only_padding():
+    # A 1 x 1 image, 1 x 1 kernel, padding 1: 3 x 3 outputs, only the centre one reads the pixel.
+    c = ef.costs(1, 1, 1, 1, padding=1)
+    assert c.rows == 9 and c.sparse.stored == 1 and c.sparse.flops == 1
+    assert c.convolution.flops == 9
+
+
+def test_costs_multichannel_layer_by_hand():
+    # Conv2d(3, 64, 3) on 224 x 224: 64 maps of 222 x 222, each value reads 27 inputs.
+    c = ef.costs(224, 224, 3, 3, in_channels=3, out_channels=64)
+    n = 64 * 222 * 222
+    assert c.convolution.flops == n * 53
+    assert c.convolution.stored == 64 * 27
+    assert (c.rows, c.cols) == (n, 3 * 224 * 224)
+    assert c.sparse.stored == n * 27
+    assert c.dense.stored == n * 3 * 224 * 224
+
+
+def test_costs_with_stride_by_hand():
+    # 7 wide, kernel 3, stride 2: outputs at 0, 2, 4 -> 3 per axis.
+    c = ef.costs(7, 7, 3, 3, stride=2)
+    assert (c.out_height, c.out_width) == (3, 3)
+    assert c.sparse.stored == 9 * 9 and c.convolution.flops == 9 * 17
+
+
+def test_costs_byte_sizes_follow_arguments():
+    c = ef.costs(10, 10, 3, 3, value_bytes=8, index_bytes=4)
+    assert c.dense.nbytes == 64 * 100 * 8
+    assert c.sparse.nbytes == 64 * 9 * (8 + 4) + 65 * 4
+    assert c.convolution.nbytes == 9 * 8
+    coo = ef.costs(10, 10, 3, 3, sparse_layout="coo")
+    assert coo.sparse.nbytes == 64 * 9 * (4 + 16)
+
+
+def test_costs_method_and_ratio():
+    c = ef.costs(8, 8, 3, 3)
+    assert c.method("convolution") is c.convolution
+    assert c.method("sparse matrix") is c.sparse
+    assert c.method("dense matrix") is c.dense
+    assert c.ratio("flops", "sparse matrix", "convolution") == 1.0
+    with pytest.raises(ValueError, match="^name must be one of"):
+        c.method("fft")
+    with pytest.raises(ValueError, match="^quantity must be one of"):
+        c.ratio("seconds")
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, name",
+    [
+        ((0, 5, 1, 1), {}, "height"),
+        ((5, -1, 1, 1), {}, "width"),
+        ((5, 5, 6, 1), {}, "kernel_height"),
+        ((5, 5, 1, 0), {}, "kernel_width"),
+        ((5, 5, 1, 1), {"in_channels": 0}, "in_channels"),
+        ((5, 5, 1, 1), {"out_channels": 1.5}, "out_channels"),
+        ((5, 5, 1, 1), {"stride": 0}, "stride"),
+        ((5, 5, 1, 1), {"padding": -2}, "padding"),
+        ((5, 5, 1, 1), {"sparse_layout": "csc"}, "sparse_layout"),
+        ((5, 5, 1, 1), {"value_bytes": 0}, "value_bytes"),
+        ((5, 5, 1, 1), {"index_bytes": True}, "index_bytes"),
+    ],
+)
+def test_costs_rejects_bad_arguments(args, kwargs, name):
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        ef.costs(*args, **kwargs)
+
+
+def test_costs_message_says_what_is_allowed():
+    with pytest.raises(ValueError, match=r"^kernel_height must be in \[1, 5\], got 6$"):
+        ef.costs(5, 5, 6, 1)
+
+
+# --------------------------------------------------------------------------- timing (structure only)
+
+
+def test_time_methods_structure():
+    torch.set_num_threads(2)
+    kernel = ef.difference_kernel()
+    t = ef.time_methods(kernel, 6, 7, repeats=2, min_run_seconds=1e-4)
+    assert torch.get_num_threads() == 2  # restored
+    assert (t.height, t.width, t.clock) == (6, 7, "wall")
+    assert set(t.seconds) == set(t.runs) == set(t.nbytes) == set(ef.METHODS)
+    assert all(s > 0 for s in t.seconds.values())
+    assert all(len(r) == 2 and min(r) > 0 for r in t.runs.values())
+    assert all(min(r) <= t.seconds[m] <= max(r) for m, r in t.runs.items())
+    c = ef.costs(6, 7, 1, 2)
+    assert t.nbytes == {m: c.method(m).nbytes for m in ef.METHODS}
+    assert set(t.max_abs_diff) == {"sparse matrix", "dense matrix"}
+    assert all(d < 1e-6 for d in t.max_abs_diff.values())
+
+
+def test_time_methods_with_processor_time():
+    t = ef.time_methods(ef.difference_kernel(), 6, 6, repeats=2, min_run_seconds=1e-4, clock="cpu")
+    assert t.clock == "cpu"
+    assert set(t.seconds) == set(ef.METHODS) and all(s > 0 for s in t.seconds.values())
+    assert ef.CLOCKS == {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def test_time_methods_subset_and_budget():
+    kernel = ef.difference_kernel()
+    t = ef.time_methods(kernel, 5, 5, methods=("convolution",), repeats=1, min_run_seconds=1e-4)
+    assert list(t.seconds) == ["convolution"] and t.max_abs_diff == {}
+    # The dense matrix of a 5 x 5 image is 20 x 25 float32 = 2,000 bytes.
+    with pytest.raises(ValueError, match="^max_dense_bytes is 1999, but the dense matrix .* 2000 bytes"):
+        ef.time_methods(kernel, 5, 5, max_dense_bytes=1999)
+    t = ef.time_methods(kernel, 5, 5, methods=("dense matrix",), repeats=1, min_run_seconds=1e-4,
+                        max_dense_bytes=2000)
+    assert t.nbytes == {"dense matrix": 2000}
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"methods": ("fft",)}, "methods"), ({"methods": ()}, "methods"), ({"methods": "convolution"}, "methods"),
+     ({"methods": ("convolution", "convolution")}, "methods"), ({"repeats": 0}, "repeats"),
+     ({"min_run_seconds": 0}, "min_run_seconds"), ({"min_run_seconds": 2.0}, "min_run_seconds"),
+     ({"max_dense_bytes": 0}, "max_dense_bytes"), ({"seed": -1}, "seed"), ({"clock": "gpu"}, "clock")],
+)
+def test_time_methods_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        ef.time_methods(ef.difference_kernel(), 4, 4, **kwargs)
+
+
+def test_sweep_structure_and_fit():
+    s = ef.sweep(ef.difference_kernel(), [4, 6, 8], dense_sides=[4, 6], repeats=1, min_run_seconds=1e-4,
+                 clock="cpu")
+    assert s.sides["dense matrix"].tolist() == [4, 6]
+    assert s.sides["convolution"].tolist() == s.sides["sparse matrix"].tolist() == [4, 6, 8]
+    assert s.pixels["convolution"].tolist() == [16, 36, 64]
+    for m in ef.METHODS:
+        assert s.seconds[m].shape == s.nbytes[m].shape == s.sides[m].shape
+        assert (s.seconds[m] > 0).all()
+        assert s.nbytes[m].tolist() == [ef.costs(n, n, 1, 2).method(m).nbytes for n in s.sides[m]]
+    assert all(d < 1e-6 for d in s.max_abs_diff.values())
+    fit = s.fit("dense matrix")
+    assert np.isfinite(fit.exponent) and fit.coefficient > 0
+    with pytest.raises(ValueError, match="^min_side must leave at least two sizes"):
+        s.fit("dense matrix", min_side=6)
+    with pytest.raises(ValueError, match="^method must be one of"):
+        s.fit("fft")
+
+
+@pytest.mark.parametrize(
+    "sides, kwargs, name",
+    [([4, 4], {}, "sides"), ([], {}, "sides"), ([0, 4], {}, "sides"), ("48", {}, "sides"),
+     ([4, 6], {"dense_sides": [8]}, "dense_sides"), ([4, 6], {"clock": "monotonic"}, "clock")],
+)
+def test_sweep_rejects_bad_arguments(sides, kwargs, name):
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        ef.sweep(ef.difference_kernel(), sides, **kwargs)
+
+
+def test_power_law_fit_recovers_exact_law():
+    x = np.array([10.0, 100.0, 1000.0, 5000.0])
+    fit = ef.power_law_fit(x, 3.0 * x**2)
+    assert fit.exponent == pytest.approx(2.0, abs=1e-12)
+    assert fit.coefficient == pytest.approx(3.0, rel=1e-10)
+    assert fit.predict(89_600) == pytest.approx(3.0 * 89_600**2, rel=1e-9)
+    flat = ef.power_law_fit([1, 2, 4], [8, 8, 8])
+    assert flat.exponent == pytest.approx(0.0, abs=1e-12) and flat.coefficient == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize(
+    "x, y, name",
+    [([1.0], [1.0], "x and y"), ([1, 2], [1, 2, 3], "x and y"), ([0, 1], [1, 2], "x"),
+     ([1, 2], [1, -2], "y"), ([3, 3], [1, 2], "x"), ([1, np.inf], [1, 2], "x")],
+)
+def test_power_law_fit_rejects_bad_data(x, y, name):
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        ef.power_law_fit(x, y)
+
+
+# --------------------------------------------------------------------------- draw
+
+
+@pytest.mark.parametrize(
+    "value, unit, text",
+    [(32_012_288_000, "B", "32.0 GB"), (2.5e-5, "s", "25.0 µs"), (267_960, "", "267,960"),
+     (8_003_072_000, "", "8.00 billion"), (16_006_054_680, "", "16.0 billion"), (8, "B", "8 B"),
+     (0.0009997, "s", "1.00 ms"), (2_858_248, "B", "2.86 MB"), (1.46, "s", "1.46 s"), (0, "", "0")],
+)
+def test_si(value, unit, text):
+    assert de.si(value, unit) == text
+
+
+@pytest.mark.parametrize("value", [-1, float("nan"), "3", True])
+def test_si_rejects_bad_values(value):
+    with pytest.raises(ValueError, match="^value must be"):
+        de.si(value)
+
+
+@pytest.mark.parametrize("ratio, text", [(59_733.0, "59,733×"), (100, "100×"), (3.456, "3.5×"),
+                                         (0.0237, "0.024×"), (1, "1×")])
+def test_times(ratio, text):
+    assert de.times(ratio) == text
+
+
+@pytest.mark.parametrize("ratio", [0, -2.0, float("inf"), "5"])
+def test_times_rejects_bad_ratios(ratio):
+    with pytest.raises(ValueError, match="^ratio must be"):
+        de.times(ratio)
+
+
+def test_log_limits():
+    assert de.log_limits([3.0, 250.0]) == (1.0, 10_000.0)
+    assert de.log_limits({"a": 2e-6}, [0.02]) == (1e-6, 1.0)
+    with pytest.raises(ValueError, match="^values must be positive"):
+        de.log_limits([0.0, 1.0])
+    with pytest.raises(ValueError, match="^values must be positive"):
+        de.log_limits()
+
+
+def test_draw_conv_matrix():
+    before = plt.get_fignums()
+    m = ef.conv_matrix(ef.difference_kernel(), 4, 5)
+    fig = de.conv_matrix(m, (4, 5), (1, 2))
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    (ax,) = fig.get_axes()
+    assert ax.get_images()[0].get_array().shape == (16, 20)
+    assert ax.get_title() == "16 outputs × 20 inputs, 32 of 320 entries non-zero (10%)"
+    lo, hi = ax.get_images()[0].get_clim()
+    assert (lo, hi) == (-1.0, 1.0)  # signed: symmetric about zero
+    # Block lines: after every 5 input columns (3 lines) and every 4 output rows (3 lines).
+    assert len(ax.lines) == 6
+    assert "16 by 20 matrix of a 1 by 2 convolution of a 4 by 5 image: 32 of its 320" in fig.alt
+    fixed = de.conv_matrix(ef.conv_matrix(torch.ones(1, 1, 3, 3), 6, 6), (6, 6), (3, 3), size=(8.0, 4.6))
+    assert tuple(fixed.get_size_inches()) == (8.0, 4.6)
+    fig.canvas.draw()
+
+
+@pytest.mark.parametrize(
+    "shape, image_shape, kernel_shape, match",
+    [((16, 20), (4, 4), (1, 2), "^image_shape"), ((15, 20), (4, 5), (1, 2), "^matrix must have 16 rows"),
+     ((300, 300), (15, 20), (1, 1), "^matrix must be 2-D with at most 200")],
+)
+def test_draw_conv_matrix_rejects_mismatch(shape, image_shape, kernel_shape, match):
+    with pytest.raises(ValueError, match=match):
+        de.conv_matrix(np.zeros(shape), image_shape, kernel_shape)
+
+
+def test_draw_cost_bars():
+    c = ef.costs(32, 32, 3, 3)
+    seconds = {"convolution": 1e-5, "sparse matrix": 2e-5, "dense matrix": 1e-3}
+    limits = {"flops": (1e2, 1e10), "nbytes": (1.0, 1e10), "seconds": (1e-6, 1.0)}
+    before = plt.get_fignums()
+    fig = de.cost_bars(c, seconds, limits=limits, label="32 × 32 image, 3 × 3 kernel")
+    assert plt.get_fignums() == before
+    ax_f, ax_b, ax_t = fig.get_axes()
+    assert [p.get_height() for p in ax_f.patches] == [c.convolution.flops, c.sparse.flops, c.dense.flops]
+    assert [p.get_height() for p in ax_b.patches] == [c.convolution.nbytes, c.sparse.nbytes, c.dense.nbytes]
+    assert [p.get_height() for p in ax_t.patches] == [1e-5, 2e-5, 1e-3]
+    assert all(ax.get_yscale() == "log" for ax in (ax_f, ax_b, ax_t))
+    assert ax_f.get_ylim() == (1e2, 1e10)
+    # 900 outputs: 900 * 17 flops against 900 * (2 * 1024 - 1).
+    assert ax_f.get_title().endswith(f"= {(2 * 1024 - 1) / 17:,.0f}×")
+    assert ax_t.get_title().endswith("= 100×")
+    assert [t.get_text() for t in ax_t.texts] == ["10.0 µs", "20.0 µs", "1.00 ms"]
+    assert fig._suptitle.get_text() == "32 × 32 image, 3 × 3 kernel"
+    assert "measured time convolution 10.0 µs" in fig.alt
+    fig.canvas.draw()
+    # Powers of ten as plain-text tick labels, major ticks only.
+    assert "10⁴" in [t.get_text() for t in ax_f.get_yticklabels()]
+    assert "10⁻⁶" in [t.get_text() for t in ax_t.get_yticklabels()]
+    assert ax_f.yaxis.get_minorticklocs().size == 0
+
+
+def test_draw_cost_bars_rejects_bad_input():
+    c = ef.costs(8, 8, 3, 3)
+    with pytest.raises(ValueError, match="^seconds must map some of"):
+        de.cost_bars(c, {"fft": 1.0})
+    with pytest.raises(ValueError, match="^seconds must hold positive numbers"):
+        de.cost_bars(c, {"convolution": 0.0})
+    with pytest.raises(ValueError, match="^costs must be a Costs"):
+        de.cost_bars({"convolution": 1}, {"convolution": 1.0})
+
+
+def test_draw_scaling():
+    pixels = {"convolution": np.array([16, 64, 256]), "dense matrix": np.array([16, 64])}
+    seconds = {"convolution": np.array([1e-6, 2e-6, 4e-6]), "dense matrix": np.array([1e-6, 1.6e-5])}
+    nbytes = {"convolution": np.array([8, 8, 8]), "dense matrix": np.array([480, 8064])}
+    fits = {m: ef.power_law_fit(pixels[m], seconds[m]) for m in pixels}
+    before = plt.get_fignums()
+    fig = de.scaling(pixels, seconds, nbytes, fits, target=1000, target_label="target",
+                     target_seconds={"dense matrix": float(fits["dense matrix"].predict(1000))},
+                     target_nbytes={"dense matrix": 4e6})
+    assert plt.get_fignums() == before
+    ax_t, ax_m = fig.get_axes()
+    assert ax_t.get_xscale() == ax_t.get_yscale() == ax_m.get_yscale() == "log"
+    labels = [t.get_text() for t in ax_t.get_legend().get_texts()]
+    assert labels == ["convolution, slope 0.50", "dense matrix, slope 2.00", "target"]
+    assert "dense matrix time grows as pixels to the power 2.00" in fig.alt
+    fig.canvas.draw()
+
+
+def test_draw_scaling_rejects_misaligned_data():
+    with pytest.raises(ValueError, match=r"^seconds\['convolution'\] and nbytes\['convolution'\] must"):
+        de.scaling({"convolution": [1, 2]}, {"convolution": [1.0]}, {"convolution": [8, 8]}, {})
+    with pytest.raises(ValueError, match="^pixels must map some of"):
+        de.scaling({"fft": [1]}, {"fft": [1.0]}, {"fft": [1]}, {})
+
+
+# --------------------------------------------------------------------------- the chapter's numbers
+
+
+def test_efficiency_chapter_numbers(book_build):
+    """The numbers the efficiency chapter quotes, checked against closed forms worked out by hand."""
+    if book_build.executed is None:
+        pytest.skip("CW_SITE set: no executed notebooks")
+    g = glued(book_build.executed, "book/06_efficiency")
+    # The small matrix: 4 x 5 image, [-1, 1]: 4 x 4 outputs, two non-zeros each.
+    assert g["tiny_shape"] == "16 × 20"
+    assert int(g["tiny_nonzero"]) == 32 and int(g["tiny_entries"]) == 320
+    assert int(g["matrix_frames"]) == 3 * 3
+    assert g["gray_matrix_shape"] == "2,256 × 2,304"     # 48 x 47 by 48 x 48
+    assert g["layer_matrix_shape"] == "3,600 × 3,072"    # 4 x 30 x 30 by 3 x 32 x 32
+    assert float(g["gap_gray"]) < 1e-6 and float(g["gap_colour"]) < 1e-5
+    # The book's example.
+    assert g["book_out"] == "319 × 280"
+    assert int(g["book_conv_flops"]) == 319 * 280 * 3 == 267_960
+    assert int(g["book_conv_stored"]) == 2
+    assert int(g["book_dense_entries"]) == 320 * 280 * 319 * 280 == 8_003_072_000
+    assert int(g["book_dense_flops"]) == 319 * 280 * (2 * 320 * 280 - 1) == 16_006_054_680
+    assert float(g["book_flop_ratio"]) == 59_733          # (2 * 89,600 - 1) / 3, exactly
+    assert float(g["book_storage_ratio"]) == 4_001_536_000
+    assert float(g["book_dense_gb"]) == pytest.approx(32.012288)
+    # The same image with a 3 x 3 kernel.
+    assert g["book_3_out"] == "318 × 278"
+    assert int(g["book_3_conv_flops"]) == 318 * 278 * 17 == 1_502_868
+    assert int(g["book_3_dense_entries"]) == 318 * 278 * 320 * 280
+    assert float(g["book_3_flop_ratio"]) == pytest.approx(179_199 / 17)
+    assert float(g["book_3_storage_ratio"]) == pytest.approx(318 * 278 * 320 * 280 / 9)
+    # The retold figure: square matrix entries over the two-element kernel's flops.
+    assert float(g["retold_ratio"]) == pytest.approx((320 * 280) ** 2 / 267_960)
+    assert round(float(g["retold_ratio"])) == 29_960
+    # Measurements: only their structure and exact byte counts, never their values.
+    assert int(g["fit_side"]) == 64
+    assert int(g["dense_largest_side"]) == 96
+    assert float(g["dense_largest_mib"]) == 96 * 95 * 96 * 96 * 4 / 2**20
+    for key in ("conv_time_exponent", "sparse_time_exponent", "dense_time_exponent", "dense_book_seconds",
+                "conv_book_us", "sparse_book_us", "measured_ratio", "dense_gflops", "conv_gflops",
+                "speed_corrected_ratio"):
+        assert np.isfinite(float(g[key])) and (float(g[key]) > 0 or key.endswith("exponent")), key
+    assert float(g["dense_memory_exponent"]) == pytest.approx(2.0, abs=0.05)   # bytes are exact counts
+    assert float(g["sparse_memory_exponent"]) == pytest.approx(1.0, abs=0.05)
+    assert float(g["dense_max_gap"]) < 1e-6 and float(g["sparse_max_gap"]) < 1e-6
+    assert float(g["binder_multiple"]) == pytest.approx(32.012288 / 2)
+    assert int(g["cost_frames"]) == 6 * 3
+    # Sparsity and sharing.
+    assert int(g["sparse_nnz"]) == 2 * 319 * 280 == 178_640
+    assert int(g["sparse_distinct"]) == 2
+    assert int(g["sparse_flops"]) == 267_960
+    assert float(g["sparse_mb"]) == pytest.approx((178_640 * 12 + 89_321 * 8) / 1e6)
+    assert int(g["sparse_value_bytes"]) == 178_640 * 4
+    assert int(g["conv_bytes"]) == 8
+    assert float(g["sparsity_saving"]) == pytest.approx(32_012_288_000 / 2_858_248)
+    assert float(g["sharing_saving"]) == pytest.approx(2_858_248 / 8)
+    assert g["unrolled_shape"] == "2 × 89,320"
+    assert float(g["gap_unrolled"]) < 1e-6
+    # Exercises.
+    assert int(g["same_rows"]) == int(g["same_cols"]) == 89_600
+    assert int(g["same_entries"]) == 89_600**2 == 8_028_160_000
+    assert int(g["same_conv_flops"]) == 89_600 * 17
+    assert int(g["same_nnz"]) == (3 * 280 - 2) * (3 * 320 - 2)   # each border loses one tap per axis
+    assert int(g["same_sparse_flops"]) == 2 * int(g["same_nnz"]) - 89_600
+    assert int(g["first_conv_flops"]) == 64 * 222 * 222 * 53
+    assert int(g["first_weights"]) == 64 * 27
+    assert int(g["first_rows"]) == 64 * 222 * 222 and int(g["first_cols"]) == 3 * 224 * 224
+    assert float(g["first_dense_tb"]) == pytest.approx(64 * 222 * 222 * 3 * 224 * 224 * 4 / 1e12)
+    assert float(g["mega_tb"]) == pytest.approx(1024 * 1023 * 1024 * 1024 * 4 / 1e12)

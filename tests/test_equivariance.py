@@ -1,0 +1,817 @@
+"""Tests of the equivariance topic: widgets.compute.equivariance and widgets.draw.equivariance.
+
+Shifts are checked against torch.roll and hand-written arrays, errors against
+norms computed directly in the tests, the border bands against a pixel-by-pixel
+difference, and pooling layers against torch.nn.functional. The last test reads
+the numbers the chapter glued.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
+
+import math  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from conftest import glued  # noqa: E402
+from widgets.compute import conv_layer as cl  # noqa: E402
+from widgets.compute import data  # noqa: E402
+from widgets.compute import equivariance as eq  # noqa: E402
+from widgets.draw import equivariance as deq  # noqa: E402
+
+PROPERTY = settings(max_examples=40, deadline=None)
+
+
+def _randn(*shape, seed, dtype=torch.float64):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+def _conv(in_channels, out_channels, k, *, seed, padding_mode="zeros", stride=1, bias=True, dtype=torch.float64):
+    """A Conv2d with padding k // 2 and random (seeded) weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        conv = torch.nn.Conv2d(in_channels, out_channels, k, padding=k // 2, padding_mode=padding_mode,
+                               stride=stride, bias=bias)
+        torch.nn.init.normal_(conv.weight)
+        if bias:
+            torch.nn.init.normal_(conv.bias)
+    return conv.to(dtype)
+
+
+# --------------------------------------------------------------------------- shift
+
+
+@PROPERTY
+@given(h=st.integers(2, 9), w=st.integers(2, 9), data_=st.data(), seed=st.integers(0, 2**31 - 1))
+def test_circular_shift_is_roll_and_has_an_inverse(h, w, data_, seed):
+    dy = data_.draw(st.integers(-(h - 1), h - 1))
+    dx = data_.draw(st.integers(-(w - 1), w - 1))
+    x = _randn(2, 3, h, w, seed=seed)
+    moved = eq.shift(x, dy, dx, "circular")
+    assert torch.equal(moved, torch.roll(x, (dy, dx), dims=(2, 3)))
+    assert torch.equal(eq.shift(moved, -dy, -dx, "circular"), x)
+    # Pixel (i, j) goes to ((i + dy) mod h, (j + dx) mod w).
+    assert moved[1, 2, dy % h, dx % w] == x[1, 2, 0, 0]
+
+
+def test_zero_filled_shift_hand_example():
+    x = torch.arange(1.0, 10.0).view(1, 1, 3, 3)  # 1 2 3 / 4 5 6 / 7 8 9
+    down_left = eq.shift(x, 1, -1, "zeros")
+    assert torch.equal(down_left[0, 0], torch.tensor([[0.0, 0, 0], [2, 3, 0], [5, 6, 0]]))
+    up_right = eq.shift(x, -2, 2, "zeros")
+    assert torch.equal(up_right[0, 0], torch.tensor([[0.0, 0, 7], [0, 0, 0], [0, 0, 0]]))
+    assert torch.equal(eq.shift(x, 0, 0, "zeros"), x)
+
+
+@PROPERTY
+@given(h=st.integers(2, 9), w=st.integers(2, 9), data_=st.data(), seed=st.integers(0, 2**31 - 1))
+def test_zero_filled_shift_keeps_what_stays_in_the_frame(h, w, data_, seed):
+    dy = data_.draw(st.integers(-(h - 1), h - 1))
+    dx = data_.draw(st.integers(-(w - 1), w - 1))
+    x = _randn(1, 2, h, w, seed=seed)
+    moved = eq.shift(x, dy, dx, "zeros")
+    for i in range(h):
+        for j in range(w):
+            si, sj = i - dy, j - dx
+            expected = x[..., si, sj] if 0 <= si < h and 0 <= sj < w else torch.zeros(1, 2, dtype=x.dtype)
+            assert torch.equal(moved[..., i, j], expected)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((torch.zeros(3, 4, 4), 1, 1), "^x must be 4-D"),
+        ((torch.zeros(1, 1, 4, 4, dtype=torch.int64), 1, 1), "^x must hold floating-point"),
+        ((torch.zeros(1, 1, 4, 4), 4, 0), r"^dy must be in \[-3, 3\], got 4"),
+        ((torch.zeros(1, 1, 4, 5), 0, -5), r"^dx must be in \[-4, 4\], got -5"),
+        ((torch.zeros(1, 1, 4, 4), 1.0, 0), "^dy must be an integer"),
+        ((torch.zeros(1, 1, 4, 4), 1, 0, "reflect"), r"^mode must be one of \['circular', 'zeros'\], got 'reflect'"),
+    ],
+)
+def test_shift_rejects_bad_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        eq.shift(*args)
+
+
+# --------------------------------------------------------------------------- output_shift, crop_border
+
+
+@pytest.mark.parametrize("args, expected", [((4, 2, 2), (2, 1)), ((-6, 3, 3), (-2, 1)), ((5, 3, 1), (5, 3)),
+                                            ((0, 0, 4), (0, 0)), ((8, -4, 4), (2, -1))])
+def test_output_shift_divides_by_the_stride(args, expected):
+    assert eq.output_shift(*args) == expected
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [((1, 0, 2), "^dy must be a multiple of stride=2"), ((2, 3, 2), "^dx must be a multiple of stride=2"),
+     ((2, 2, 0), r"^stride must be in \[1, ∞\)"), ((2, 2, 1.5), "^stride must be an integer")],
+)
+def test_output_shift_rejects_fractional_output_shifts(args, match):
+    with pytest.raises(ValueError, match=match):
+        eq.output_shift(*args)
+
+
+def test_crop_border():
+    y = torch.arange(49.0).view(1, 1, 7, 7)
+    assert torch.equal(eq.crop_border(y, 0), y)
+    assert torch.equal(eq.crop_border(y, 2)[0, 0], y[0, 0, 2:5, 2:5])
+    assert eq.crop_border(y, 3).shape == (1, 1, 1, 1)
+    with pytest.raises(ValueError, match=r"^margin must be in \[0, 3\], got 4"):
+        eq.crop_border(y, 4)
+    with pytest.raises(ValueError, match="^y must be 4-D"):
+        eq.crop_border(y[0], 1)
+
+
+# --------------------------------------------------------------------------- the error measures
+
+
+def test_errors_match_norms_computed_directly():
+    x = _randn(1, 2, 6, 7, seed=0)
+    flip = lambda t: t.flip(-1)  # noqa: E731  (not equivariant to horizontal shifts)
+    want = (flip(torch.roll(x, 2, 3)) - torch.roll(flip(x), 2, 3)).norm() / flip(x).norm()
+    assert eq.equivariance_error(flip, x, 0, 2) == pytest.approx(float(want), rel=1e-12)
+    want_inv = (flip(torch.roll(x, (1, 2), (2, 3))) - flip(x)).norm() / flip(x).norm()
+    assert eq.invariance_error(flip, x, 1, 2) == pytest.approx(float(want_inv), rel=1e-12)
+    # A pointwise function commutes with every shift, of either kind.
+    square = lambda t: t ** 2  # noqa: E731
+    assert eq.equivariance_error(square, x, 3, -4, mode="zeros") == 0.0
+    assert eq.equivariance_error(square, x, 3, -4, mode="circular") == 0.0
+
+
+def test_crop_compares_only_the_interior():
+    x = _randn(1, 1, 9, 9, seed=1)
+    # Zero the outer ring of the output: a map that differs from equivariant only at its border.
+    ring = lambda t: torch.nn.functional.pad(t[..., 1:-1, 1:-1], (1, 1, 1, 1))  # noqa: E731
+    assert eq.equivariance_error(ring, x, 2, 1) > 0.1
+    assert eq.equivariance_error(ring, x, 2, 1, crop=3) == 0.0
+    # With crop, the norm in the denominator is the cropped f(x) too.
+    inner = eq.crop_border(ring(x), 1)
+    diff = eq.crop_border(ring(torch.roll(x, (2, 1), (2, 3))) - torch.roll(ring(x), (2, 1), (2, 3)), 1)
+    assert eq.equivariance_error(ring, x, 2, 1, crop=1) == pytest.approx(float(diff.norm() / inner.norm()))
+
+
+@PROPERTY
+@given(k=st.sampled_from([1, 3, 5]), channels=st.integers(1, 3), size=st.integers(6, 12),
+       shift=st.tuples(st.integers(-5, 5), st.integers(-5, 5)), bias=st.booleans(), seed=st.integers(0, 2**31 - 1))
+def test_circular_convolution_is_exactly_equivariant_to_circular_shifts(k, channels, size, shift, bias, seed):
+    conv = _conv(channels, 4, k, seed=seed, padding_mode="circular", bias=bias, dtype=torch.float32)
+    x = _randn(2, channels, size, size + 1, seed=seed + 1, dtype=torch.float32)
+    assert eq.equivariance_error(conv, x, *shift, mode="circular") < 1e-5
+
+
+@PROPERTY
+@given(k=st.sampled_from([1, 3, 5]), h=st.integers(6, 11), w=st.integers(6, 11), bias=st.booleans(),
+       data_=st.data(), seed=st.integers(0, 2**31 - 1))
+def test_zero_padding_error_is_exactly_on_the_predicted_border_bands(k, h, w, bias, data_, seed):
+    dy = data_.draw(st.integers(-(h - 1), h - 1))
+    dx = data_.draw(st.integers(-(w - 1), w - 1))
+    conv = _conv(2, 3, k, seed=seed, bias=bias)
+    x = _randn(1, 2, h, w, seed=seed + 1) + 2.0  # no zeros inside the image
+    comparison = eq.compare_shift(conv, x, dy, dx, mode="zeros")
+    differs = comparison.difference.abs().amax(dim=(0, 1)) > 1e-9
+    mask = eq.zero_padding_discrepancy(h, w, k, dy, dx, bias=bias)
+    assert torch.equal(differs, mask), (differs.int(), mask.int())
+    # Cropping the margin leaves nothing; cropping one pixel fewer leaves a difference.
+    margin = eq.border_margin(k, dy, dx, bias=bias)
+    if 2 * margin < min(h, w):
+        assert eq.equivariance_error(conv, x, dy, dx, mode="zeros", crop=margin) < 1e-12
+    if 1 <= margin and 2 * (margin - 1) < min(h, w):
+        assert eq.equivariance_error(conv, x, dy, dx, mode="zeros", crop=margin - 1) > 1e-3
+
+
+def test_zero_padding_bands_by_hand():
+    # k = 3 (reach 1), shift down by 3 on an 8 x 8 image, no bias: rows 0-2 are brought-in
+    # zeros. Row 2, the one next to the content, differs (shifting first, the kernel there
+    # reaches row 3 of content), and so does row 7, the last; rows 0 and 1 read only zeros.
+    mask = eq.zero_padding_discrepancy(8, 8, 3, 3, 0)
+    assert mask[:, 0].nonzero().flatten().tolist() == [2, 7]
+    assert bool(mask[[2, 7]].all()) and int(mask.sum()) == 16
+    # With a bias the brought-in rows 0 and 1 differ too (bias against zero).
+    biased = eq.zero_padding_discrepancy(8, 8, 3, 3, 0, bias=True)
+    assert biased[:, 0].nonzero().flatten().tolist() == [0, 1, 2, 7]
+    # A shift left by 2 mirrors it: column 0 (the far edge) and column 6, the brought-in
+    # zero column next to the content (columns 6 and 7 are brought in).
+    left = eq.zero_padding_discrepancy(8, 8, 3, 0, -2)
+    assert left[0].nonzero().flatten().tolist() == [0, 6]
+    # A 1 x 1 kernel without a bias commutes exactly.
+    assert not eq.zero_padding_discrepancy(8, 8, 1, 3, -2).any()
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, expected",
+    [
+        ((3, 5, 3), {}, 5),      # max(|dy|, r) = max(5, 1); max(|dx|, r) = 3
+        ((3, 1, 0), {}, 1),      # max(1, 1)
+        ((5, 1, 0), {}, 2),      # max(1, 2): the reach, not 1 + 2
+        ((5, 0, 4), {}, 4),
+        ((5, 3, -7), {}, 7),
+        ((7, 2, 2), {}, 3),
+        ((3, 0, 0), {}, 0),      # no shift, nothing to crop
+        ((1, 4, 2), {}, 0),      # a 1 x 1 kernel without bias commutes exactly
+        ((1, 4, 2), {"bias": True}, 4),
+        ((3, 0, 2), {"bias": True}, 2),
+    ],
+)
+def test_border_margin_closed_form(args, kwargs, expected):
+    assert eq.border_margin(*args, **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: eq.border_margin(4, 1, 1), "^kernel_size must be odd"),
+        (lambda: eq.border_margin(0, 1, 1), "^kernel_size must be in"),
+        (lambda: eq.border_margin(3, 1, 1, bias=1), "^bias must be True or False"),
+        (lambda: eq.zero_padding_discrepancy(8, 8, 3, 8, 0), r"^dy must be in \[-7, 7\]"),
+        (lambda: eq.zero_padding_discrepancy(8, 8, 2, 1, 0), "^kernel_size must be odd"),
+        (lambda: eq.zero_padding_discrepancy(0, 8, 3, 1, 0), "^height must be in"),
+    ],
+)
+def test_border_functions_reject_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@PROPERTY
+@given(k=st.sampled_from([1, 3, 5]), half=st.integers(4, 8),
+       shift=st.tuples(st.integers(-3, 3), st.integers(-3, 3)), seed=st.integers(0, 2**31 - 1))
+def test_stride_two_is_equivariant_to_even_shifts_with_half_the_output_shift(k, half, shift, seed):
+    size = 2 * half
+    conv = _conv(2, 3, k, seed=seed, padding_mode="circular", stride=2, dtype=torch.float32)
+    x = _randn(1, 2, size, size, seed=seed + 1, dtype=torch.float32)
+    dy, dx = 2 * shift[0], 2 * shift[1]
+    comparison = eq.compare_shift(conv, x, dy, dx, mode="circular", stride=2)
+    assert comparison.exact and comparison.output_shift == (shift[0], shift[1])
+    assert comparison.error < 1e-5
+
+
+@PROPERTY
+@given(k=st.sampled_from([3, 5]), odd=st.sampled_from([(1, 0), (0, 1), (1, 1), (3, -1), (-1, 2)]),
+       seed=st.integers(0, 2**31 - 1))
+def test_stride_two_breaks_equivariance_for_odd_shifts(k, odd, seed):
+    conv = _conv(1, 2, k, seed=seed, padding_mode="circular", stride=2)
+    x = _randn(1, 1, 16, 16, seed=seed + 1)
+    comparison = eq.compare_shift(conv, x, *odd, mode="circular", stride=2)
+    assert not comparison.exact
+    assert comparison.error > 0.1
+    # Independently of which output shift compare_shift picked: no circular shift of
+    # the output reproduces f(g(x)).
+    y, y_shifted = conv(x).detach(), conv(torch.roll(x, odd, (2, 3))).detach()
+    best = min(float((y_shifted - torch.roll(y, (a, b), (2, 3))).norm() / y.norm())
+               for a in range(8) for b in range(8))
+    assert best > 0.1
+    with pytest.raises(ValueError, match="must be a multiple of stride=2"):
+        eq.equivariance_error(conv, x, *odd, stride=2)
+
+
+def test_compare_shift_picks_the_best_nearest_output_shift():
+    conv = _conv(1, 1, 3, seed=3, padding_mode="circular", stride=2)
+    x = _randn(1, 1, 12, 12, seed=4)
+    comparison = eq.compare_shift(conv, x, 3, 2, stride=2)  # 3 / 2 = 1.5: rows 1 or 2; 2 / 2 = 1
+    y, y_shifted = conv(x).detach(), conv(torch.roll(x, (3, 2), (2, 3))).detach()
+    errors = {(a, 1): float((y_shifted - torch.roll(y, (a, 1), (2, 3))).norm() / y.norm()) for a in (1, 2)}
+    assert comparison.output_shift in errors
+    assert comparison.error == pytest.approx(min(errors.values()), rel=1e-12)
+    assert comparison.shift == (3, 2) and comparison.crop == 0
+    assert torch.equal(comparison.shifted_input, torch.roll(x, (3, 2), (2, 3)))
+    assert torch.allclose(comparison.difference, comparison.response_of_shifted - comparison.shifted_response)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda x: eq.equivariance_error("conv", x, 1, 1), "^f must be a torch module or a callable"),
+        (lambda x: eq.equivariance_error(lambda t: t.sum(), x, 1, 1), "^f must return a tensor|^f\\(x\\) must be 4-D"),
+        (lambda x: eq.equivariance_error(lambda t: 0 * t, x, 1, 1), "^x must give a non-zero f\\(x\\)"),
+        (lambda x: eq.equivariance_error(lambda t: t, x, 1, 1, crop=4), r"^crop must be in \[0, 3\]"),
+        (lambda x: eq.equivariance_error(lambda t: t, x, 1, 1, mode="wrap"), "^mode must be one of"),
+        (lambda x: eq.equivariance_error(lambda t: t[..., ::2, ::2], x, 2, 2), "^stride must be f's downsampling"),
+        (lambda x: eq.invariance_error(lambda t: 0 * t, x, 1, 1), "^x must give a non-zero f\\(x\\)"),
+        (lambda x: eq.invariance_error(lambda t: t, x[0], 1, 1), "^x must be 4-D"),
+    ],
+)
+def test_error_measures_reject_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(_randn(1, 1, 8, 8, seed=0))
+
+
+@PROPERTY
+@given(shift=st.tuples(st.integers(-7, 7), st.integers(-7, 7)), seed=st.integers(0, 2**31 - 1))
+def test_global_average_after_circular_convolutions_is_exactly_invariant(shift, seed):
+    net = torch.nn.Sequential(
+        _conv(1, 4, 3, seed=seed, padding_mode="circular", dtype=torch.float32), torch.nn.ReLU(),
+        _conv(4, 4, 3, seed=seed + 1, padding_mode="circular", dtype=torch.float32), torch.nn.ReLU(),
+        eq.pooling("global average", 4),
+    )
+    x = _randn(2, 1, 8, 8, seed=seed + 2, dtype=torch.float32)
+    assert eq.invariance_error(net, x, *shift) < 1e-5
+    # The convolutions alone are equivariant, and not invariant.
+    body = net[:4]
+    assert eq.equivariance_error(body, x, *shift) < 1e-5
+    if shift[0] % 8 or shift[1] % 8:
+        assert eq.invariance_error(body, x, *shift) > 1e-2
+
+
+def test_shift_robustness_averages_per_image_invariance_errors():
+    x = _randn(3, 1, 8, 8, seed=5)
+    f = _conv(1, 2, 3, seed=6, padding_mode="circular")
+    got = eq.shift_robustness(f, x, [0, 1, 3], axis="y")
+    want = [sum(eq.invariance_error(f, x[i:i + 1], s, 0) for i in range(3)) / 3 for s in (0, 1, 3)]
+    assert got.dtype == torch.float64 and got.shape == (3,)
+    assert got.tolist() == pytest.approx(want, rel=1e-12)
+    assert got[0] == 0.0
+    diagonal = eq.shift_robustness(f, x, range(3), axis="diagonal")
+    assert diagonal[2] == pytest.approx(sum(eq.invariance_error(f, x[i:i + 1], 2, 2) for i in range(3)) / 3)
+    assert eq.shift_robustness(eq.pooling("global average", 1), x, range(5)).abs().max() < 1e-12
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"shifts": []}, "^shifts must be a non-empty sequence"), ({"shifts": "01"}, "^shifts must be a non-empty"),
+     ({"shifts": [1.5]}, "^shifts must be an integer"), ({"shifts": [1], "axis": "z"}, "^axis must be one of")],
+)
+def test_shift_robustness_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        eq.shift_robustness(lambda t: t, _randn(1, 1, 4, 4, seed=0), **kwargs)
+
+
+# --------------------------------------------------------------------------- detector and transforms
+
+
+def test_corner_image_and_detector_by_hand():
+    image = eq.corner_image(32, (10, 20), arm=6)
+    assert image.shape == (1, 1, 32, 32) and image.dtype == torch.float32
+    assert int(image.sum()) == 6 + 6 - 1  # two strokes of 6 sharing the corner pixel
+    assert image[0, 0, 10, 20:26].eq(1).all() and image[0, 0, 10:16, 20].eq(1).all()
+    detector = eq.corner_detector()
+    assert detector.bias is None
+    assert torch.equal(detector.weight[0, 0], torch.tensor(eq.CORNER_KERNEL))
+    assert float(detector.weight.sum()) == 0.0
+    response = detector(image).detach()
+    # At the corner all three +2 weights sit on bright pixels and every -1 on a dark one: 6.
+    assert eq.peak(response) == (10, 20) and float(response.max()) == 6.0
+    # Along a stroke at most 2 + 2 - 1 = 3 (centre, one neighbour on, one off); the tip of the
+    # vertical stroke going down reads centre and above: 2 - 1 = 1.
+    others = response.clone()
+    others[0, 0, 10, 20] = -math.inf
+    assert float(others.max()) == 3.0
+
+
+def test_corner_detector_follows_the_shift_of_the_standard_example():
+    image = eq.corner_image(32, (10, 20))
+    detector = eq.corner_detector()
+    shifted = eq.shift(image, 5, 3, "zeros")
+    assert eq.peak(detector(shifted).detach()) == (15, 23)
+    assert eq.equivariance_error(detector, image, 5, 3, mode="zeros") == 0.0
+
+
+def test_peak_first_on_ties_and_bad_shapes():
+    y = torch.zeros(3, 4)
+    y[1, 2] = y[2, 0] = 1.0
+    assert eq.peak(y) == (1, 2)
+    assert eq.peak(y.view(1, 1, 3, 4)) == (1, 2)
+    with pytest.raises(ValueError, match="^y must hold a single map"):
+        eq.peak(torch.zeros(2, 1, 3, 4))
+    with pytest.raises(ValueError, match="^y must be 2-D or 4-D"):
+        eq.peak(torch.zeros(1, 3, 4))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"size": 4}, "^size must be in"), ({"arm": 1}, "^arm must be in"), ({"corner": (10,)}, "^corner must be"),
+     ({"corner": (27, 3)}, "^corner row must be in"), ({"corner": (3, 30), "arm": 3}, "^corner col must be in")],
+)
+def test_corner_image_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        eq.corner_image(**kwargs)
+
+
+def test_edge_conv_is_the_chapter_one_filter():
+    conv = eq.edge_conv("zeros", stride=2)
+    assert torch.equal(conv.weight[0, 0], cl.hand_filter("vertical edges"))
+    assert conv.padding_mode == "zeros" and conv.stride == (2, 2) and conv.bias is None
+    assert eq.edge_conv().padding_mode == "circular"
+    with pytest.raises(ValueError, match=r"^stride must be in \[1, 2\]"):
+        eq.edge_conv(stride=3)
+    with pytest.raises(ValueError, match="^padding_mode must be one of"):
+        eq.edge_conv("reflect")
+
+
+def test_rotate90_and_upscale_by_hand():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 1, 2, 2)
+    # A quarter turn counter-clockwise: the top row 1 2 becomes the left column 2 over 1.
+    assert torch.equal(eq.rotate90(x)[0, 0], torch.tensor([[2.0, 4.0], [1.0, 3.0]]))
+    assert torch.equal(eq.rotate90(x, 0), x)
+    assert torch.equal(eq.rotate90(eq.rotate90(x, 3)), x)
+    big = eq.upscale(x, 2)[0, 0]
+    assert torch.equal(big, torch.tensor([[1.0, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]))
+    with pytest.raises(ValueError, match=r"^turns must be in \[0, 3\]"):
+        eq.rotate90(x, 4)
+    with pytest.raises(ValueError, match=r"^factor must be in \[1, 8\]"):
+        eq.upscale(x, 0)
+
+
+def test_transform_error_rotation_and_scaling():
+    image = eq.corner_image(32, (10, 20))
+    detector = eq.corner_detector()
+    # The corner detector is not symmetric under a quarter turn, so it does not commute with it.
+    assert eq.transform_error(detector, image, eq.rotate90) > 0.5
+    assert eq.transform_error(detector, image, eq.upscale) > 0.5
+    assert float(detector(eq.rotate90(image)).max()) < 6.0
+    # A kernel equal to its own rotation does commute (up to rounding).
+    blur = torch.nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        blur.weight.copy_(eq.blur_kernel().view(1, 1, 3, 3))
+    assert eq.transform_error(blur, image, eq.rotate90) < 1e-6
+    # ||T f(x)|| normalises: for the twice-enlarged map it is 2 ||f(x)||.
+    want = (detector(eq.upscale(image)) - eq.upscale(detector(image))).norm() / eq.upscale(detector(image)).norm()
+    assert eq.transform_error(detector, image, eq.upscale) == pytest.approx(float(want), rel=1e-6)
+    with pytest.raises(ValueError, match="^transform must be callable"):
+        eq.transform_error(detector, image, "rot90")
+    with pytest.raises(ValueError, match="^f must keep the image size"):
+        eq.transform_error(lambda t: t[..., 1:, :], image, eq.rotate90)
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def test_blur_kernel_values():
+    k = eq.blur_kernel()
+    assert torch.equal(k * 16, torch.tensor([[1.0, 2, 1], [2, 4, 2], [1, 2, 1]]))
+    assert float(k.sum()) == 1.0
+
+
+@PROPERTY
+@given(h=st.integers(2, 11), w=st.integers(2, 11), mode=st.sampled_from(["circular", "zeros"]),
+       seed=st.integers(0, 2**31 - 1))
+def test_blur_pool_equals_blur_conv_then_subsample(h, w, mode, seed):
+    x = _randn(2, 3, h, w, seed=seed)
+    pad = "circular" if mode == "circular" else "constant"
+    want = F.conv2d(F.pad(x, (1, 1, 1, 1), mode=pad), eq.blur_kernel().double().expand(3, 1, 3, 3),
+                    stride=2, groups=3)
+    got = eq.BlurPool(3, mode)(x)
+    assert got.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    max_blur = eq.MaxBlurPool(3, mode)(x)
+    if mode == "circular":
+        pooled = F.max_pool2d(F.pad(x, (0, 1, 0, 1), mode="circular"), 2, stride=1)
+    else:
+        pooled = F.max_pool2d(x, 2, stride=1)
+    torch.testing.assert_close(max_blur, eq.BlurPool(3, mode)(pooled), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "kind, shape",
+    [("none", (2, 4, 16, 16)), ("max", (2, 4, 8, 8)), ("average", (2, 4, 8, 8)), ("blur", (2, 4, 8, 8)),
+     ("max-blur", (2, 4, 8, 8)), ("global average", (2, 4))],
+)
+def test_pooling_kinds_and_shapes(kind, shape):
+    x = _randn(2, 4, 16, 16, seed=0, dtype=torch.float32)
+    layer = eq.pooling(kind, 4)
+    assert layer(x).shape == shape
+    if kind == "max":
+        assert torch.equal(layer(x), F.max_pool2d(x, 2))
+    if kind == "average":
+        torch.testing.assert_close(layer(x), F.avg_pool2d(x, 2))
+    if kind == "global average":
+        torch.testing.assert_close(layer(x), x.mean(dim=(2, 3)))
+
+
+@pytest.mark.parametrize("kind", ["max", "average", "blur", "max-blur"])
+def test_circular_pooling_is_equivariant_to_even_shifts_only(kind):
+    x = _randn(1, 3, 16, 16, seed=2)
+    layer = eq.pooling(kind, 3, "circular")
+    assert eq.equivariance_error(layer, x, 4, -2, stride=2) < 1e-12
+    assert eq.compare_shift(layer, x, 1, 0, stride=2).error > 0.05
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [(lambda: eq.pooling("min", 3), "^kind must be one of"), (lambda: eq.pooling("max", 0), "^channels must be in"),
+     (lambda: eq.pooling("blur", 3, "reflect"), "^padding_mode must be one of"),
+     (lambda: eq.BlurPool(0), "^channels must be in"), (lambda: eq.MaxBlurPool(2, "same"), "^padding_mode")],
+)
+def test_pooling_rejects_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_edge_features_and_tiles():
+    image = data.photo(64)
+    t = eq.tiles(image, 32)
+    assert t.shape == (4, 1, 32, 32)
+    assert torch.equal(t[1], image[:, 0:32, 32:64])  # reading order: top right is second
+    assert torch.equal(t[2], image[:, 32:64, 0:32])
+    assert eq.tiles(image[:, :50, :], 16).shape == (3 * 4, 1, 16, 16)  # partial tiles are dropped
+    features = eq.edge_features()
+    out = features(t)
+    assert out.shape == (4, 4, 32, 32) and float(out.min()) >= 0.0
+    assert torch.equal(features[0].weight[1, 0], cl.hand_filter("horizontal edges"))
+    with pytest.raises(ValueError, match=r"^size must be in \[1, 64\]"):
+        eq.tiles(image, 65)
+
+
+# --------------------------------------------------------------------------- the network and its training
+
+
+def test_small_cnn_shapes_and_arguments():
+    model = eq.SmallCNN("max-blur", channels=(4, 6))
+    assert model(torch.zeros(3, 1, 16, 16)).shape == (3, 10)
+    assert isinstance(model.features[2], eq.MaxBlurPool)
+    assert isinstance(eq.SmallCNN("max").features[2], torch.nn.MaxPool2d)
+    with pytest.raises(ValueError, match=r"^downsample must be one of \['max', 'max-blur'\]"):
+        eq.SmallCNN("average")
+    with pytest.raises(ValueError, match=r"^channels must be a pair"):
+        eq.SmallCNN("max", channels=8)
+    with pytest.raises(ValueError, match=r"^channels\[1\] must be in"):
+        eq.SmallCNN("max", channels=(8, 0))
+
+
+def test_random_shifts_are_seeded_zero_filled_shifts():
+    x = _randn(6, 1, 9, 9, seed=1)
+    a = eq.random_shifts(x, 2, torch.Generator().manual_seed(3))
+    b = eq.random_shifts(x, 2, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+    assert torch.equal(eq.random_shifts(x, 0, torch.Generator()), x)
+    for i in range(len(x)):
+        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                   if torch.equal(a[i:i + 1], eq.shift(x[i:i + 1], dy, dx, "zeros"))]
+        assert len(matches) == 1
+    with pytest.raises(ValueError, match="^generator must be a torch.Generator"):
+        eq.random_shifts(x, 1, 3)
+    with pytest.raises(ValueError, match=r"^max_shift must be in \[0, 8\]"):
+        eq.random_shifts(x, 9, torch.Generator())
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    images, labels = data.digits(16)
+    train, test = eq.split(len(images), 400, seed=0)
+    return images, labels, train[:800], test
+
+
+def test_same_seed_gives_the_same_weights(digits_split):
+    images, labels, train, _ = digits_split
+    subset = train[:192]
+    kwargs = dict(seed=11, epochs=2, batch_size=64, lr=0.01)
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    state = torch.random.get_rng_state()
+    a = eq.build_and_train("max-blur", images[subset], labels[subset], **kwargs)
+    b = eq.build_and_train("max-blur", images[subset], labels[subset], **kwargs)
+    c = eq.build_and_train("max-blur", images[subset], labels[subset], **{**kwargs, "seed": 12})
+    for (name, pa), pb, pc in zip(a.state_dict().items(), b.state_dict().values(), c.state_dict().values()):
+        assert torch.equal(pa, pb), name
+    assert any(not torch.equal(pa, pc) for pa, pc in zip(a.state_dict().values(), c.state_dict().values()))
+    # The global random state and the deterministic-algorithms switch are left as they were.
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.are_deterministic_algorithms_enabled() == deterministic
+    assert not a.training
+
+
+def test_a_short_run_beats_chance_by_a_wide_margin(digits_split):
+    images, labels, train, test = digits_split
+    model = eq.build_and_train("max", images[train], labels[train], seed=0, epochs=6, batch_size=32, lr=0.006)
+    assert eq.accuracy(model, images[test], labels[test]) > 0.6  # chance: 0.1
+
+
+def test_train_classifier_reports_losses_and_checks_arguments(digits_split):
+    images, labels, train, _ = digits_split
+    subset = train[:64]
+    model = eq.SmallCNN("max", channels=(2, 2))
+    losses = eq.train_classifier(model, images[subset], labels[subset], seed=0, epochs=3, batch_size=32,
+                                 max_shift=2)
+    assert len(losses) == 3 and all(math.isfinite(v) and v > 0 for v in losses)
+    bad = [({"seed": -1}, "^seed must be in"), ({"epochs": 0}, "^epochs must be in"),
+           ({"batch_size": 65}, r"^batch_size must be in \[1, 64\]"), ({"lr": 0}, r"^lr must be a number in \(0, 1\]"),
+           ({"max_shift": 16}, r"^max_shift must be in \[0, 15\]")]
+    for kwargs, match in bad:
+        with pytest.raises(ValueError, match=match):
+            eq.train_classifier(model, images[subset], labels[subset], **{"seed": 0, **kwargs})
+    with pytest.raises(ValueError, match="^labels must be an integer tensor"):
+        eq.train_classifier(model, images[subset], labels[subset].float(), seed=0)
+    with pytest.raises(ValueError, match="^model must be a torch.nn.Module"):
+        eq.train_classifier(lambda t: t, images[subset], labels[subset], seed=0)
+
+
+class _Fixed(torch.nn.Module):
+    """Logits that make class (sum of pixels > threshold) win: a stand-in classifier."""
+
+    def __init__(self, threshold):
+        super().__init__()
+        self.threshold = threshold
+
+    def forward(self, x):
+        big = (x.sum(dim=(1, 2, 3)) > self.threshold).float()
+        return torch.stack([1 - big, big], dim=1)
+
+
+def test_accuracy_and_consistency_by_hand():
+    x = torch.zeros(4, 1, 6, 6)
+    x[:2, 0, 2:4, 2:4] = 1.0  # two images with pixel sum 4, two blank
+    model = _Fixed(threshold=2.0)
+    assert eq.accuracy(model, x, torch.tensor([1, 1, 0, 0])) == 1.0
+    assert eq.accuracy(model, x, torch.tensor([1, 0, 0, 0])) == 0.75
+    # Shifts by up to 2 keep the 2 x 2 square on the canvas, so the sum, and the class, never change.
+    assert eq.consistency(model, x, 2, seed=0) == 1.0
+    with pytest.raises(ValueError, match="^labels must be a tensor of shape"):
+        eq.accuracy(model, x, torch.tensor([1, 0]))
+
+
+def test_consistency_of_a_position_sensitive_model_is_below_one():
+    x = torch.zeros(50, 1, 8, 8)
+    x[:, 0, 3, 3] = 1.0
+
+    class TopLeft(torch.nn.Module):
+        def forward(self, t):  # class 1 if the pixel is in the top-left quadrant
+            q = t[..., :4, :4].sum(dim=(1, 2, 3))
+            return torch.stack([1 - q, q], dim=1)
+
+    c = eq.consistency(TopLeft(), x, 2, seed=1)
+    assert 0.2 < c < 0.9
+    assert eq.consistency(TopLeft(), x, 2, seed=1) == c  # seeded
+    assert eq.consistency(TopLeft(), x, 0, seed=1) == 1.0
+
+
+def test_split_is_a_seeded_partition():
+    train, test = eq.split(20, 5, seed=3)
+    assert len(train) == 15 and len(test) == 5
+    assert sorted(torch.cat([train, test]).tolist()) == list(range(20))
+    again = eq.split(20, 5, seed=3)
+    assert torch.equal(again[0], train) and torch.equal(again[1], test)
+    with pytest.raises(ValueError, match=r"^n_test must be in \[1, 19\]"):
+        eq.split(20, 20, seed=0)
+
+
+# --------------------------------------------------------------------------- draw.equivariance
+
+
+def _new_figures_after(call):
+    before = plt.get_fignums()
+    fig = call()
+    assert plt.get_fignums() == before, "drawing functions stay outside pyplot"
+    assert isinstance(fig, Figure)
+    fig.canvas.draw()
+    return fig
+
+
+def test_draw_corner_detection():
+    image = eq.corner_image(32, (10, 20))
+    det = eq.corner_detector()
+    shifted = eq.shift(image, 5, 3, "zeros")
+    fig = _new_figures_after(lambda: deq.corner_detection(image, det(image), shifted, det(shifted), shift=(5, 3)))
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == [
+        "input", "response: peak at (10, 20)", "input shifted by (5, 3)", "response: peak at (15, 23)"]
+    rects = [p for p in axes[3].patches if isinstance(p, Rectangle)]
+    assert len(rects) == 1 and rects[0].get_xy() == (23 - 0.5, 15 - 0.5)
+    assert "peaks at (10, 20)" in fig.alt and fig.alt.endswith("peaks at (15, 23)")
+    lo, hi = axes[1].get_images()[0].get_clim()
+    assert lo == -hi == -6.0
+
+
+def test_draw_shift_comparison_zero_padding_with_margin():
+    photo = data.photo(24)[None]
+    layer = eq.edge_conv("zeros")
+    comparison = eq.compare_shift(layer, photo, 2, 2, mode="zeros")
+    fig = _new_figures_after(lambda: deq.shift_comparison(comparison, margin=2, inner_error=0.0))
+    axes = fig.get_axes()
+    assert len(axes) == 4
+    assert axes[0].get_title() == "input shifted by (2, 2)"
+    assert axes[3].get_title() == f"difference: error {comparison.error:.2g} (0 inside the frame)"
+    (rect,) = [p for p in axes[3].patches if isinstance(p, Rectangle)]
+    assert rect.get_xy() == (1.5, 1.5) and rect.get_width() == 20
+    # One colour scale for both maps and the difference.
+    clims = {ax.get_images()[0].get_clim() for ax in axes[1:]}
+    assert len(clims) == 1
+    # Images sit one pixel inside their frames.
+    assert axes[3].get_xlim() == (-1.5, 24.5)
+    assert "shifted by (2, 2)" in fig.alt and f"{comparison.error:.2g}" in fig.alt
+
+
+def test_draw_shift_comparison_fractional_output_shift():
+    photo = data.photo(24)[None]
+    comparison = eq.compare_shift(eq.edge_conv("circular", 2), photo, 1, 1, stride=2)
+    fig = _new_figures_after(lambda: deq.shift_comparison(comparison))
+    axes = fig.get_axes()
+    assert axes[2].get_title().endswith("*")
+    assert "fractional" in axes[2].get_xlabel()
+    assert "nearest whole-pixel shift" in fig.alt
+    assert not [p for p in axes[3].patches if isinstance(p, Rectangle)]
+
+
+def test_draw_shift_comparison_rejects_bad_arguments():
+    photo = data.photo(24)[None]
+    cropped = eq.compare_shift(eq.edge_conv(), photo, 1, 1, crop=2)
+    with pytest.raises(ValueError, match="^comparison must be computed with crop=0"):
+        deq.shift_comparison(cropped)
+    whole = eq.compare_shift(eq.edge_conv(), photo, 1, 1)
+    with pytest.raises(ValueError, match="^inner_error needs a positive margin"):
+        deq.shift_comparison(whole, inner_error=0.0)
+
+
+def test_draw_shift_robustness():
+    curves = {"a": [0.0, 0.5, 0.9], "b": [0.0, 0.25, 0.5]}
+    fig = _new_figures_after(lambda: deq.shift_robustness([0, 1, 2], curves))
+    ax = fig.get_axes()[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+    assert list(ax.get_lines()[1].get_ydata()) == [0.0, 0.25, 0.5]
+    assert ax.get_xlabel() == "input shift (pixels)"
+    assert "at a one-pixel shift: a 0.50, b 0.25" in fig.alt
+    with pytest.raises(ValueError, match=r"^curves\['a'\] must have one value per shift"):
+        deq.shift_robustness([0, 1], curves)
+    with pytest.raises(ValueError, match="^curves must hold 1 to 8 lines"):
+        deq.shift_robustness([0], {})
+
+
+def test_draw_consistency_bars():
+    results = {"max": {"accuracy": 0.9, "consistency": 0.3}, "blur": {"accuracy": 0.85, "consistency": 0.7}}
+    fig = _new_figures_after(lambda: deq.consistency_bars(results))
+    ax = fig.get_axes()[0]
+    widths = sorted(round(p.get_width(), 2) for p in ax.patches if isinstance(p, Rectangle))
+    assert widths == [0.3, 0.7, 0.85, 0.9]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["accuracy", "consistency"]
+    assert "max: accuracy 0.90, consistency 0.30; blur: accuracy 0.85, consistency 0.70" in fig.alt
+    with pytest.raises(ValueError, match="must have the measures"):
+        deq.consistency_bars({"max": {"accuracy": 0.9}, "blur": {"consistency": 0.7}})
+    with pytest.raises(ValueError, match="^results must name at least one model"):
+        deq.consistency_bars({})
+
+
+def test_draw_transform_failure():
+    image = eq.corner_image(32, (10, 20))
+    det = eq.corner_detector()
+    rows = [{"name": "rotated 90°", "input": eq.rotate90(image), "f_of_t": det(eq.rotate90(image)),
+             "t_of_f": eq.rotate90(det(image)), "error": eq.transform_error(det, image, eq.rotate90)}]
+    fig = _new_figures_after(lambda: deq.transform_failure(rows))
+    axes = fig.get_axes()
+    assert len(axes) == 4
+    assert axes[1].get_title() == "response to it: peak 4"
+    assert axes[2].get_title() == "response rotated 90°: peak 6"
+    assert "rotated 90°" in fig.alt and "peak 4" in fig.alt
+    np.testing.assert_allclose(axes[3].get_images()[0].get_array(),
+                               (rows[0]["f_of_t"] - rows[0]["t_of_f"]).detach()[0, 0].numpy())
+    with pytest.raises(ValueError, match="^each row must be a mapping with keys"):
+        deq.transform_failure([{"name": "x"}])
+    with pytest.raises(ValueError, match="^rows must hold 1 to 4 transforms"):
+        deq.transform_failure([])
+
+
+# --------------------------------------------------------------------------- the chapter
+
+
+def test_equivariance_chapter_numbers(book_build):
+    """The numbers chapter 5 quotes, checked against closed forms and the claims its prose makes."""
+    if book_build.executed is None:
+        pytest.skip("CW_SITE set: no executed notebooks")
+    g = glued(book_build.executed, "book/05_equivariance")
+    # The standard example: a corner at (10, 20), shifted by (5, 3), is detected at (15, 23).
+    assert g["corner_peak"] == "(10, 20)"
+    assert g["shifted_peak"] == "(15, 23)"
+    assert float(g["corner_peak_value"]) == 6.0 == float(g["shifted_peak_value"])  # 3 x (+2)
+    assert float(g["corner_error"]) == 0.0
+    # Circular padding, stride 1: equivariant to floating-point level.
+    assert float(g["circular_error"]) < 1e-5
+    # Zero padding: the border to crop is max(|d|, k // 2) = max(5, 3, 1) = 5.
+    assert int(g["zero_margin"]) == 5
+    assert float(g["zero_error_cropped"]) < 1e-6
+    assert float(g["zero_error_short"]) > 1e-2
+    assert float(g["zero_error_full"]) > float(g["zero_error_short"])
+    # Stride 2: even shifts exact, odd shifts far off.
+    assert float(g["subsample_gap"]) < 1e-6
+    assert float(g["stride_even_error"]) < 1e-5
+    assert float(g["stride_odd_error"]) > 0.5
+    assert g["stride_odd_shift"] in {"(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"}  # floor or ceil of 1 / 2
+    assert int(g["explorer_frames"]) == 7 * 2 * 2
+    # Convolutions are equivariant, not invariant; the global average is invariant.
+    assert float(g["body_equi"]) < 1e-5
+    assert float(g["body_inv"]) > 0.1
+    assert float(g["gap_inv"]) < 1e-5
+    # Pooling: robustness, not invariance (the order the prose describes).
+    change = {k: float(g[f"change_{k}_1"]) for k in ("none", "max", "average", "blur", "maxblur", "global")}
+    assert change["global"] < 1e-6
+    assert 0.1 < change["maxblur"] < change["max"] < change["none"]
+    assert change["average"] < change["none"] and change["blur"] < change["average"]
+    assert float(g["change_max_2"]) > change["max"]
+    assert int(g["n_tiles"]) == 16  # a 128-pixel photograph in 32-pixel tiles
+    # The trained networks: well above chance on centred digits; anti-aliasing is more consistent.
+    assert int(g["n_train"]) + int(g["n_test"]) == 1797 and int(g["n_test"]) == 597
+    for key in ("max_acc", "blur_acc"):
+        assert float(g[key]) > 0.6
+    assert float(g["max_acc_shifted"]) < float(g["max_acc"])
+    assert float(g["blur_consistency"]) > float(g["max_consistency"])
+    assert float(g["blur_acc_shifted"]) > float(g["max_acc_shifted"])
+    # Rotation and scaling: not equivariant. After the quarter turn the best match is the top end
+    # of the upward stroke (centre and below: 2 + 2); enlarged, the thick corner scores 3 x 2 - 1.
+    assert float(g["rotation_error"]) > 0.5 and float(g["scale_error"]) > 0.5
+    assert float(g["rotation_peak"]) == 4.0
+    assert float(g["scale_peak"]) == 5.0
