@@ -1,15 +1,16 @@
 """Shared fixtures: one strict build of the whole book from clean, served on 127.0.0.1.
 
-The build runs once per test session into a fresh temporary folder, so the
-execution cache is empty and every chapter executes. To iterate on browser
-tests against a site you already built, set CW_SITE=/path/to/_build/html
-(the build tests are then skipped).
+The build runs once per test session into a fresh temporary folder (or into
+CW_BUILD_DIR, emptied first), so the execution cache is empty and every chapter
+executes. To iterate on browser tests against a site you already built, set
+CW_SITE=/path/to/_build/html (the build tests are then skipped).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import shutil
 import http.server
 import os
 import subprocess
@@ -58,7 +59,15 @@ def book_build(tmp_path_factory) -> Build:
     if reuse:
         return Build(Path(reuse), None, "", 0)
     subprocess.run([sys.executable, str(ROOT / "scripts" / "vendor_assets.py")], check=True)
-    out = tmp_path_factory.mktemp("book")
+    # CW_BUILD_DIR keeps the build where later steps can use it (CI benchmarks the
+    # site the tests built); it is emptied first, so the build is still from clean.
+    keep = os.environ.get("CW_BUILD_DIR")
+    if keep:
+        out = Path(keep)
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+    else:
+        out = tmp_path_factory.mktemp("book")
     bindir = Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
     proc = subprocess.run(

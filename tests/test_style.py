@@ -35,7 +35,7 @@ def test_palette_is_okabe_ito():
 
 
 def test_colour_maps_exist_and_are_the_documented_ones():
-    assert (style.SEQUENTIAL, style.DIVERGING, style.PHOTO) == ("viridis", "RdBu_r", "gray")
+    assert (style.SEQUENTIAL, style.DIVERGING, style.PHOTO) == ("viridis", "coolwarm", "gray")
     for name in (style.SEQUENTIAL, style.DIVERGING, style.PHOTO):
         assert name in matplotlib.colormaps
 

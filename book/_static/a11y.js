@@ -46,7 +46,14 @@
     });
   }
 
-  function fixAll() { fixTheme(); fixWidgets(document); }
+  function fixReferences() {
+    // The bibliography is a role="list" whose entries lack role="listitem".
+    document.querySelectorAll('.citation-list[role="list"] > *').forEach(function (entry) {
+      setAttr(entry, "role", "listitem");
+    });
+  }
+
+  function fixAll() { fixTheme(); fixReferences(); fixWidgets(document); }
 
   document.addEventListener("DOMContentLoaded", function () {
     fixAll();

@@ -2,9 +2,11 @@
 
 Every drawing function builds its figure with :func:`figure` and its images
 with :func:`show_image`, so the whole book looks the same and colour choices
-live here only. Colour maps are perceptually uniform and readable with the
-common colour-vision deficiencies: ``viridis`` for magnitudes, gray for
-photographs, and a diverging map centred on zero for signed values.
+live here only. Colour maps are readable with the common colour-vision
+deficiencies and even in lightness: ``viridis`` for magnitudes (lightness rises
+in equal steps), gray for photographs, and for signed values Moreland's
+``coolwarm``, whose lightness is symmetric about a light neutral zero, so
+that +x and -x look equally strong (tests/test_accessibility.py checks both).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ PALETTE = {
 }
 HIGHLIGHT = PALETTE["orange"]
 SEQUENTIAL = "viridis"
-DIVERGING = "RdBu_r"
+DIVERGING = "coolwarm"
 PHOTO = "gray"
 
 RC = {

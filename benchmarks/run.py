@@ -1,0 +1,256 @@
+"""Measure the book against its performance budgets and write benchmarks/RESULTS.md.
+
+    bash scripts/benchmark.sh            # everything (about 10 minutes on 2 cores)
+    bash scripts/benchmark.sh --quick    # the budgets that are quick to check, on a built site
+
+Full mode measures a cold build (empty caches) and a rebuild with no change,
+executes each chapter on one CPU core (wall time and peak memory), and then
+runs the quick checks on the site it built. Quick mode needs a built site
+(``--site``, default ``_build/html``) and measures, per chapter page, the bytes
+of HTML with embedded widget state and the number of frames; in headless
+Chromium, the time from navigation to all widgets rendered and from a keyboard
+step of a slider to the new frame; and, side by side, the same explorer done
+the conventional way (an ``ipywidgets.interactive`` callback that recomputes
+and redraws in the kernel) against a step between the book's precomputed
+frames. It exits with status 1 when any budget is exceeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import CHROMIUM, chapter_files  # noqa: E402
+
+MB = 1024 * 1024
+BUDGETS = {
+    "cold build (s)": 300.0,
+    "rebuild, no change (s)": 20.0,
+    "chapter execution, one core (s)": 60.0,
+    "training chapter execution, one core (s)": 90.0,
+    "chapter peak memory (MB)": 1536.0,
+    "page HTML + widget state (MB)": 5.0,
+    "navigation to widgets rendered (ms)": 2000.0,
+    "keyboard step to new frame (ms)": 50.0,
+}
+TRAINING_CHAPTERS = {"book/07_trained_networks"}
+
+
+@dataclass
+class Report:
+    rows: list = field(default_factory=list)   # (section, item, value, unit, budget or None)
+    failures: list = field(default_factory=list)
+
+    def add(self, section, item, value, unit, budget=None, fmt="{:,.1f}"):
+        ok = budget is None or value <= budget
+        self.rows.append((section, item, fmt.format(value), unit,
+                          "" if budget is None else fmt.format(budget), "" if budget is None else ("ok" if ok else "OVER")))
+        if not ok:
+            self.failures.append(f"{section} / {item}: {fmt.format(value)} {unit} > budget {fmt.format(budget)}")
+
+
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, cwd=ROOT, check=True, **kwargs)
+
+
+def measure_builds(report: Report):
+    """Cold build with empty caches, then a rebuild with nothing changed (cache hit)."""
+    shutil.rmtree(ROOT / "_build", ignore_errors=True)
+    for label, budget in (("cold build (s)", BUDGETS["cold build (s)"]),
+                          ("rebuild, no change (s)", BUDGETS["rebuild, no change (s)"])):
+        start = time.perf_counter()
+        run(["bash", "scripts/build.sh"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        report.add("build", label.replace(" (s)", ""), time.perf_counter() - start, "s", budget)
+
+
+def measure_chapters(report: Report):
+    """Execute each chapter on its own, pinned to one core, in a fresh process."""
+    for doc in chapter_files():
+        out = run(["taskset", "-c", "0", sys.executable, str(ROOT / "benchmarks" / "execute_one.py"), f"{doc}.md"],
+                  capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1"))
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        budget = BUDGETS["training chapter execution, one core (s)" if doc in TRAINING_CHAPTERS
+                         else "chapter execution, one core (s)"]
+        name = Path(doc).name
+        report.add("chapter on one core", f"{name}: wall time", result["seconds"], "s", budget)
+        report.add("chapter on one core", f"{name}: peak memory", result["peak_mb"], "MB",
+                   BUDGETS["chapter peak memory (MB)"], fmt="{:,.0f}")
+
+
+def measure_pages(report: Report, site: Path):
+    for doc in chapter_files():
+        html = (site / f"{doc}.html").read_text()
+        name = Path(doc).name
+        report.add("page", f"{name}: HTML + widget state", len(html.encode()) / MB, "MB",
+                   BUDGETS["page HTML + widget state (MB)"], fmt="{:,.2f}")
+        report.add("page", f"{name}: frames", html.count("data:image/png;base64"), "frames", fmt="{:,.0f}")
+
+
+def measure_browser(report: Report, site: Path):
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    steps = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+            for doc in chapter_files():
+                loads = []
+                for _ in range(3):   # median of three loads: one slow load should not decide
+                    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+                    page.goto(f"{url}/{doc}.html", wait_until="commit")
+                    loads.append(page.evaluate("""() => new Promise(resolve => {
+                        const done = () => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+                            .every(s => s.parentElement.querySelector('.jupyter-widgets'));
+                        const tick = () => (document.readyState !== 'loading' && done()) ? resolve(performance.now()) : setTimeout(tick, 5);
+                        tick();
+                    })"""))
+                    if len(loads) < 3:
+                        page.close()
+                rendered_ms = statistics.median(loads)
+                name = Path(doc).name
+                report.add("browser", f"{name}: navigation to widgets rendered", rendered_ms, "ms",
+                           BUDGETS["navigation to widgets rendered (ms)"], fmt="{:,.0f}")
+                if page.locator(".cw-explorer .noUi-handle").count():
+                    step = keyboard_step_ms(page)
+                    steps.append(step)
+                    report.add("browser", f"{name}: keyboard step to new frame", step, "ms",
+                               BUDGETS["keyboard step to new frame (ms)"], fmt="{:,.1f}")
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return steps
+
+
+def keyboard_step_ms(page, repeats: int = 5) -> float:
+    """Median time from a right-arrow key press on a slider to the new frame in the page."""
+    handle = page.locator(".cw-explorer .noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    times = []
+    for i in range(repeats):
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        handle.focus()
+        page.evaluate("""() => {
+            const explorer = document.querySelector('.cw-explorer');
+            const start = explorer.querySelector('img[alt]').alt;
+            window.__step = new Promise(resolve => {
+                const t0 = {value: null};
+                document.addEventListener('keydown', () => { t0.value = performance.now(); }, {once: true, capture: true});
+                const obs = new MutationObserver(() => {
+                    const img = explorer.querySelector('img[alt]');
+                    if (img && img.alt !== start && img.complete) { obs.disconnect(); resolve(performance.now() - t0.value); }
+                });
+                obs.observe(explorer, {subtree: true, childList: true, attributes: true});
+            });
+        }""")
+        page.keyboard.press(key)
+        times.append(page.evaluate("() => window.__step"))
+    return statistics.median(times)
+
+
+def measure_interact(report: Report, book_step_ms: float | None):
+    """The first chapter's patch explorer done the conventional way: recompute and redraw per update."""
+    import ipywidgets
+
+    from widgets import compute, draw
+    from widgets.draw.style import to_png
+
+    small = compute.data.photo(32)[0]
+    kernel = compute.conv_layer.hand_filter("vertical edges")
+    rendered = []
+
+    def update(row, col):
+        step = compute.conv_layer.multiply_add(small, kernel, row, col)
+        rendered.append(to_png(draw.conv_layer.multiply_add(small, step)))
+
+    ui = ipywidgets.interactive(update, row=ipywidgets.IntSlider(0, 0, 29), col=ipywidgets.IntSlider(0, 0, 29))
+    slider = ui.children[0]
+    times = []
+    for value in range(1, 13):
+        start = time.perf_counter()
+        slider.value = value          # the callback recomputes and redraws synchronously
+        times.append((time.perf_counter() - start) * 1000)
+    per_update = statistics.median(times)
+    report.add("conventional interact", "recompute + redraw per update (kernel side only)", per_update, "ms",
+               fmt="{:,.1f}")
+    if book_step_ms:
+        report.add("conventional interact", "book's precomputed step (browser)", book_step_ms, "ms", fmt="{:,.1f}")
+        report.add("conventional interact", "ratio, interact / precomputed", per_update / book_step_ms, "×",
+                   fmt="{:,.0f}")
+
+
+def write(report: Report, mode: str, path: Path):
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `benchmarks/run.py` ({mode} mode) on {datetime.date.today().isoformat()}, "
+        f"on a machine with {os.cpu_count()} CPU cores ({platform.machine()}, Python {platform.python_version()}).",
+        "Times depend on the machine; the budgets are for 2 cores.",
+        "",
+        "| section | measurement | value | unit | budget | |",
+        "| --- | --- | ---: | --- | ---: | --- |",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in report.rows]
+    lines.append("")
+    lines.append("All budgets met." if not report.failures else "Over budget:\n\n" + "\n".join(f"- {f}" for f in report.failures))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the budgets that are quick to check, on a built site")
+    parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html", help="built site (quick mode)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="where to write the table (default: benchmarks/RESULTS.md in full mode, stdout only in quick mode)")
+    args = parser.parse_args(argv)
+    report = Report()
+    if not args.quick:
+        measure_builds(report)
+        measure_chapters(report)
+        args.site = ROOT / "_build" / "html"
+    if not (args.site / "book" / "index.html").is_file():
+        print(f"error: no built site at {args.site}; run bash scripts/build.sh first", file=sys.stderr)
+        return 2
+    measure_pages(report, args.site)
+    steps = measure_browser(report, args.site)
+    measure_interact(report, statistics.median(steps) if steps else None)
+    output = args.output or (None if args.quick else ROOT / "benchmarks" / "RESULTS.md")
+    if output:
+        write(report, "quick" if args.quick else "full", output)
+    for row in report.rows:
+        print(" | ".join(row))
+    if report.failures:
+        print("\nOver budget:\n" + "\n".join(report.failures), file=sys.stderr)
+        return 1
+    print("\nAll budgets met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
