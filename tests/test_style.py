@@ -84,10 +84,11 @@ def test_show_image_signed_all_zero_has_unit_limits():
     assert im.get_clim() == (-1.0, 1.0)
 
 
-def test_show_image_signed_ignores_given_limits_but_keeps_cmap():
+def test_show_image_signed_honours_shared_limits_and_cmap():
+    # Panels that must be compared pass one symmetric scale for all of them.
     fig, axes = style.figure()
-    im = style.show_image(axes[0, 0], [[-1.0, 4.0]], signed=True, vmin=0, vmax=1, cmap="PuOr")
-    assert im.get_clim() == (-4.0, 4.0)
+    im = style.show_image(axes[0, 0], [[-1.0, 4.0]], signed=True, vmin=-8, vmax=8, cmap="PuOr")
+    assert im.get_clim() == (-8.0, 8.0)
     assert im.get_cmap().name == "PuOr"
 
 
