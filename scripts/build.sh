@@ -15,6 +15,9 @@ for arg in "$@"; do
 done
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
+# One thread per kernel: the chapters' tensors are small, and extra threads only
+# fight each other (and anything else running) for the cores.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 if [ "$clean" = 1 ]; then rm -rf _build; fi
 # The execution cache knows the chapters' code, not the widgets package they call:
 # when the package changes, every chapter must run and be read again.

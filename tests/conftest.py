@@ -69,7 +69,9 @@ def book_build(tmp_path_factory) -> Build:
     else:
         out = tmp_path_factory.mktemp("book")
     bindir = Path(sys.executable).parent
-    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    # One thread per kernel, as scripts/build.sh does.
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     proc = subprocess.run(
         [str(bindir / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
          "--warningiserror", "--nitpick", "--keep-going"],

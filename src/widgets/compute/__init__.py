@@ -4,7 +4,7 @@ One module per chapter topic, plus :mod:`data` for the images the book uses.
 """
 
 from . import (conv_layer, data, efficiency, equivariance, local_connectivity, parameter_sharing,
-               receptive_fields)
+               receptive_fields, trained_networks)
 
 __all__ = ["conv_layer", "data", "efficiency", "equivariance", "local_connectivity",
-           "parameter_sharing", "receptive_fields"]
+           "parameter_sharing", "receptive_fields", "trained_networks"]

@@ -5,7 +5,7 @@ One module per chapter topic; every function returns a
 """
 
 from . import (conv_layer, efficiency, equivariance, local_connectivity, parameter_sharing,
-               receptive_fields, style)
+               receptive_fields, style, trained_networks)
 
 __all__ = ["conv_layer", "efficiency", "equivariance", "local_connectivity", "parameter_sharing",
-           "receptive_fields", "style"]
+           "receptive_fields", "style", "trained_networks"]
