@@ -40,6 +40,27 @@
   }
   config.Hub = { Queue: queue };
   var startup = (config.startup = config.startup || {});
+  // The widget manager draws the widgets only once the window's load event has
+  // fired, and that event waits for every font MathJax asks for while it
+  // typesets; typesetting also competes with the widgets for the main thread.
+  // So typeset once the widgets are drawn (or after 3 s at most): the controls
+  // appear as early as they can, and the mathematics follows a moment later.
+  function widgetsDrawn() {
+    var views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+    for (var i = 0; i < views.length; i++) {
+      if (!views[i].parentElement.querySelector(".jupyter-widgets")) { return false; }
+    }
+    return true;
+  }
+  startup.pageReady = function () {
+    var start = Date.now();
+    return new Promise(function (resolve) {
+      (function wait() {
+        if ((document.readyState === "complete" && widgetsDrawn()) || Date.now() - start > 3000) { resolve(); }
+        else { setTimeout(wait, 25); }
+      })();
+    }).then(function () { return window.MathJax.startup.defaultPageReady(); });
+  };
   var ready = startup.ready;
   startup.ready = function () {
     if (ready) { ready(); } else { window.MathJax.startup.defaultReady(); }
