@@ -15,11 +15,15 @@
     document.querySelectorAll(".search-button__button").forEach(function (b) {
       if (b.querySelector(".search-button__default-text")) { setAttr(b, "aria-label", text(b)); }
     });
-    // The colour-mode button's icons carry titles that compete with its name.
+    // The colour-mode button's icons carry titles that compete with its name, both
+    // before and after Font Awesome swaps them for <svg> elements with a <title>.
     document.querySelectorAll(".theme-switch-button .theme-switch").forEach(function (icon) {
       icon.removeAttribute("title");
+      icon.removeAttribute("aria-labelledby");
+      icon.removeAttribute("role");
       setAttr(icon, "aria-hidden", "true");
     });
+    document.querySelectorAll(".theme-switch-button svg title").forEach(function (title) { title.remove(); });
   }
 
   function fixWidgets(root) {
