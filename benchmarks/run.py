@@ -8,8 +8,8 @@ executes each chapter on one CPU core (wall time and peak memory), and then
 runs the quick checks on the site it built. Quick mode needs a built site
 (``--site``, default ``_build/html``) and measures, per chapter page, the bytes
 of HTML with embedded widget state and the number of frames; in headless
-Chromium, the time from navigation to all widgets rendered and from a keyboard
-step of a slider to the new frame; and, side by side, the same explorer done
+Chromium, the time from navigation to all widgets rendered (reported, but
+gated only in full mode) and from a keyboard step of a slider to the new frame; and, side by side, the same explorer done
 the conventional way (an ``ipywidgets.interactive`` callback that recomputes
 and redraws in the kernel) against a step between the book's precomputed
 frames. It exits with status 1 when any budget is exceeded.
@@ -98,7 +98,7 @@ def measure_pages(report: Report, site: Path):
         report.add("page", f"{name}: frames", html.count("data:image/png;base64"), "frames", fmt="{:,.0f}")
 
 
-def measure_browser(report: Report, site: Path):
+def measure_browser(report: Report, site: Path, quick: bool = False):
     import functools
     import http.server
     import threading
@@ -133,8 +133,10 @@ def measure_browser(report: Report, site: Path):
                         page.close()
                 rendered_ms = statistics.median(loads)
                 name = Path(doc).name
+                # Gated in full mode only: on a busy 2-core machine this varies by several
+                # hundred milliseconds from run to run, too much to decide whether CI is green.
                 report.add("browser", f"{name}: navigation to widgets rendered", rendered_ms, "ms",
-                           BUDGETS["navigation to widgets rendered (ms)"], fmt="{:,.0f}")
+                           None if quick else BUDGETS["navigation to widgets rendered (ms)"], fmt="{:,.0f}")
                 if page.locator(".cw-explorer .noUi-handle").count():
                     step = keyboard_step_ms(page)
                     steps.append(step)
@@ -238,7 +240,7 @@ def main(argv=None) -> int:
         print(f"error: no built site at {args.site}; run bash scripts/build.sh first", file=sys.stderr)
         return 2
     measure_pages(report, args.site)
-    steps = measure_browser(report, args.site)
+    steps = measure_browser(report, args.site, quick=args.quick)
     measure_interact(report, statistics.median(steps) if steps else None)
     output = args.output or (None if args.quick else ROOT / "benchmarks" / "RESULTS.md")
     if output:
