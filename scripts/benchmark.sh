@@ -5,8 +5,6 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-  apt_install chromium
-fi
+ensure_chromium
 cd "$ROOT"
 exec python benchmarks/run.py "$@"

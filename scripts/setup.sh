@@ -27,6 +27,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+ensure_chromium() {
+  # The browser tests and benchmarks drive Debian's chromium (or the binary named by CHROMIUM).
+  if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then apt_install chromium; fi
+}
+
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "error: Python 3.11 or newer is needed; $PYTHON is $("$PYTHON" --version 2>&1)" >&2

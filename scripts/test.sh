@@ -5,9 +5,6 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
-# The browser tests drive Debian's chromium (or the binary named by CHROMIUM).
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-  apt_install chromium
-fi
+ensure_chromium
 cd "$ROOT"
 exec python -m pytest "$@"
