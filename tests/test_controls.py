@@ -495,3 +495,28 @@ def test_four_parameters_nest_four_levels_of_stacks():
     depths = [d for d, _ in all_stacks(ex.stack)]
     assert [depths.count(i) for i in range(4)] == [1, 2, 4, 8]
     assert ex.select(a=1, b="q", c=0, d=6) is ex.frames[(1, "q", 0, 6)]
+
+
+def models_of(explorer) -> dict:
+    """The widget models the page's state holds for an explorer, its links included."""
+    from ipywidgets.embed import dependency_state
+    return dependency_state(explorer, drop_defaults=True)
+
+
+def test_frames_and_stacks_share_their_layout_and_style():
+    ex = controls.explore(Recorder(), {"a": [1, 2], "b": ["x", "y", "z"]})
+    frames = list(ex.frames.values())
+    assert len({id(f.layout) for f in frames}) == 1
+    assert len({id(f.style) for f in frames}) == 1
+    stacks = [s for _, s in all_stacks(ex.stack)]
+    assert len({id(s.layout) for s in stacks}) == 1
+    assert stacks[0].layout is not frames[0].layout
+
+
+@pytest.mark.parametrize("small, large, added", [
+    ({"a": range(2)}, {"a": range(4)}, 2),                                   # two frames
+    ({"a": [1, 2], "b": ["x", "y"]}, {"a": [1, 2, 3], "b": ["x", "y"]}, 4),  # a stack, its link, two frames
+])
+def test_a_larger_grid_adds_only_frames_and_stacks_to_the_page_state(small, large, added):
+    # Each frame, stack or link is one model; none brings a layout or style model of its own.
+    assert len(models_of(controls.explore(Recorder(), large))) - len(models_of(controls.explore(Recorder(), small))) == added

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as ipw
+from ipywidgets.widgets.widget_string import HTMLStyle
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
@@ -173,15 +174,20 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
 
     start = time.perf_counter()
     frames, png_bytes = {}, 0
+    # Every frame shares one layout and one style, and every stack one layout:
+    # each would otherwise be a model of its own in the page's widget state, and
+    # the browser creates every model before it draws the first widget.
+    frame_layout, frame_style, stack_layout = ipw.Layout(), HTMLStyle(), ipw.Layout()
     for combo in itertools.product(*values):
         params = dict(zip(names, combo))
         png, alt = _render(frame, params, dpi)
         png_bytes += len(png)
-        frames[combo] = ipw.HTML(img_tag(png, _alt_text(describe, alt, params)))
+        frames[combo] = ipw.HTML(img_tag(png, _alt_text(describe, alt, params)),
+                                 layout=frame_layout, style=frame_style)
     render_seconds = time.perf_counter() - start
 
     controls = {n: _control(n, v, kinds[n]) for n, v in zip(names, values)}
-    stack = _nest(names, values, frames, controls, ())
+    stack = _nest(names, values, frames, controls, (), stack_layout)
     play_widget = None
     if play is not None:
         play_widget = ipw.Play(value=0, min=0, max=len(values[names.index(play)]) - 1, step=1,
@@ -267,17 +273,17 @@ def _control(name, values, kind):
                                    continuous_update=True, readout=True, style=style,
                                    layout=ipw.Layout(width="300px", margin="0 16px 4px 0"))
     return ipw.ToggleButtons(options=labels, value=values[0], description=name,
-                             style={**style, "button_width": "auto"}, 
+                             style={**style, "button_width": "auto"},
                              # label and buttons side by side in every front end
                              layout=ipw.Layout(width="auto", display="flex", align_items="center", margin="0 16px 4px 0"))
 
 
-def _nest(names, values, frames, controls, prefix):
+def _nest(names, values, frames, controls, prefix, layout):
     level = len(prefix)
     if level == len(names):
         return frames[prefix]
-    children = [_nest(names, values, frames, controls, prefix + (v,)) for v in values[level]]
-    stack = ipw.Stack(children, selected_index=0)
+    children = [_nest(names, values, frames, controls, prefix + (v,), layout) for v in values[level]]
+    stack = ipw.Stack(children, selected_index=0, layout=layout)
     _link((controls[names[level]], "index"), (stack, "selected_index"))
     return stack
 
