@@ -1,28 +1,15 @@
-// Loaded after require.js and before the widget manager (embed-amd.js) on every
-// page with widgets; copied to the site's vendor/ folder by scripts/vendor_assets.py.
+// Loaded before the widget manager (html-manager/embed.js) on every page with
+// widgets, and before the theme's deferred scripts run; copied to the site's
+// vendor/ folder by scripts/vendor_assets.py.
 (function () {
   "use strict";
-  // 1. Module paths. The widget manager and the widget modules it bundles
-  //    (@jupyter-widgets/base, controls, ...) locate their icon fonts next to their
-  //    own AMD module ids; without this, RequireJS places those modules beside the
-  //    page and the fonts are requested from folders that do not exist. The fonts
-  //    all sit beside embed-amd.js.
-  var src = document.currentScript.src;
-  var manager = src.slice(0, src.lastIndexOf("/") + 1) + "html-manager";
-  window.require.config({
-    paths: {
-      "@jupyter-widgets/html-manager/dist": manager,
-      "@jupyter-widgets": manager,
-    },
-  });
-
-  // 2. Icons. The theme's Font Awesome script swaps every <i class="fa ..."> for an
+  // 1. Icons. The theme's Font Awesome script swaps every <i class="fa ..."> for an
   //    <svg>; the Play widget later looks up the <i> inside its button to switch
   //    play/pause and throws when it is gone, which also stops the links that
   //    tie the controls to the frames. "nest" keeps the <i> and draws inside it.
   window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, { autoReplaceSvg: "nest" });
 
-  // 3. MathJax. The widget controls typeset their labels with the MathJax 2 call
+  // 2. MathJax. The widget controls typeset their labels with the MathJax 2 call
   //    MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]) whenever window.MathJax
   //    exists; the book loads MathJax 3 (on pages with mathematics), which has no
   //    Hub. Offer that one call: until MathJax 3 is ready (or on pages without it)
@@ -40,11 +27,10 @@
   }
   config.Hub = { Queue: queue };
   var startup = (config.startup = config.startup || {});
-  // The widget manager draws the widgets only once the window's load event has
-  // fired, and that event waits for every font MathJax asks for while it
-  // typesets; typesetting also competes with the widgets for the main thread.
-  // So typeset once the widgets are drawn (or after 3 s at most): the controls
-  // appear as early as they can, and the mathematics follows a moment later.
+  // Typesetting competes with the widget manager for the main thread. So
+  // typeset once the page is parsed and the widgets are drawn (or after 3 s at
+  // most): the controls appear as early as they can, and the mathematics
+  // follows a moment later.
   function widgetsDrawn() {
     var views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
     for (var i = 0; i < views.length; i++) {
@@ -56,7 +42,7 @@
     var start = Date.now();
     return new Promise(function (resolve) {
       (function wait() {
-        if ((document.readyState === "complete" && widgetsDrawn()) || Date.now() - start > 3000) { resolve(); }
+        if ((document.readyState !== "loading" && widgetsDrawn()) || Date.now() - start > 3000) { resolve(); }
         else { setTimeout(wait, 25); }
       })();
     }).then(function () { return window.MathJax.startup.defaultPageReady(); });

@@ -33,14 +33,21 @@ def test_every_toc_page_is_built_and_light(site, doc):
 
 
 def test_vendored_assets_are_in_the_site(site):
-    for asset in ["vendor/requirejs/require.js", "vendor/html-manager/embed-amd.js",
-                  "vendor/widgets-setup.js", "vendor/mathjax/es5/tex-chtml.js"]:
+    for asset in ["vendor/html-manager/embed.js", "vendor/widgets-setup.js", "vendor/mathjax/es5/tex-chtml.js"]:
         assert (site / asset).is_file(), asset
     # Jupyter Book injects every .js under _static into every page: the vendored
     # bundles must not be there, or pages would load the widget manager twice.
-    assert not list((site / "_static").rglob("embed-amd.js"))
+    assert not list((site / "_static").rglob("embed*.js"))
+    # One widget manager, the self-contained one: no RequireJS, no AMD bundle.
+    assert sorted(p.name for p in (site / "vendor").rglob("*.js") if "mathjax" not in p.parts) == [
+        "embed.js", "widgets-setup.js"]
     page = (site / "book" / "01_conv_layer.html").read_text()
-    assert page.count("embed-amd.js") == 1
+    assert len(re.findall(r'<script defer="defer" src="[^"]*vendor/html-manager/embed\.js', page)) == 1
+    assert "require.js" not in page and "embed-amd" not in page
+    # It draws once the page is parsed, not at the window's load event.
+    manager = (site / "vendor" / "html-manager" / "embed.js").read_text()
+    assert 'window.addEventListener("load"' not in manager
+    assert manager.count('document.addEventListener("DOMContentLoaded"') == 1
     assert not re.search(r'<script[^>]+src="https?://', page), "a script is loaded from another host"
     assert not re.search(r'<link[^>]+href="https?://[^"]+\.css', page), "a stylesheet is loaded from another host"
 
