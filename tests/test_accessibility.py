@@ -14,60 +14,57 @@ AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
 
 
-def page_ready(browser, site_url, doc):
+@pytest.fixture(scope="module")
+def ready(request, browser, site_url):
+    """A page with its widgets drawn, shared by this module's checks of that page
+    (module scope and ``indirect`` parametrization: pytest groups them, one page at a time)."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(site_url) else r.abort())
-    page.goto(f"{site_url}/{doc}.html", wait_until="load")
+    page.goto(f"{site_url}/{request.param}.html", wait_until="load")
     page.wait_for_function(
         """() => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
                  .every(s => s.parentElement.querySelector('.jupyter-widgets'))""", timeout=15_000)
     page.wait_for_timeout(300)  # let the page's accessibility script name the new controls
-    return page
+    yield page
+    page.close()
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("doc", toc_files())
-def test_axe_finds_no_serious_or_critical_violation(browser, site_url, doc):
-    page = page_ready(browser, site_url, doc)
-    try:
-        page.add_script_tag(path=str(AXE))
-        violations = page.evaluate(
-            """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-                 .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                             nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
-        blocking = [v for v in violations if v["impact"] in BLOCKING]
-        assert blocking == [], blocking
-    finally:
-        page.close()
+@pytest.mark.parametrize("ready", toc_files(), indirect=True)
+def test_figures_have_alt_text_and_controls_have_names(ready):
+    report = ready.evaluate(
+        """() => {
+            const main = document.querySelector('main') || document.body;
+            const imgs = [...main.querySelectorAll('img')];
+            const frames = [...main.querySelectorAll('.cw-explorer img')];
+            return {
+                missingAlt: imgs.filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.src.slice(0, 60)),
+                framesWithoutValues: frames.filter(i => !/\\(\\w+ = [^)]+\\)$/.test(i.alt)).map(i => i.alt),
+                unnamedSliders: [...main.querySelectorAll('.noUi-handle')].filter(h => !h.getAttribute('aria-label')).length,
+                unnamedButtons: [...main.querySelectorAll('.cw-explorer button')]
+                    .filter(b => !(b.getAttribute('aria-label') || b.textContent.trim())).length,
+                unlabelledControls: [...main.querySelectorAll('.cw-explorer .widget-slider, .cw-explorer .widget-toggle-buttons')]
+                    .filter(c => !(c.querySelector('.widget-label') || {}).textContent).length,
+            };
+        }""")
+    assert report["missingAlt"] == []
+    assert report["framesWithoutValues"] == [], "frame alt text ends with the current parameter values"
+    assert report["unnamedSliders"] == 0
+    assert report["unnamedButtons"] == 0
+    assert report["unlabelledControls"] == 0
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("doc", toc_files())
-def test_figures_have_alt_text_and_controls_have_names(browser, site_url, doc):
-    page = page_ready(browser, site_url, doc)
-    try:
-        report = page.evaluate(
-            """() => {
-                const main = document.querySelector('main') || document.body;
-                const imgs = [...main.querySelectorAll('img')];
-                const frames = [...main.querySelectorAll('.cw-explorer img')];
-                return {
-                    missingAlt: imgs.filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.src.slice(0, 60)),
-                    framesWithoutValues: frames.filter(i => !/\\(\\w+ = [^)]+\\)$/.test(i.alt)).map(i => i.alt),
-                    unnamedSliders: [...main.querySelectorAll('.noUi-handle')].filter(h => !h.getAttribute('aria-label')).length,
-                    unnamedButtons: [...main.querySelectorAll('.cw-explorer button')]
-                        .filter(b => !(b.getAttribute('aria-label') || b.textContent.trim())).length,
-                    unlabelledControls: [...main.querySelectorAll('.cw-explorer .widget-slider, .cw-explorer .widget-toggle-buttons')]
-                        .filter(c => !(c.querySelector('.widget-label') || {}).textContent).length,
-                };
-            }""")
-        assert report["missingAlt"] == []
-        assert report["framesWithoutValues"] == [], "frame alt text ends with the current parameter values"
-        assert report["unnamedSliders"] == 0
-        assert report["unnamedButtons"] == 0
-        assert report["unlabelledControls"] == 0
-    finally:
-        page.close()
+@pytest.mark.parametrize("ready", toc_files(), indirect=True)
+def test_axe_finds_no_serious_or_critical_violation(ready):
+    # After the read-only checks of the same page: the audit adds axe's script to it.
+    ready.add_script_tag(path=str(AXE))
+    violations = ready.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+             .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                         nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert blocking == [], blocking
 
 
 def lightness(name: str, n: int = 65) -> np.ndarray:

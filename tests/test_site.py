@@ -62,56 +62,56 @@ def page_url(site_url, doc):
     return f"{site_url}/{doc}.html"
 
 
-@pytest.mark.parametrize("doc", toc_files())
-def test_page_loads_cleanly_and_offline(browser, site_url, doc):
-    visit = Visit(browser, page_url(site_url, doc))
-    try:
-        visit.wait_for_widgets()
-        visit.page.wait_for_timeout(500)  # late font and module requests
-        assert visit.foreign == [], f"requests to other hosts: {visit.foreign}"
-        assert visit.unexpected_errors() == []
-        assert visit.failed == [], f"failed requests: {visit.failed}"
-        assert visit.bad_status == [], f"error responses: {visit.bad_status}"
-    finally:
-        visit.close()
+@pytest.fixture(scope="module")
+def loaded(request, browser, site_url):
+    """One visit of a page, shared by the checks that only read it.
+
+    Module scope, parametrized through ``indirect``: pytest runs every test of
+    one page together, so each page is loaded once here and closed before the
+    next one opens. Tests that press keys or click get a fresh visit of their own.
+    """
+    visit = Visit(browser, page_url(site_url, request.param))
+    visit.wait_for_widgets()
+    visit.page.wait_for_timeout(500)  # late font and module requests
+    yield visit
+    visit.close()
 
 
-@pytest.mark.parametrize("doc", chapter_files())
-def test_every_widget_view_renders(browser, site_url, doc):
-    visit = Visit(browser, page_url(site_url, doc))
-    try:
-        visit.wait_for_widgets()
-        counts = visit.page.evaluate(
-            """() => {
-                const views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')];
-                const rendered = views.filter(s => {
-                    const view = s.parentElement.querySelector('.jupyter-widgets');
-                    return view && view.getBoundingClientRect().height > 0;
-                });
-                return {views: views.length, rendered: rendered.length,
-                        explorers: document.querySelectorAll('.cw-explorer').length,
-                        frames: document.querySelectorAll('.cw-explorer img[alt]').length};
-            }"""
-        )
-        assert counts["views"] > 0, "a chapter has interactive figures"
-        assert counts["rendered"] == counts["views"], counts
-        assert counts["frames"] == counts["explorers"], "each explorer shows exactly one frame"
-    finally:
-        visit.close()
+@pytest.mark.parametrize("loaded", toc_files(), indirect=True)
+def test_page_loads_cleanly_and_offline(loaded):
+    assert loaded.foreign == [], f"requests to other hosts: {loaded.foreign}"
+    assert loaded.unexpected_errors() == []
+    assert loaded.failed == [], f"failed requests: {loaded.failed}"
+    assert loaded.bad_status == [], f"error responses: {loaded.bad_status}"
 
 
-@pytest.mark.parametrize("doc", toc_files())
-def test_mathjax_renders(browser, site_url, doc):
-    visit = Visit(browser, page_url(site_url, doc))
-    try:
-        n_math = visit.page.locator(".math").count()
-        if n_math == 0:
-            pytest.skip(f"{doc} has no mathematics")
-        visit.page.wait_for_function(
-            "n => document.querySelectorAll('mjx-container').length >= n", arg=n_math, timeout=WIDGET_TIMEOUT_MS)
-        assert visit.page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
-    finally:
-        visit.close()
+@pytest.mark.parametrize("loaded", chapter_files(), indirect=True)
+def test_every_widget_view_renders(loaded):
+    counts = loaded.page.evaluate(
+        """() => {
+            const views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')];
+            const rendered = views.filter(s => {
+                const view = s.parentElement.querySelector('.jupyter-widgets');
+                return view && view.getBoundingClientRect().height > 0;
+            });
+            return {views: views.length, rendered: rendered.length,
+                    explorers: document.querySelectorAll('.cw-explorer').length,
+                    frames: document.querySelectorAll('.cw-explorer img[alt]').length};
+        }"""
+    )
+    assert counts["views"] > 0, "a chapter has interactive figures"
+    assert counts["rendered"] == counts["views"], counts
+    assert counts["frames"] == counts["explorers"], "each explorer shows exactly one frame"
+
+
+@pytest.mark.parametrize("loaded", toc_files(), indirect=True)
+def test_mathjax_renders(loaded):
+    n_math = loaded.page.locator(".math").count()
+    if n_math == 0:
+        pytest.skip(f"{urlparse(loaded.page.url).path} has no mathematics")
+    loaded.page.wait_for_function(
+        "n => document.querySelectorAll('mjx-container').length >= n", arg=n_math, timeout=WIDGET_TIMEOUT_MS)
+    assert loaded.page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
 
 
 def explorer_state(explorer):
