@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._checks import check_choice, check_int, check_tensor
-from .conv_layer import HAND_FILTERS
+from .conv_layer import hand_filter
 
 #: How a shift treats the pixels it moves past the border, named as PyTorch names padding.
 SHIFT_MODES = ("circular", "zeros")
@@ -521,7 +521,7 @@ def edge_conv(padding_mode: str = "circular", stride: int = 1) -> nn.Conv2d:
     stride = check_int("stride", stride, low=1, high=2)
     conv = nn.Conv2d(1, 1, kernel_size=3, padding=1, padding_mode=padding_mode, stride=stride, bias=False)
     with torch.no_grad():
-        conv.weight.copy_(torch.tensor(HAND_FILTERS["vertical edges"]).view(1, 1, 3, 3))
+        conv.weight.copy_(hand_filter("vertical edges").view(1, 1, 3, 3))
     return conv.requires_grad_(False)
 
 
@@ -699,7 +699,7 @@ def edge_features(padding_mode: str = "circular") -> nn.Sequential:
     names = ["vertical edges", "horizontal edges", "diagonal edges ↘", "diagonal edges ↗"]
     conv = nn.Conv2d(1, 4, kernel_size=3, padding=1, padding_mode=padding_mode, bias=False)
     with torch.no_grad():
-        conv.weight.copy_(torch.tensor([HAND_FILTERS[n] for n in names]).unsqueeze(1))
+        conv.weight.copy_(torch.stack([hand_filter(n) for n in names]).unsqueeze(1))
     return nn.Sequential(conv, nn.ReLU()).requires_grad_(False)
 
 

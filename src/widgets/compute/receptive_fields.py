@@ -692,20 +692,7 @@ def mass_squares(field: torch.Tensor, fractions: Sequence[float] = (0.5, 0.95)) 
 
 
 def mass_side(field: torch.Tensor, fraction: float = 0.95) -> int:
-    """Side of the smallest square window holding at least ``fraction`` of a map's mass.
-
-    Parameters
-    ----------
-    field : torch.Tensor
-        (H, W) non-negative map with a positive sum.
-    fraction : float
-        In (0, 1].
-
-    Returns
-    -------
-    int
-        Between 1 and ``max(H, W)``; see :func:`mass_square`.
-    """
+    """Only the side (an int from 1 to ``max(H, W)``) of :func:`mass_square`'s window; same arguments."""
     return mass_square(field, fraction)[2]
 
 

@@ -30,6 +30,7 @@ from torch import nn
 
 from .._checks import check_choice, check_int, check_tensor
 from . import data
+from .equivariance import shift as _shift
 from .local_connectivity import LocallyConnected2d
 
 #: The three networks the chapter compares, in the order it shows them.
@@ -135,7 +136,10 @@ def balanced_subset(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor
 
 
 def shift(images: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
-    """Move every image by ``dy`` rows and ``dx`` columns, filling with zeros.
+    """Move every image by ``dy`` rows and ``dx`` columns, filling with zeros, without losing ink.
+
+    The zero-filled shift of :func:`widgets.compute.equivariance.shift`, with one
+    more check: a shift that would push a non-zero pixel off the canvas is refused.
 
     Parameters
     ----------
@@ -163,10 +167,7 @@ def shift(images: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
             raise ValueError(f"dy must be in [{-top}, {height - 1 - bottom}] to keep the ink on the canvas, got {dy}")
         if not -left <= dx <= width - 1 - right:
             raise ValueError(f"dx must be in [{-left}, {width - 1 - right}] to keep the ink on the canvas, got {dx}")
-    out = torch.zeros_like(images)
-    out[:, :, max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
-        images[:, :, max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
-    return out
+    return _shift(images, dy, dx, mode="zeros")
 
 
 def place_randomly(images: torch.Tensor, max_shift: int, seed: int = 0) -> torch.Tensor:
