@@ -24,6 +24,11 @@
       setAttr(icon, "aria-hidden", "true");
     });
     document.querySelectorAll(".theme-switch-button svg title").forEach(function (title) { title.remove(); });
+    // The book's title in the sidebar, a link home, sits outside every landmark.
+    document.querySelectorAll(".sidebar-primary-item > .navbar-brand").forEach(function (brand) {
+      setAttr(brand.parentElement, "role", "navigation");
+      setAttr(brand.parentElement, "aria-label", "Book home");
+    });
   }
 
   function fixWidgets(root) {
