@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import CHROMIUM, chapter_files  # noqa: E402
+from conftest import CHROMIUM, WIDGETS_DRAWN, chapter_files  # noqa: E402
 
 MB = 1024 * 1024
 BUDGETS = {
@@ -135,12 +135,11 @@ def measure_browser(report: Report, site: Path, loads: int = 5):
                     page = browser.new_page(viewport={"width": 1280, "height": 1000})
                     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
                     page.goto(f"{url}/{doc}.html", wait_until="commit")
-                    times.append(page.evaluate("""() => new Promise(resolve => {
-                        const done = () => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
-                            .every(s => s.parentElement.querySelector('.jupyter-widgets'));
-                        const tick = () => (document.readyState !== 'loading' && done()) ? resolve(performance.now()) : setTimeout(tick, 5);
+                    times.append(page.evaluate(f"""() => new Promise(resolve => {{
+                        const tick = () => (document.readyState !== 'loading' && {WIDGETS_DRAWN})
+                            ? resolve(performance.now()) : setTimeout(tick, 5);
                         tick();
-                    })"""))
+                    }})"""))
                     if i < loads - 1:
                         page.close()
                 name = Path(doc).name

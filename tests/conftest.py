@@ -18,6 +18,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -120,3 +121,46 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+# A JavaScript expression, true once every widget view placeholder on the page has
+# its rendered view beside it. Shared by the browser tests and the benchmark.
+WIDGETS_DRAWN = """[...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+    .every(s => s.parentElement.querySelector('.jupyter-widgets'))"""
+
+# Jupyter Book 1 declares THEBE_JS_URL in two scripts on every page; the second
+# declaration throws. Upstream defect, harmless: nothing on the page uses it.
+KNOWN_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
+WIDGET_TIMEOUT_MS = 15_000
+
+
+class Visit:
+    """A page opened with every request and error recorded; other hosts are blocked."""
+
+    def __init__(self, browser, url):
+        self.page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        self.foreign, self.page_errors, self.failed, self.bad_status = [], [], [], []
+        host = urlparse(url).netloc
+
+        def route(r):
+            if urlparse(r.request.url).netloc == host or r.request.url.startswith("data:"):
+                r.continue_()
+            else:
+                self.foreign.append(r.request.url)
+                r.abort()
+
+        self.page.route("**/*", route)
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.on("response", lambda r: r.status >= 400 and self.bad_status.append(f"{r.status} {r.url}"))
+        self.page.goto(url, wait_until="load")
+
+    def unexpected_errors(self):
+        return [e for e in self.page_errors if not any(k in e for k in KNOWN_PAGE_ERRORS)]
+
+    def wait_for_widgets(self):
+        """Wait until every widget view placeholder on the page has a rendered view."""
+        self.page.wait_for_function(f"() => {WIDGETS_DRAWN}", timeout=WIDGET_TIMEOUT_MS)
+
+    def close(self):
+        self.page.close()

@@ -7,7 +7,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from conftest import ROOT, toc_files
+from conftest import ROOT, Visit, toc_files
 from widgets.draw import style
 
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -18,15 +18,11 @@ BLOCKING = {"serious", "critical"}
 def ready(request, browser, site_url):
     """A page with its widgets drawn, shared by this module's checks of that page
     (module scope and ``indirect`` parametrization: pytest groups them, one page at a time)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(site_url) else r.abort())
-    page.goto(f"{site_url}/{request.param}.html", wait_until="load")
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
-                 .every(s => s.parentElement.querySelector('.jupyter-widgets'))""", timeout=15_000)
-    page.wait_for_timeout(300)  # let the page's accessibility script name the new controls
-    yield page
-    page.close()
+    visit = Visit(browser, f"{site_url}/{request.param}.html")
+    visit.wait_for_widgets()
+    visit.page.wait_for_timeout(300)  # let the page's accessibility script name the new controls
+    yield visit.page
+    visit.close()
 
 
 @pytest.mark.browser

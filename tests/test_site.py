@@ -10,52 +10,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import chapter_files, toc_files
+from conftest import WIDGET_TIMEOUT_MS, Visit, chapter_files, toc_files
 
 pytestmark = pytest.mark.browser
-
-# Jupyter Book 1 declares THEBE_JS_URL in two scripts on every page; the second
-# declaration throws. Upstream defect, harmless: nothing on the page uses it.
-KNOWN_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
-WIDGET_TIMEOUT_MS = 15_000
-
-
-class Visit:
-    """A page opened with every request and error recorded; other hosts are blocked."""
-
-    def __init__(self, browser, url):
-        self.page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        self.foreign, self.page_errors, self.failed, self.bad_status = [], [], [], []
-        host = urlparse(url).netloc
-
-        def route(r):
-            if urlparse(r.request.url).netloc == host or r.request.url.startswith("data:"):
-                r.continue_()
-            else:
-                self.foreign.append(r.request.url)
-                r.abort()
-
-        self.page.route("**/*", route)
-        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
-        self.page.on("response", lambda r: r.status >= 400 and self.bad_status.append(f"{r.status} {r.url}"))
-        self.page.goto(url, wait_until="load")
-
-    def unexpected_errors(self):
-        return [e for e in self.page_errors if not any(k in e for k in KNOWN_PAGE_ERRORS)]
-
-    def wait_for_widgets(self):
-        """Wait until every widget view placeholder on the page has a rendered view."""
-        self.page.wait_for_function(
-            """() => {
-                const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
-                return [...views].every(s => s.parentElement.querySelector('.widget-subarea > .jupyter-widgets, .jupyter-widgets'));
-            }""",
-            timeout=WIDGET_TIMEOUT_MS,
-        )
-
-    def close(self):
-        self.page.close()
 
 
 def page_url(site_url, doc):
@@ -123,6 +80,13 @@ def explorer_state(explorer):
     )
 
 
+def wait_for_new_frame(explorer, before):
+    """Wait until the explorer shows a frame other than the one in ``before`` (an explorer_state)."""
+    explorer.page.wait_for_function(
+        "([e, alt]) => e.querySelector('img[alt]').alt !== alt",
+        arg=[explorer.element_handle(), before["alt"]], timeout=5_000)
+
+
 @pytest.mark.parametrize("doc", chapter_files())
 def test_keyboard_moves_every_slider(browser, site_url, doc):
     """Focus each explorer's sliders in turn and press the right arrow: the frame and its readout change."""
@@ -138,9 +102,7 @@ def test_keyboard_moves_every_slider(browser, site_url, doc):
                 before = explorer_state(explorer)
                 handles.nth(j).focus()
                 visit.page.keyboard.press("ArrowRight")
-                visit.page.wait_for_function(
-                    "([e, alt]) => e.querySelector('img[alt]').alt !== alt",
-                    arg=[explorer.element_handle(), before["alt"]], timeout=5_000)
+                wait_for_new_frame(explorer, before)
                 after = explorer_state(explorer)
                 assert after["src"] != before["src"], "the image itself changed"
                 assert after["readouts"][j] != before["readouts"][j], "the readout shows the new value"
@@ -167,9 +129,7 @@ def test_toggles_and_play_buttons(browser, site_url, doc):
             if explorer.locator(".widget-play").count():
                 before = explorer_state(explorer)
                 plays.click()
-                visit.page.wait_for_function(
-                    "([e, alt]) => e.querySelector('img[alt]').alt !== alt",
-                    arg=[explorer.element_handle(), before["alt"]], timeout=5_000)
+                wait_for_new_frame(explorer, before)
                 # Pause (the second button), then check the other controls still drive the frame.
                 explorer.locator(".widget-play button").nth(1).click()
                 checked += 1
@@ -178,9 +138,7 @@ def test_toggles_and_play_buttons(browser, site_url, doc):
                 inactive = explorer.locator(".widget-toggle-button:not(.mod-active)").first
                 label = inactive.text_content()
                 inactive.click()
-                visit.page.wait_for_function(
-                    "([e, alt]) => e.querySelector('img[alt]').alt !== alt",
-                    arg=[explorer.element_handle(), before["alt"]], timeout=5_000)
+                wait_for_new_frame(explorer, before)
                 assert label in explorer_state(explorer)["alt"]
                 checked += 1
         if checked == 0:
