@@ -1,10 +1,11 @@
 """Computation layer: pure torch/numpy, no plotting and no controls.
 
-One module per chapter topic, plus :mod:`data` for the images the book uses.
+One module per chapter topic, plus :mod:`data` for the images the book uses
+and :mod:`training` for the one training loop every trained network uses.
 """
 
 from . import (conv_layer, data, efficiency, equivariance, local_connectivity, parameter_sharing,
-               receptive_fields, trained_networks)
+               receptive_fields, trained_networks, training)
 
 __all__ = ["conv_layer", "data", "efficiency", "equivariance", "local_connectivity",
-           "parameter_sharing", "receptive_fields", "trained_networks"]
+           "parameter_sharing", "receptive_fields", "trained_networks", "training"]
