@@ -1,4 +1,4 @@
-// Loaded before the widget manager (html-manager/embed.js) on every page with
+// Loaded before the widget manager (widget-manager/manager.js) on every page with
 // widgets, and before the theme's deferred scripts run; copied to the site's
 // vendor/ folder by scripts/vendor_assets.py.
 (function () {

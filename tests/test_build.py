@@ -33,21 +33,23 @@ def test_every_toc_page_is_built_and_light(site, doc):
 
 
 def test_vendored_assets_are_in_the_site(site):
-    for asset in ["vendor/html-manager/embed.js", "vendor/widgets-setup.js", "vendor/mathjax/es5/tex-chtml.js"]:
+    for asset in ["vendor/widget-manager/manager.js", "vendor/widgets-setup.js", "vendor/mathjax/es5/tex-chtml.js"]:
         assert (site / asset).is_file(), asset
     # Jupyter Book injects every .js under _static into every page: the vendored
     # bundles must not be there, or pages would load the widget manager twice.
-    assert not list((site / "_static").rglob("embed*.js"))
-    # One widget manager, the self-contained one: no RequireJS, no AMD bundle.
+    assert not list((site / "_static").rglob("manager*.js")) and not list((site / "_static").rglob("embed*.js"))
+    # One widget manager, the project's own bundle: no RequireJS, no AMD bundle.
     assert sorted(p.name for p in (site / "vendor").rglob("*.js") if "mathjax" not in p.parts) == [
-        "embed.js", "widgets-setup.js"]
+        "manager.js", "widgets-setup.js"]
     page = (site / "book" / "01_conv_layer.html").read_text()
-    assert len(re.findall(r'<script defer="defer" src="[^"]*vendor/html-manager/embed\.js', page)) == 1
+    assert len(re.findall(r'<script defer="defer" src="[^"]*vendor/widget-manager/manager\.js', page)) == 1
     assert "require.js" not in page and "embed-amd" not in page
-    # It draws once the page is parsed, not at the window's load event.
-    manager = (site / "vendor" / "html-manager" / "embed.js").read_text()
+    # It draws once the page is parsed, not at the window's load event; it carries
+    # anywidget's front end, and its fonts are inlined (woff2 only, nothing fetched).
+    manager = (site / "vendor" / "widget-manager" / "manager.js").read_text()
     assert 'window.addEventListener("load"' not in manager
-    assert manager.count('document.addEventListener("DOMContentLoaded"') == 1
+    assert "[anywidget]" in manager and "data:font/woff2;base64," in manager
+    assert not re.search(r'url\(["\']?\.', manager), "the manager's stylesheets refer to a file"
     assert not re.search(r'<script[^>]+src="https?://', page), "a script is loaded from another host"
     assert not re.search(r'<link[^>]+href="https?://[^"]+\.css', page), "a stylesheet is loaded from another host"
 

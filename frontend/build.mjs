@@ -1,0 +1,96 @@
+// Bundle the site's widget manager (manager.js) with esbuild into one script.
+//   node build.mjs OUTFILE
+// Run by scripts/vendor_assets.py, with the Node.js that requirements.txt brings.
+// Everything comes from node_modules, pinned in package-lock.json.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outfile = process.argv[2];
+if (!outfile) { console.error("usage: node build.mjs OUTFILE"); process.exit(2); }
+const anywidgetVersion = JSON.parse(
+  readFileSync(join(here, "node_modules", "anywidget", "package.json"), "utf8")).version;
+
+// anywidget's npm file is an AMD module whose last line hands its factory to
+// define(); the factory must receive the manager's own @jupyter-widgets/base,
+// so export it instead and let manager.js call it. Stop if that line changes.
+const AMD_LINE = 'define(["@jupyter-widgets/base"], widget_default);';
+const anywidgetAsModule = {
+  name: "anywidget-as-module",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]anywidget[\\/]dist[\\/]index\.js$/ }, async (args) => {
+      const lines = readFileSync(args.path, "utf8").trimEnd().split("\n");
+      if (lines[lines.length - 1].trim() !== AMD_LINE) {
+        throw new Error(`${args.path} no longer ends with ${AMD_LINE}; check frontend/build.mjs ` +
+                        "against the pinned anywidget");
+      }
+      lines[lines.length - 1] = "export default widget_default;";
+      return { contents: lines.join("\n"), loader: "js" };
+    });
+  },
+};
+
+// Widgets written for ipywidgets 7 never occur in this book (ipywidgets 8 is
+// pinned); leave html-manager's copy of the version 7 controls out of the bundle.
+const noIpywidgets7 = {
+  name: "no-ipywidgets-7",
+  setup(build) {
+    build.onResolve({ filter: /^@jupyter-widgets\/(base7|controls7)(\/|$)/ }, (args) => (
+      { path: args.path, namespace: "ipywidgets7" }));
+    build.onLoad({ filter: /.*/, namespace: "ipywidgets7" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(args.path + ": ipywidgets 7 widgets are not supported")});`,
+      loader: "js",
+    }));
+  },
+};
+
+// Stylesheets go into the script, which adds them to the page when it runs.
+// Their fonts are inlined as data URLs in the one format every current browser
+// reads (woff2); the older formats listed beside it become empty data URLs, so
+// the stylesheets stay small and nothing is fetched.
+const oldFonts = {
+  name: "old-fonts",
+  setup(build) {
+    build.onResolve({ filter: /\.(eot|woff|ttf|svg)(\?.*|#.*)?$/ }, (args) => (
+      { path: args.path, namespace: "old-font" }));
+    build.onLoad({ filter: /.*/, namespace: "old-font" }, () => ({ contents: "", loader: "dataurl" }));
+  },
+};
+const injectCss = {
+  name: "inject-css",
+  setup(build) {
+    build.onLoad({ filter: /\.css$/ }, async (args) => {
+      const css = await esbuild.build({
+        entryPoints: [args.path], bundle: true, write: false, minify: true,
+        loader: { ".woff2": "dataurl" }, plugins: [oldFonts], logLevel: "silent",
+      });
+      const text = css.outputFiles[0].text;
+      return {
+        contents: "const style = document.createElement('style');\n" +
+                  `style.textContent = ${JSON.stringify(text)};\n` +
+                  "document.head.appendChild(style);\n",
+        loader: "js",
+      };
+    });
+  },
+};
+
+await esbuild.build({
+  entryPoints: [join(here, "manager.js")],
+  outfile,
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["es2022"],
+  // @jupyterlab/ui-components imports its icons as SVG text.
+  loader: { ".svg": "text" },
+  define: {
+    "process.env.NODE_ENV": '"production"',
+    __ANYWIDGET_VERSION__: JSON.stringify(anywidgetVersion),
+  },
+  plugins: [anywidgetAsModule, noIpywidgets7, injectCss],
+  legalComments: "eof",
+  logLevel: "warning",
+});

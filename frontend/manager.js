@@ -1,0 +1,64 @@
+// The site's widget manager: @jupyter-widgets/html-manager's HTMLManager, with
+// anywidget's front end for the live figures, bundled by build.mjs (esbuild) into
+// one script that scripts/vendor_assets.py puts in the site's vendor/ folder.
+//
+// It draws every widget on the page as soon as the HTML has been parsed (the
+// widget state precedes this deferred script), not at the window's load event.
+// Unlike html-manager's own renderWidgets, it does not validate the saved state
+// against the JSON schemas at start-up: the state was written by the build a
+// moment ago, and compiling the schemas costs a tenth of a second on every page.
+
+import "@fortawesome/fontawesome-free/css/all.min.css";
+import "@fortawesome/fontawesome-free/css/v4-shims.min.css";
+import "@lumino/widgets/style/index.css";
+import * as base from "@jupyter-widgets/base";
+import { HTMLManager } from "@jupyter-widgets/html-manager/lib/htmlmanager";
+import createAnywidget from "anywidget";
+
+// anywidget's classes, made with the very @jupyter-widgets/base the manager uses
+// (a second copy would make its models fail the manager's instanceof checks).
+const anywidget = createAnywidget(base);
+// The installed anywidget version (package.json), filled in by build.mjs.
+const ANYWIDGET_VERSION = __ANYWIDGET_VERSION__;
+
+function loader(moduleName, moduleVersion) {
+  if (moduleName === "anywidget") {
+    const [major, minor] = ANYWIDGET_VERSION.split(".");
+    const wanted = String(moduleVersion).replace(/^[~^]/, "").split(".");
+    if (wanted[0] === major && wanted[1] === minor) { return Promise.resolve(anywidget); }
+    return Promise.reject(new Error(
+      `anywidget ${moduleVersion} asked for; this page's manager has ${ANYWIDGET_VERSION}`));
+  }
+  return Promise.reject(new Error(`no widget module ${moduleName}@${moduleVersion} on this site`));
+}
+
+const STATE = 'script[type="application/vnd.jupyter.widget-state+json"]';
+const VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]';
+
+async function renderState(stateTag) {
+  const manager = new HTMLManager({ loader });
+  const models = await manager.set_state(JSON.parse(stateTag.textContent));
+  const byId = new Map(models.map((m) => [m.model_id, m]));
+  await Promise.all(Array.from(document.querySelectorAll(VIEW)).map(async (viewTag) => {
+    const model = byId.get(JSON.parse(viewTag.textContent).model_id);
+    if (model === undefined || viewTag.parentElement === null) { return; }
+    const area = document.createElement("div");
+    area.className = "widget-subarea";
+    viewTag.parentElement.insertBefore(area, viewTag);
+    await manager.display_view(manager.create_view(model), area);
+  }));
+}
+
+function renderAll() {
+  return Promise.all(Array.from(document.querySelectorAll(STATE)).map(renderState))
+    .catch((error) => console.error("widgets could not be drawn:", error));
+}
+
+if (!window._jupyter_widget_embedder) {
+  window._jupyter_widget_embedder = true;
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", renderAll, { once: true });
+  } else {
+    renderAll();
+  }
+}
