@@ -288,3 +288,40 @@ def test_book_figure_repr_html():
 def test_figure_rejects_sizes_it_cannot_lay_out(kwargs, name):
     with pytest.raises(ValueError, match=name):
         style.figure(**kwargs)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _table_html(markdown):
+    """How MyST reads the Markdown: markdown-it with the table rule, as myst-parser uses it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(markdown.data)
+
+
+def test_markdown_table_is_a_table_with_numbers_right_aligned():
+    md = style.markdown_table(["image", "weights", "accuracy"],
+                              [["28 × 28", 530660, "0.91 ± 0.01"], ["64 × 64", 15748868, "0.95 ± 0.02"]])
+    html_text = _table_html(md)
+    assert html_text.count("<table>") == 1 and "<p>" not in html_text, html_text
+    assert "<td>28 × 28</td>" in html_text
+    assert '<td style="text-align:right">15,748,868</td>' in html_text
+    assert "<td>0.91 ± 0.01</td>" in html_text, "a column of text stays left-aligned"
+    assert "—" not in md.data
+
+
+def test_markdown_table_escapes_pipes_and_joins_lines():
+    md = style.markdown_table(["a|b"], [["x|y"], ["two\nlines"]])
+    html_text = _table_html(md)
+    assert "<th>a|b</th>" in html_text and "<td>x|y</td>" in html_text
+    assert "<td>two lines</td>" in html_text
+    assert style.markdown_table(["n"], [[np.int64(12288)], [True]]).data.splitlines()[2:] == ["| 12,288 |", "| True |"]
+
+
+@pytest.mark.parametrize("headers, rows, name", [
+    ([], [], "headers"), (["a", "b"], [[1]], "rows"),
+])
+def test_markdown_table_rejects_ragged_input(headers, rows, name):
+    with pytest.raises(ValueError, match=name):
+        style.markdown_table(headers, rows)

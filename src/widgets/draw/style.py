@@ -174,12 +174,16 @@ def img_tag(png: bytes, alt: str) -> str:
 def markdown_table(headers, rows):
     """A table for a chapter, built from computed values, shown as Markdown.
 
+    The site parses a cell's Markdown output as MyST (``nb_render_markdown_format``
+    in _config.yml), so this becomes an HTML table; JupyterLab renders it too.
+
     Parameters
     ----------
     headers : sequence of str
         Column titles.
     rows : sequence of sequences
         One entry per column; integers are printed with thousands separators.
+        Columns that hold only numbers are right-aligned, so digits line up.
 
     Returns
     -------
@@ -187,12 +191,31 @@ def markdown_table(headers, rows):
     """
     from IPython.display import Markdown
 
-    headers = [str(h) for h in headers]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    headers = [_table_cell(h) for h in headers]
+    if not headers:
+        raise ValueError("headers must name at least one column, got none")
+    table = []
     for row in rows:
         row = list(row)
         if len(row) != len(headers):
             raise ValueError(f"rows must have {len(headers)} entries each, got {row!r}")
-        cells = [f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
+        table.append(row)
+    numeric = [bool(table) and all(_is_number(row[j]) for row in table) for j in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |",
+             "|" + "|".join(" ---: " if num else " --- " for num in numeric) + "|"]
+    for row in table:
+        lines.append("| " + " | ".join(_table_cell(v) for v in row) + " |")
     return Markdown("\n".join(lines))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _table_cell(value) -> str:
+    """One cell's Markdown: integers with thousands separators, pipes escaped, one line."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        text = f"{int(value):,}"
+    else:
+        text = str(value)
+    return " ".join(text.split()).replace("|", "\\|")
