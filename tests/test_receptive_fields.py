@@ -708,3 +708,22 @@ def test_receptive_fields_chapter_numbers(book_build):
     assert (int(g["field_4_k3"]), int(g["field_4_k5"]), int(g["field_4_s2"])) == (9, 17, 61)
     assert 1 <= int(g["half_1"]) <= 3 and int(g["half_4"]) < 9 and int(g["half_4_k5"]) < 17
     assert int(g["half_4_s2"]) < 61
+
+
+def test_layers_of_reads_a_network_and_stops_at_its_head():
+    from torch import nn
+
+    from widgets.compute.local_connectivity import LocallyConnected2d
+
+    net = nn.Sequential(nn.Conv2d(1, 4, 5, stride=2, padding=2, dilation=1), nn.ReLU(),
+                        nn.Sequential(nn.MaxPool2d(3, 2, 1), LocallyConnected2d(4, 4, 8, 3, padding=1)),
+                        nn.Conv2d(4, 4, 3, dilation=2, padding=2), nn.AvgPool2d(2),
+                        nn.AdaptiveMaxPool2d(1), nn.Conv2d(4, 4, 7), nn.Flatten())
+    assert rf.layers_of(net) == (Layer("conv", 5, 2, 2), Layer("maxpool", 3, 2, 1), Layer("conv", 3, 1, 1),
+                                 Layer("conv", 3, 1, 2, 2), Layer("avgpool", 2, 2))
+    with pytest.raises(ValueError, match="Sequential"):
+        rf.layers_of(nn.Conv2d(1, 1, 3))
+    with pytest.raises(ValueError, match="Upsample"):
+        rf.layers_of(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Upsample(scale_factor=2)))
+    with pytest.raises(ValueError, match="square"):
+        rf.layers_of(nn.Sequential(nn.Conv2d(1, 1, (3, 5))))

@@ -161,6 +161,70 @@ def receptive_field(layers: Sequence[Layer]) -> Field:
     return Field(sizes[-1], jumps[-1], offsets[-1], tuple(sizes), tuple(jumps), tuple(offsets))
 
 
+#: Modules that act on each position separately: they leave the geometry unchanged.
+_POINTWISE = (nn.ReLU, nn.LeakyReLU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.BatchNorm2d, nn.Dropout)
+#: Modules after which every unit sees every position: the spatial stack ends there.
+_GLOBAL = (nn.Flatten, nn.Linear, nn.AdaptiveMaxPool2d, nn.AdaptiveAvgPool2d)
+
+
+def layers_of(model: nn.Module) -> tuple[Layer, ...]:
+    """The geometry of a network's spatial layers, input side first, for :func:`receptive_field`.
+
+    Walks the modules of a ``torch.nn.Sequential`` (nested ones included) in
+    order: ``Conv2d`` and the book's ``LocallyConnected2d`` become ``"conv"``
+    layers, ``MaxPool2d`` and ``AvgPool2d`` pooling layers; element-wise
+    modules (ReLU, batch normalisation, ...) change nothing; the walk stops
+    at the first module that mixes all positions (flatten, linear, global
+    pooling). This is the one receptive-field calculator of the book applied
+    to a real network.
+
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        Square kernels, strides, padding and dilation.
+
+    Returns
+    -------
+    tuple of Layer
+    """
+    from .local_connectivity import LocallyConnected2d
+
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    layers = []
+
+    def walk(seq) -> bool:
+        for module in seq:
+            if isinstance(module, nn.Sequential):
+                if not walk(module):
+                    return False
+            elif isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, LocallyConnected2d)):
+                kind = {nn.MaxPool2d: "maxpool", nn.AvgPool2d: "avgpool"}.get(type(module), "conv")
+                values = {a: _square(module, a) for a in ("kernel_size", "stride", "padding", "dilation")
+                          if hasattr(module, a)}
+                layers.append(Layer(kind, **values))
+            elif isinstance(module, _GLOBAL):
+                return False
+            elif not isinstance(module, _POINTWISE):
+                raise ValueError(f"model must hold only convolution, pooling and element-wise layers before "
+                                 f"its first global layer, got {type(module).__name__}")
+        return True
+
+    walk(model)
+    return tuple(layers)
+
+
+def _square(module, attr) -> int:
+    value = getattr(module, attr)
+    if isinstance(value, str):
+        raise ValueError(f"model must give {attr} as numbers, got {value!r} in {module}")
+    if isinstance(value, tuple):
+        if len(set(value)) != 1:
+            raise ValueError(f"model must have square {attr}, got {value} in {module}")
+        value = value[0]
+    return int(value)
+
+
 def min_input_size(layers: Sequence[Layer]) -> int:
     """Smallest input side for which every layer of the stack has a non-empty output.
 
