@@ -439,6 +439,32 @@ def test_power_law_fit_rejects_bad_data(x, y, name):
         ef.power_law_fit(x, y)
 
 
+# --------------------------------------------------------------------------- speed_verdict
+
+
+@pytest.mark.parametrize("ratio, verdict", [(0.72, "faster"), (0.899, "faster"), (0.91, "about as fast"),
+                                            (1.0, "about as fast"), (1.09, "about as fast"),
+                                            (1.11, "slower"), (40.0, "slower"), (np.float64(0.5), "faster")])
+def test_speed_verdict(ratio, verdict):
+    assert ef.speed_verdict(ratio) == verdict
+    assert verdict in ef.VERDICTS
+
+
+def test_speed_verdict_tolerance_moves_the_band():
+    assert ef.speed_verdict(0.85, tolerance=0.2) == "about as fast"
+    assert ef.speed_verdict(0.85, tolerance=0.1) == "faster"
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"ratio": 0}, "ratio"), ({"ratio": -1.0}, "ratio"), ({"ratio": float("nan")}, "ratio"),
+    ({"ratio": float("inf")}, "ratio"), ({"ratio": True}, "ratio"), ({"ratio": "1"}, "ratio"),
+    ({"ratio": 1.0, "tolerance": 0}, "tolerance"), ({"ratio": 1.0, "tolerance": 1.0}, "tolerance"),
+])
+def test_speed_verdict_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        ef.speed_verdict(**kwargs)
+
+
 # --------------------------------------------------------------------------- draw
 
 
@@ -601,18 +627,40 @@ def test_efficiency_chapter_numbers(book_build):
     # The retold figure: square matrix entries over the two-element kernel's flops.
     assert float(g["retold_ratio"]) == pytest.approx((320 * 280) ** 2 / 267_960)
     assert round(float(g["retold_ratio"])) == 29_960
+    # Its two counting mistakes, undone one at a time: one flop per entry halves the ratio,
+    # the square matrix adds 0.3 %, and together they rebuild the retold figure.
+    assert float(g["retold_entry_factor"]) == pytest.approx(0.5, abs=1e-5)
+    assert float(g["retold_entry_only"]) == pytest.approx(59_733 / 2, rel=1e-4)
+    assert float(g["retold_square_factor"]) == pytest.approx(89_600 / 89_320)
+    assert float(g["retold_square_percent"]) == pytest.approx(0.3135, abs=1e-4)
+    assert float(g["retold_rebuilt"]) == pytest.approx(float(g["retold_ratio"]))
+    # The numbers the prose quotes beside the table, computed rather than typed.
+    assert int(g["book_pixels"]) == PIXELS and int(g["book_out_pixels"]) == OUT
+    assert int(g["book_flops_per_output"]) == 3 and int(g["book_3_flops_per_output"]) == 17
+    assert int(g["book_3_mults"]) == 9 and int(g["book_3_adds"]) == 8
+    assert int(g["book_dense_flops_per_output"]) == 179_199
+    assert int(g["largest_side"]) == 512 and int(g["explorer_largest_side"]) == 64
+    assert float(g["explorer_largest_mib"]) == 64 * 64 * 63 * 64 * 4 / 2**20
+    assert int(g["index_bytes"]) == 8
+    assert int(g["winograd_mults"]) == 16 and int(g["direct_mults"]) == 36
+    assert float(g["winograd_saving"]) == 2.25
     # Measurements: only their structure and exact byte counts, never their values.
     assert int(g["fit_side"]) == 64
     assert int(g["dense_largest_side"]) == 96
     assert float(g["dense_largest_mib"]) == 96 * 95 * 96 * 96 * 4 / 2**20
     for key in ("conv_time_exponent", "sparse_time_exponent", "dense_time_exponent", "dense_book_seconds",
-                "conv_book_us", "sparse_book_us", "measured_ratio", "dense_gflops", "conv_gflops",
+                "conv_book_us", "sparse_book_us", "predicted_ratio", "dense_gflops", "conv_gflops",
                 "speed_corrected_ratio"):
         assert np.isfinite(float(g[key])) and (float(g[key]) > 0 or key.endswith("exponent")), key
     assert float(g["dense_memory_exponent"]) == pytest.approx(2.0, abs=0.05)   # bytes are exact counts
     assert float(g["sparse_memory_exponent"]) == pytest.approx(1.0, abs=0.05)
     assert float(g["dense_max_gap"]) < 1e-6 and float(g["sparse_max_gap"]) < 1e-6
     assert float(g["binder_multiple"]) == pytest.approx(32.012288 / 2)
+    # The dense time on 320 x 280 is a prediction from at most 96 x 96 pixels.
+    assert float(g["extrapolated_pixels"]) == pytest.approx(PIXELS / 96**2)
+    assert float(g["extrapolated_bytes"]) == pytest.approx(32_012_288_000 / (96 * 95 * 96 * 96 * 4))
+    assert float(g["predicted_ratio"]) == pytest.approx(
+        float(g["dense_book_seconds"]) / (float(g["conv_book_us"]) * 1e-6), rel=1e-6)
     assert int(g["cost_frames"]) == 6 * 3
     # Sparsity and sharing.
     assert int(g["sparse_nnz"]) == 2 * 319 * 280 == 178_640
@@ -623,6 +671,16 @@ def test_efficiency_chapter_numbers(book_build):
     assert int(g["conv_bytes"]) == 8
     assert float(g["sparsity_saving"]) == pytest.approx(32_012_288_000 / 2_858_248)
     assert float(g["sharing_saving"]) == pytest.approx(2_858_248 / 8)
+    # The sentence comparing the sparse product with conv2d follows the measured sign.
+    ratio = float(g["sparse_vs_conv_time"])
+    assert ratio == pytest.approx(float(g["sparse_book_us"]) / float(g["conv_book_us"]), rel=1e-6)
+    verdict = g["sparse_vs_conv_verdict"]
+    assert verdict == ef.speed_verdict(ratio)
+    sentence = g["sparse_vs_conv_sentence"]
+    expected = {"slower": "is the slower of the two", "faster": "is the faster of the two",
+                "about as fast": "neither method is clearly faster"}
+    assert expected[verdict] in sentence
+    assert all(text not in sentence for v, text in expected.items() if v != verdict)
     assert g["unrolled_shape"] == "2 × 89,320"
     assert float(g["gap_unrolled"]) < 1e-6
     # Exercises.
@@ -631,8 +689,11 @@ def test_efficiency_chapter_numbers(book_build):
     assert int(g["same_conv_flops"]) == 89_600 * 17
     assert int(g["same_nnz"]) == (3 * 280 - 2) * (3 * 320 - 2)   # each border loses one tap per axis
     assert int(g["same_sparse_flops"]) == 2 * int(g["same_nnz"]) - 89_600
+    assert int(g["same_full_nnz"]) == 9 * 89_600
     assert int(g["first_conv_flops"]) == 64 * 222 * 222 * 53
     assert int(g["first_weights"]) == 64 * 27
+    assert int(g["first_k"]) == 27 and int(g["first_flops_per_output"]) == 53
+    assert int(g["first_out_side"]) == 222
     assert int(g["first_rows"]) == 64 * 222 * 222 and int(g["first_cols"]) == 3 * 224 * 224
     assert float(g["first_dense_tb"]) == pytest.approx(64 * 222 * 222 * 3 * 224 * 224 * 4 / 1e12)
     assert float(g["mega_tb"]) == pytest.approx(1024 * 1023 * 1024 * 1024 * 4 / 1e12)

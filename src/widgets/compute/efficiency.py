@@ -53,7 +53,7 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 __all__ = ["METHODS", "LAYOUTS", "CLOCKS", "difference_kernel", "conv_matrix", "apply_matrix", "storage_bytes",
            "MethodCost", "Costs", "costs", "Timing", "time_methods", "PowerLaw", "power_law_fit",
-           "Sweep", "sweep"]
+           "Sweep", "sweep", "VERDICTS", "speed_verdict"]
 
 
 def difference_kernel() -> torch.Tensor:
@@ -450,6 +450,38 @@ def time_methods(weight: torch.Tensor, height: int, width: int, *, methods=METHO
     finally:
         torch.set_num_threads(threads)
     return result
+
+
+#: The words :func:`speed_verdict` chooses from.
+VERDICTS = ("slower", "about as fast", "faster")
+
+
+def speed_verdict(ratio: float, tolerance: float = 0.1) -> str:
+    """Name the sign of a measured time ratio, so that prose can follow the measurement.
+
+    Parameters
+    ----------
+    ratio : float
+        Time of one method divided by the time of another, finite and positive.
+    tolerance : float
+        Half-width of the band around 1 called a tie, in (0, 1).
+
+    Returns
+    -------
+    str
+        ``"slower"`` if ``ratio > 1 + tolerance``, ``"faster"`` if
+        ``ratio < 1 - tolerance``, otherwise ``"about as fast"``: one of
+        :data:`VERDICTS`.
+    """
+    for name, value, high in (("ratio", ratio, math.inf), ("tolerance", tolerance, 1.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < high:
+            allowed = "a finite positive number" if high == math.inf else "a number in (0, 1)"
+            raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    if ratio > 1 + tolerance:
+        return "slower"
+    if ratio < 1 - tolerance:
+        return "faster"
+    return "about as fast"
 
 
 @dataclass(frozen=True)
