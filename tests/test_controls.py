@@ -19,6 +19,7 @@ import pytest  # noqa: E402
 from ipywidgets.widgets import widget as ipw_widget  # noqa: E402
 from ipywidgets.widgets.widget_link import Link  # noqa: E402
 from PIL import Image  # noqa: E402
+import numpy as np  # noqa: E402
 
 from widgets import controls  # noqa: E402
 from widgets.draw import style  # noqa: E402
@@ -70,10 +71,12 @@ def img_attrs(frame):
 
 
 def png_of(frame) -> bytes:
+    """The encoded image of a frame (PNG or WebP, whichever the renderer found smaller)."""
     src = img_attrs(frame)["src"]
-    prefix = "data:image/png;base64,"
-    assert src.startswith(prefix)
-    return base64.b64decode(src[len(prefix):], validate=True)
+    for prefix in ("data:image/png;base64,", "data:image/webp;base64,"):
+        if src.startswith(prefix):
+            return base64.b64decode(src[len(prefix):], validate=True)
+    raise AssertionError(f"not an inline PNG or WebP image: {src[:40]}")
 
 
 def links_to(widget, trait):
@@ -162,22 +165,54 @@ def test_mixed_values_and_bools_are_toggles():
 # --------------------------------------------------------------------------- frames
 
 
-def test_frames_are_valid_png_images():
+def test_frames_are_valid_images_shown_at_their_css_size():
     ex = controls.explore(Recorder(), {"a": [1, 2], "b": ["x", "y"]}, dpi=40)
     for frame in ex.frames.values():
-        png = png_of(frame)
-        assert png[:8] == PNG_SIGNATURE
-        with Image.open(io.BytesIO(png)) as img:
-            assert img.format == "PNG"
+        data = png_of(frame)
+        with Image.open(io.BytesIO(data)) as img:
+            assert img.format in {"PNG", "WEBP"}
             assert img.size == (80, 48)  # a 2 x 1.2 inch figure at 40 dpi
-            img.verify()
+            img.load()
+        attrs = img_attrs(frame)
+        # Shown at CSS_DPI whatever the rendering resolution: 2 x 1.2 inches at 80.
+        assert (attrs["width"], attrs["height"]) == ("160", "96")
+        assert attrs["src"].startswith(f"data:image/{img.format.lower()};base64,")
 
 
-def test_default_resolution_is_the_book_dpi():
-    assert style.DPI == 80
+def test_default_resolution_is_twice_the_display_size():
+    assert style.CSS_DPI == 80 and style.DPI == 160
     ex = controls.explore(Recorder(), {"a": [1]})
+    attrs = img_attrs(ex.frames[(1,)])
     with Image.open(io.BytesIO(png_of(ex.frames[(1,)]))) as img:
-        assert img.size == (160, 96)  # 2 x 1.2 inches at 80 dpi
+        assert img.size == (320, 192)  # 2 x 1.2 inches at 160 dpi
+    assert (attrs["width"], attrs["height"]) == ("160", "96")
+
+
+def _half_empty(**params):
+    """A frame on a two-row grid whose second row is empty, as a grid with room for more."""
+    fig, axes = style.figure(2, 2, width=3.0, height=3.0)
+    axes[0, 0].plot([0, 1], [0, params["a"]])
+    for ax in list(axes.ravel())[1:]:
+        ax.set_axis_off()
+    return fig
+
+
+def test_trim_drops_the_empty_rows_under_a_frame():
+    trimmed = controls.explore(_half_empty, {"a": [1, 2]}, dpi=40)
+    kept = controls.explore(_half_empty, {"a": [1, 2]}, dpi=40, trim=False)
+    for key in trimmed.frames:
+        full = img_attrs(kept.frames[key])
+        cut = img_attrs(trimmed.frames[key])
+        assert full["height"] == "240" and cut["width"] == full["width"] == "240"
+        assert int(cut["height"]) < 0.7 * int(full["height"]), "the empty second row is gone"
+        with Image.open(io.BytesIO(png_of(trimmed.frames[key]))) as img:
+            rgb = np.asarray(img.convert("RGB"))
+        # The content stays: the first row's axes frame (dark pixels) reaches close to the bottom margin.
+        dark_rows = np.nonzero((rgb < 100).all(axis=2).any(axis=1))[0]
+        assert rgb.shape[0] - 1 - dark_rows.max() <= round(0.1 * 40) + 1
+    # A frame with nothing blank at the bottom keeps its size.
+    ex = controls.explore(Recorder(), {"a": [1]}, dpi=40)
+    assert img_attrs(ex.frames[(1,)])["height"] == "96"
 
 
 def test_png_bytes_is_total_decoded_size():
@@ -383,7 +418,8 @@ def test_max_frames_at_frame_limit_is_allowed():
         (never_called, {"a": {1, 2}}, {}, r"^grid\['a'\] must be a sequence of values"),
         (never_called, {"a": 3}, {}, r"^grid\['a'\] must be a sequence of values"),
         (never_called, {"a": [1]}, {"dpi": 29}, "^dpi must be in"),
-        (never_called, {"a": [1]}, {"dpi": 201}, "^dpi must be in"),
+        (never_called, {"a": [1]}, {"dpi": 401}, "^dpi must be in"),
+        (never_called, {"a": [1]}, {"trim": 1}, "^trim must be True or False"),
         (never_called, {"a": [1]}, {"dpi": 72.0}, "^dpi must be an integer"),
         (never_called, {"a": [1]}, {"play_interval": 99}, "^play_interval must be in"),
         (never_called, {"a": [1]}, {"play_interval": 5001}, "^play_interval must be in"),

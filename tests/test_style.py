@@ -41,8 +41,13 @@ def test_colour_maps_exist_and_are_the_documented_ones():
 
 
 def test_rc_colour_cycle_uses_palette_only():
-    colours = [c["color"] for c in style.RC["axes.prop_cycle"]]
-    assert colours == ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
+    cycle = list(style.RC["axes.prop_cycle"])
+    colours = [c["color"] for c in cycle]
+    assert colours == ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9"]
+    assert set(colours) <= set(style.PALETTE.values())
+    # Neighbours in the cycle differ in line style too, so two overlapping lines stay apart.
+    styles = [c["linestyle"] for c in cycle]
+    assert all(a != b for a, b in zip(styles, styles[1:]))
     # Every key is a real rcParam (rc_context would raise otherwise, but say it here).
     assert set(style.RC) <= set(matplotlib.rcParams)
 
@@ -172,7 +177,7 @@ def test_styled_applies_rc_only_inside_the_call():
 
     with matplotlib.rc_context({"font.size": 13.0, "image.interpolation": "bilinear"}):
         assert draw(1, y=2) == 3
-        assert seen == {"font.size": 9, "image.interpolation": "nearest"}
+        assert seen == {"font.size": 10, "image.interpolation": "nearest"}
         assert matplotlib.rcParams["font.size"] == 13.0
         assert matplotlib.rcParams["image.interpolation"] == "bilinear"
     assert draw.__name__ == "draw" and draw.__doc__ == "Docstring kept."
@@ -199,7 +204,7 @@ def test_styled_figure_keeps_style_after_the_call():
 
     with matplotlib.rc_context({"axes.titlesize": 20.0}):
         fig = draw()
-    assert fig.get_axes()[0].title.get_fontsize() == 9
+    assert fig.get_axes()[0].title.get_fontsize() == 10
 
 
 # --------------------------------------------------------------------------- PNG and HTML output
@@ -276,8 +281,14 @@ def test_book_figure_repr_html():
     html_text = fig._repr_html_()
     assert html_text.startswith("<img ")
     assert 'alt="Two &lt;ramps&gt;"' in html_text
-    src = html_text.split('src="data:image/png;base64,', 1)[1].split('"', 1)[0]
-    assert _decode(base64.b64decode(src)).size == (3 * style.DPI, 2 * style.DPI)
+    mime, src = html_text.split('src="data:', 1)[1].split('"', 1)[0].split(";base64,")
+    assert mime in {"image/png", "image/webp"}
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(src))) as img:
+        assert img.size == (3 * style.DPI, 2 * style.DPI)
+    # Shown at its CSS size, half its pixels: sharp on a high-density screen.
+    assert 'width="240" height="160"' in html_text and style.DPI == 2 * style.CSS_DPI
     assert 'alt="Figure"' in _gradient_figure()._repr_html_()
     assert plt.get_fignums() == before
 
@@ -325,3 +336,73 @@ def test_markdown_table_escapes_pipes_and_joins_lines():
 def test_markdown_table_rejects_ragged_input(headers, rows, name):
     with pytest.raises(ValueError, match=name):
         style.markdown_table(headers, rows)
+
+
+# --------------------------------------------------------------------------- legibility and lines
+
+
+def _text_px(fig, text):
+    """The CSS pixel height of a text's font on a 1280-pixel page (after any scaling to the column)."""
+    css_per_inch = min(style.CSS_DPI, style.COLUMN_PX / fig.get_figwidth())
+    return text.get_fontsize() / 72 * css_per_inch
+
+
+@pytest.mark.parametrize("width", [3.0, 8.0, 12.0])
+def test_render_raises_small_text_to_the_minimum(width):
+    fig, axes = style.figure(2, width=width, height=2.5)
+    ax = axes[0, 0]
+    ax.plot([0, 1], [0, 1], label="tiny legend")
+    ax.legend(fontsize=5)
+    ax.set_xlabel("label", fontsize=6)
+    ax.tick_params(labelsize=4)
+    note = ax.text(0.5, 0.5, "note", fontsize=3)
+    big = axes[0, 1].set_title("big title", fontsize=30)
+    style.show_image(axes[0, 1], np.eye(2))
+    style.write_values(axes[0, 1], np.eye(2), fontsize=4)
+    style.render(fig, dpi=30)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+    ticks = ax.xaxis.get_major_ticks()
+    assert len(texts) > 8 and ticks
+    for t in texts + [tick.label1 for tick in ticks]:
+        assert _text_px(fig, t) >= style.MIN_TEXT_PX - 1e-6, (t.get_text(), t.get_fontsize())
+    assert note.get_fontsize() == pytest.approx(style.min_font_points(width))
+    assert big.get_fontsize() == 30, "text already large enough is left alone"
+
+
+def test_min_font_points_follows_the_column():
+    # Up to COLUMN_PX / CSS_DPI inches a figure is shown at CSS_DPI; wider ones are scaled down.
+    assert style.min_font_points(4.0) == pytest.approx(11 * 72 / 80)
+    assert style.min_font_points(16.0) == pytest.approx(11 * 72 * 16 / style.COLUMN_PX)
+    assert style.RC["font.size"] >= style.min_font_points(8.0)
+
+
+def test_render_picks_the_smaller_of_png_and_webp():
+    from PIL import Image
+
+    fig = _gradient_figure()
+    picture = style.render(fig, dpi=60)
+    with Image.open(io.BytesIO(picture.data)) as img:
+        assert img.size == (180, 120)
+        assert img.format == picture.mime.split("/")[1].upper()
+        pixels = np.asarray(img.convert("RGB"), dtype=float)
+    png = style.to_png(_gradient_figure(), dpi=60)
+    assert len(picture.data) <= len(png)
+    assert (picture.width, picture.height) == (round(180 / (60 / style.CSS_DPI)), round(120 / (60 / style.CSS_DPI)))
+    # Lossless: the same pixels as the PNG.
+    assert np.array_equal(pixels, np.asarray(_decode(png).convert("RGB"), dtype=float))
+
+
+def test_series_differ_in_colour_marker_and_line_style():
+    entries = [style.series(i) for i in range(len(style.SERIES))]
+    for key in ("color", "marker", "linestyle"):
+        values = [e[key] for e in entries]
+        if key == "linestyle":
+            assert all(a != b for a, b in zip(values, values[1:]))
+        else:
+            assert len(set(values)) == len(values), key
+    assert {e["color"] for e in entries} <= set(style.PALETTE.values())
+    fills = [e["markerfacecolor"] == "white" for e in entries]
+    assert fills == [False, True] * (len(entries) // 2), "filled and hollow markers alternate"
+    assert style.series(len(style.SERIES)) == style.series(0)
+    with pytest.raises(ValueError, match="index"):
+        style.series(-1)

@@ -31,7 +31,9 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ._checks import check_int
-from .draw.style import DPI, img_tag, to_png
+from .draw.style import DPI, img_tag, render
+# Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
+from .live import kernel_playground
 
 #: Most frames one explorer may render unless the caller sets ``max_frames``.
 MAX_FRAMES = 120
@@ -41,7 +43,7 @@ FRAME_LIMIT = 400
 #: frame budget keeps the grid small whatever the number of controls.
 MAX_CONTROLS = 4
 
-__all__ = ["Explorer", "explore", "MAX_FRAMES", "FRAME_LIMIT"]
+__all__ = ["Explorer", "explore", "kernel_playground", "MAX_FRAMES", "FRAME_LIMIT"]
 
 
 class Explorer(ipw.VBox):
@@ -62,7 +64,8 @@ class Explorer(ipw.VBox):
     frames : dict
         Tuple of parameter values to the frame widget (an ``HTML`` image).
     n_frames, png_bytes, render_seconds : int, int, float
-        How many frames, their total PNG size, and the time taken to render them.
+        How many frames, their total encoded size (PNG or WebP) in bytes, and the
+        time taken to render them.
     """
 
     def __init__(self, names, values, controls, play, stack, frames, png_bytes, render_seconds, **kwargs):
@@ -107,7 +110,8 @@ class Explorer(ipw.VBox):
 
 def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
             describe: str | None = None, toggles: Sequence[str] = (), play: str | None = None,
-            max_frames: int = MAX_FRAMES, dpi: int = DPI, play_interval: int = 600) -> Explorer:
+            max_frames: int = MAX_FRAMES, dpi: int = DPI, play_interval: int = 600,
+            trim: bool = True) -> Explorer:
     """Render ``frame`` for every combination in ``grid`` and link controls to the frames.
 
     Parameters
@@ -133,9 +137,15 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
         Budget: a grid with more combinations is rejected before anything is
         rendered (1 to :data:`FRAME_LIMIT`).
     dpi : int
-        Resolution of the frames (30 to 200).
+        Resolution at which the frames are rendered (30 to 400); the page shows
+        them at their size in inches either way (see :mod:`widgets.draw.style`).
+        The default renders two image pixels per CSS pixel.
     play_interval : int
         Milliseconds between frames when playing (100 to 5000).
+    trim : bool
+        Drop the blank rows under each frame's content, so that a frame drawn on
+        a grid with room for more (say one feature map of up to seven) is no
+        taller than what it shows.
 
     Returns
     -------
@@ -145,7 +155,9 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     if not callable(frame):
         raise ValueError(f"frame must be callable (a drawing function), got {type(frame).__name__}")
     max_frames = check_int("max_frames", max_frames, low=1, high=FRAME_LIMIT)
-    dpi = check_int("dpi", dpi, low=30, high=200)
+    dpi = check_int("dpi", dpi, low=30, high=400)
+    if not isinstance(trim, bool):
+        raise ValueError(f"trim must be True or False, got {trim!r}")
     play_interval = check_int("play_interval", play_interval, low=100, high=5000)
     names, values = _check_grid(grid)
     n_frames = math.prod(len(v) for v in values)
@@ -180,9 +192,9 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     frame_layout, frame_style, stack_layout = ipw.Layout(), HTMLStyle(), ipw.Layout()
     for combo in itertools.product(*values):
         params = dict(zip(names, combo))
-        png, alt = _render(frame, params, dpi)
-        png_bytes += len(png)
-        frames[combo] = ipw.HTML(img_tag(png, _alt_text(describe, alt, params)),
+        picture, alt = _render(frame, params, dpi, trim)
+        png_bytes += len(picture.data)
+        frames[combo] = ipw.HTML(img_tag(picture, _alt_text(describe, alt, params)),
                                  layout=frame_layout, style=frame_style)
     render_seconds = time.perf_counter() - start
 
@@ -226,8 +238,8 @@ def _all_ints(values) -> bool:
     return all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values)
 
 
-def _render(frame, params, dpi) -> tuple[bytes, str]:
-    """PNG bytes and the figure's own alt text for one frame.
+def _render(frame, params, dpi, trim=False):
+    """The rendered image (a ``style.Picture``) and the figure's own alt text for one frame.
 
     Every figure the drawing function left with pyplot is closed, whether it
     returned normally or raised, so memory does not grow with the frames.
@@ -244,7 +256,7 @@ def _render(frame, params, dpi) -> tuple[bytes, str]:
         label = _params_text(params)
         title = fig._suptitle.get_text() if fig._suptitle is not None else ""
         fig.suptitle(f"{title} ({label})" if title else label)
-        return to_png(fig, dpi), getattr(fig, "alt", "")
+        return render(fig, dpi, trim=trim), getattr(fig, "alt", "")
     finally:
         if isinstance(fig, Figure):
             plt.close(fig)

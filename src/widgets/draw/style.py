@@ -12,11 +12,13 @@ that +x and -x look equally strong (tests/test_accessibility.py checks both).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import html
 import io
 
 import matplotlib
+import matplotlib.text
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -39,15 +41,53 @@ SEQUENTIAL = "viridis"
 DIVERGING = "coolwarm"
 PHOTO = "gray"
 
+#: Colours, markers and line styles for lines that may overlap, in order: each
+#: line differs from the others in all three, and filled markers alternate with
+#: hollow ones, so a line drawn over another still shows both (see :func:`series`).
+SERIES = (
+    {"color": PALETTE["blue"], "marker": "o", "linestyle": "-", "markerfacecolor": PALETTE["blue"]},
+    {"color": PALETTE["vermillion"], "marker": "s", "linestyle": "--", "markerfacecolor": "white"},
+    {"color": PALETTE["green"], "marker": "^", "linestyle": "-.", "markerfacecolor": PALETTE["green"]},
+    {"color": PALETTE["orange"], "marker": "D", "linestyle": ":", "markerfacecolor": "white"},
+    {"color": PALETTE["purple"], "marker": "v", "linestyle": "-", "markerfacecolor": PALETTE["purple"]},
+    {"color": PALETTE["sky"], "marker": "P", "linestyle": "--", "markerfacecolor": "white"},
+)
+
+#: CSS pixels per figure inch on the page: a figure ``width`` inches wide is shown
+#: ``width * CSS_DPI`` pixels wide (never wider than the column).
+CSS_DPI = 80
+#: Rendered pixels per CSS pixel: images are rendered at twice the size they are
+#: shown, so they stay sharp on high-density screens and when a reader zooms.
+SCALE = 2
+#: Resolution of every image the book embeds (static figures and widget frames).
+DPI = CSS_DPI * SCALE
+#: Width of the text column at a 1280-pixel-wide window, in CSS pixels (measured
+#: on the built site); wider figures are scaled down to it.
+COLUMN_PX = 688
+#: The smallest text any figure may show on that page, in CSS pixels.
+MIN_TEXT_PX = 11.0
+
 RC = {
-    "font.size": 9,
-    "axes.titlesize": 9,
-    "figure.titlesize": 10,
-    "axes.prop_cycle": matplotlib.cycler(color=[PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky")]),
+    # 10 pt is 11.1 CSS pixels at CSS_DPI; min_font_points() raises anything smaller.
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "figure.titlesize": 11,
+    "legend.fontsize": 10,
+    "axes.prop_cycle": (matplotlib.cycler(color=[s["color"] for s in SERIES])
+                        + matplotlib.cycler(linestyle=[s["linestyle"] for s in SERIES])),
+    "lines.markersize": 5,
     "image.interpolation": "nearest",
     "savefig.facecolor": "white",
     "figure.facecolor": "white",
 }
+
+
+def series(index: int) -> dict:
+    """Keyword arguments for ``Axes.plot`` for the ``index``-th of several lines that
+    may overlap: colour, marker, line style and marker fill all differ from the
+    other entries (cycling after :data:`SERIES` runs out)."""
+    index = check_int("index", index, low=0, high=10_000)
+    return dict(SERIES[index % len(SERIES)], markeredgewidth=1.2)
 
 
 def styled(draw):
@@ -61,10 +101,6 @@ def styled(draw):
     return wrapper
 
 
-#: Resolution of every PNG the book embeds (static figures and widget frames).
-DPI = 80
-
-
 class BookFigure(Figure):
     """A matplotlib figure that shows itself, in JupyterLab and on the site, as a
     PNG image with alt text (``alt``), without going through pyplot."""
@@ -72,7 +108,7 @@ class BookFigure(Figure):
     alt: str = ""
 
     def _repr_html_(self) -> str:
-        return img_tag(to_png(self), self.alt or "Figure")
+        return img_tag(render(self), self.alt or "Figure")
 
 
 def figure(ncols: int = 1, nrows: int = 1, *, width: float = 8.0, height: float = 3.0, alt: str = ""):
@@ -145,29 +181,108 @@ def outline(ax, top: int, left: int, height: int, width: int, color: str = HIGHL
     ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color, linewidth=lw))
 
 
-def to_png(fig: Figure, dpi: int = DPI) -> bytes:
-    """Render a figure to PNG bytes, palette-quantised (256 colours, no dithering).
+def min_font_points(width: float) -> float:
+    """The smallest font size, in points, that a figure ``width`` inches wide may
+    use so that its text is at least :data:`MIN_TEXT_PX` CSS pixels on a page
+    1280 pixels wide: shown at :data:`CSS_DPI`, or scaled down to the column."""
+    css_per_inch = min(CSS_DPI, COLUMN_PX / float(width))
+    return MIN_TEXT_PX * 72.0 / css_per_inch
 
-    Quantising takes a chapter's dozens of frames to about a third of the bytes
-    with no visible change, which keeps every page under its size budget.
+
+def legible(fig: Figure) -> Figure:
+    """Raise every piece of text in ``fig`` smaller than :func:`min_font_points`
+    to that size (titles, labels, tick labels, legends, annotations); returns ``fig``."""
+    floor = min_font_points(fig.get_figwidth())
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for which in ("major", "minor"):
+                ticks = axis.get_major_ticks() if which == "major" else axis.get_minor_ticks()
+                if ticks and ticks[0].label1.get_fontsize() < floor:
+                    axis.set_tick_params(which=which, labelsize=floor)
+    for text in fig.findobj(matplotlib.text.Text):
+        if text.get_text() and text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+    return fig
+
+
+@dataclasses.dataclass(frozen=True)
+class Picture:
+    """An encoded image and the size, in CSS pixels, at which the page shows it."""
+
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+
+def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
+    """Render a figure for the page: legible text, :data:`SCALE` image pixels per
+    CSS pixel at the default ``dpi``, palette-quantised (256 colours, no dithering)
+    and stored as PNG or lossless WebP, whichever is smaller.
+
+    ``trim=True`` drops the blank rows below the figure's content (keeping a
+    margin of 0.1 inch), so that a frame drawn on a grid with empty cells takes
+    only the room its content needs.
     """
     from PIL import Image
 
+    dpi = check_int("dpi", dpi, low=10, high=600)
+    legible(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    png = buf.getvalue()
-    with Image.open(io.BytesIO(png)) as img:
-        small = img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                            dither=Image.Dither.NONE)
+    with Image.open(io.BytesIO(buf.getvalue())) as img:
+        rgb = img.convert("RGB")
+    if trim:
+        rgb = _trim_bottom(rgb, margin=round(0.1 * dpi))
+    small = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    png, webp = io.BytesIO(), io.BytesIO()
+    small.save(png, format="PNG", optimize=True)
+    small.save(webp, format="WEBP", lossless=True, quality=100, method=4)
+    data, mime = min((png.getvalue(), "image/png"), (webp.getvalue(), "image/webp"), key=lambda d: len(d[0]))
+    scale = dpi / CSS_DPI
+    return Picture(data, mime, round(rgb.width / scale), round(rgb.height / scale))
+
+
+def _trim_bottom(rgb, margin: int):
+    """Crop the rows under the last row that differs from the bottom-left pixel."""
+    arr = np.asarray(rgb)
+    background = arr[-1, 0]
+    busy = np.nonzero((arr != background).any(axis=(1, 2)))[0]
+    if busy.size == 0:
+        return rgb
+    bottom = min(arr.shape[0], int(busy[-1]) + 1 + margin)
+    return rgb.crop((0, 0, arr.shape[1], bottom))
+
+
+def to_png(fig: Figure, dpi: int = DPI) -> bytes:
+    """Render a figure to palette-quantised PNG bytes (see :func:`render`)."""
+    from PIL import Image
+
+    picture = render(fig, dpi)
+    if picture.mime == "image/png":
+        return picture.data
+    with Image.open(io.BytesIO(picture.data)) as img:
         out = io.BytesIO()
-        small.save(out, format="PNG", optimize=True)
-    return out.getvalue() if out.tell() < len(png) else png
+        img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
-def img_tag(png: bytes, alt: str) -> str:
-    """An HTML <img> that carries the PNG inline, with alt text, scaled to the column."""
-    data = base64.b64encode(png).decode("ascii")
-    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+def img_tag(picture: Picture | bytes, alt: str) -> str:
+    """An HTML <img> that carries the image inline, with alt text, shown at its CSS
+    size (``width`` and ``height``, so the page reserves its room before it
+    decodes) and scaled down to the column when the column is narrower.
+
+    ``picture`` is a :class:`Picture`, or PNG bytes rendered at :data:`DPI`.
+    """
+    if isinstance(picture, (bytes, bytearray)):
+        from PIL import Image
+
+        with Image.open(io.BytesIO(picture)) as img:
+            size = img.size
+        picture = Picture(bytes(picture), "image/png", round(size[0] / SCALE), round(size[1] / SCALE))
+    data = base64.b64encode(picture.data).decode("ascii")
+    return (f'<img src="data:{picture.mime};base64,{data}" alt="{html.escape(alt, quote=True)}" '
+            f'width="{picture.width}" height="{picture.height}" class="cw-figure" '
             'style="max-width:100%;height:auto" />')
 
 
