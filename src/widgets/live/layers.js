@@ -1,0 +1,254 @@
+// The layers of the book's live figures, computed in the browser exactly as
+// PyTorch computes them (float32 values; sums accumulated in float64 and
+// rounded to float32 once, so results agree with PyTorch to float32 precision).
+//
+// A tensor is {shape, data}: shape an array of sizes without the batch axis,
+// e.g. [C, H, W] for an image or [F] for a vector, data a Float32Array in
+// row-major (C, H, W) order. Every function returns a new tensor and never
+// changes its arguments. Plain JavaScript, no WebGL: the same input always gives
+// the same output. widgets/live.py exports torch modules to these layer specs,
+// and tests/test_live.py checks every layer against torch.
+
+export function tensor(shape, data) {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = data === undefined ? new Float32Array(size) : Float32Array.from(data);
+  if (values.length !== size) {
+    throw new Error(`tensor of shape [${shape}] needs ${size} values, got ${values.length}`);
+  }
+  return { shape: shape.slice(), data: values };
+}
+
+// A Float32Array read from the bytes of a widget buffer (a DataView on the
+// static page, an ArrayBuffer or typed array elsewhere); always a copy.
+export function floats(buffer) {
+  if (buffer instanceof Float32Array) { return buffer.slice(); }
+  const view = ArrayBuffer.isView(buffer) ? buffer : new DataView(buffer);
+  const out = new Float32Array(view.byteLength / 4);
+  const bytes = new DataView(view.buffer, view.byteOffset, view.byteLength);
+  for (let i = 0; i < out.length; i++) { out[i] = bytes.getFloat32(4 * i, true); }
+  return out;
+}
+
+// Output length along one axis: floor((n + 2p - d(k - 1) - 1) / s) + 1.
+export function outputSize(n, kernel, stride = 1, padding = 0, dilation = 1) {
+  return Math.floor((n + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+function checkImage(x, name) {
+  if (x.shape.length !== 3) { throw new Error(`${name} needs a [C, H, W] input, got [${x.shape}]`); }
+}
+
+function pair(v) { return Array.isArray(v) ? v : [v, v]; }
+
+// Index of input row or column i (may lie in the padding) of a length-n axis:
+// -1 for a zero, else the index to read; circular padding wraps around.
+function source(i, n, mode) {
+  if (i >= 0 && i < n) { return i; }
+  if (mode === "circular") { return ((i % n) + n) % n; }
+  return -1;
+}
+
+// torch.nn.Conv2d (groups = 1): cross-correlation of x [C, H, W] with weight
+// [O, C, kH, kW], plus bias [O] if given. padding_mode "zeros" or "circular".
+export function conv2d(x, weight, bias = null, { stride = 1, padding = 0, dilation = 1,
+                                                  paddingMode = "zeros" } = {}) {
+  checkImage(x, "conv2d");
+  const [C, H, W] = x.shape;
+  const [O, Cw, kH, kW] = weight.shape;
+  if (Cw !== C) { throw new Error(`conv2d weight has ${Cw} input channels, input has ${C}`); }
+  const [sh, sw] = pair(stride), [ph, pw] = pair(padding), [dh, dw] = pair(dilation);
+  if (paddingMode === "circular" && (ph > H || pw > W)) {
+    throw new Error("circular padding cannot be wider than the input");
+  }
+  const Ho = outputSize(H, kH, sh, ph, dh), Wo = outputSize(W, kW, sw, pw, dw);
+  if (Ho < 1 || Wo < 1) { throw new Error(`conv2d output would be ${Ho} x ${Wo}`); }
+  const out = tensor([O, Ho, Wo]);
+  const xd = x.data, wd = weight.data;
+  // Input row and column read by each output position and kernel tap.
+  const rows = new Int32Array(Ho * kH), cols = new Int32Array(Wo * kW);
+  for (let i = 0; i < Ho; i++) {
+    for (let a = 0; a < kH; a++) { rows[i * kH + a] = source(i * sh - ph + a * dh, H, paddingMode); }
+  }
+  for (let j = 0; j < Wo; j++) {
+    for (let b = 0; b < kW; b++) { cols[j * kW + b] = source(j * sw - pw + b * dw, W, paddingMode); }
+  }
+  for (let o = 0; o < O; o++) {
+    const start = bias ? bias.data[o] : 0;
+    for (let i = 0; i < Ho; i++) {
+      for (let j = 0; j < Wo; j++) {
+        let sum = 0;
+        for (let c = 0; c < C; c++) {
+          const wBase = ((o * C + c) * kH) * kW, xBase = c * H * W;
+          for (let a = 0; a < kH; a++) {
+            const r = rows[i * kH + a];
+            if (r < 0) { continue; }
+            for (let b = 0; b < kW; b++) {
+              const q = cols[j * kW + b];
+              if (q < 0) { continue; }
+              sum += xd[xBase + r * W + q] * wd[wBase + a * kW + b];
+            }
+          }
+        }
+        out.data[(o * Ho + i) * Wo + j] = sum + start;
+      }
+    }
+  }
+  return out;
+}
+
+// The book's LocallyConnected2d (widgets.compute.local_connectivity): like
+// conv2d with zero padding, but weight [Ho, Wo, O, C, k, k] holds a separate
+// kernel for every output position, and bias [O, Ho, Wo] one value per unit.
+export function locallyConnected2d(x, weight, bias = null, { stride = 1, padding = 0 } = {}) {
+  checkImage(x, "locallyConnected2d");
+  const [C, H, W] = x.shape;
+  const [Ho, Wo, O, Cw, k] = weight.shape;
+  if (Cw !== C) { throw new Error(`locallyConnected2d weight has ${Cw} input channels, input has ${C}`); }
+  if (outputSize(H, k, stride, padding) !== Ho || outputSize(W, k, stride, padding) !== Wo) {
+    throw new Error(`locallyConnected2d weight is for a different input size than [${x.shape}]`);
+  }
+  const out = tensor([O, Ho, Wo]);
+  for (let i = 0; i < Ho; i++) {
+    for (let j = 0; j < Wo; j++) {
+      for (let o = 0; o < O; o++) {
+        let sum = 0;
+        const wBase = ((i * Wo + j) * O + o) * C * k * k;
+        for (let c = 0; c < C; c++) {
+          for (let a = 0; a < k; a++) {
+            const r = i * stride - padding + a;
+            if (r < 0 || r >= H) { continue; }
+            for (let b = 0; b < k; b++) {
+              const q = j * stride - padding + b;
+              if (q < 0 || q >= W) { continue; }
+              sum += x.data[(c * H + r) * W + q] * weight.data[wBase + (c * k + a) * k + b];
+            }
+          }
+        }
+        const unit = (o * Ho + i) * Wo + j;
+        out.data[unit] = sum + (bias ? bias.data[unit] : 0);
+      }
+    }
+  }
+  return out;
+}
+
+export function relu(x) {
+  const out = tensor(x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const v = x.data[i];
+    out.data[i] = v > 0 || Number.isNaN(v) ? v : 0;  // torch keeps NaN and turns -0 into 0
+  }
+  return out;
+}
+
+// torch.nn.MaxPool2d / AvgPool2d with ceil_mode=False. Max pooling pads with
+// -infinity; average pooling pads with zeros and, as torch does by default,
+// divides by the full window including the padding (countIncludePad).
+function pool2d(x, kernel, stride, padding, reduce) {
+  checkImage(x, "pool2d");
+  const [C, H, W] = x.shape;
+  const [kH, kW] = pair(kernel), [sh, sw] = pair(stride ?? kernel), [ph, pw] = pair(padding);
+  const Ho = outputSize(H, kH, sh, ph), Wo = outputSize(W, kW, sw, pw);
+  const out = tensor([C, Ho, Wo]);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < Ho; i++) {
+      for (let j = 0; j < Wo; j++) {
+        out.data[(c * Ho + i) * Wo + j] = reduce(c, i * sh - ph, j * sw - pw, kH, kW);
+      }
+    }
+  }
+  return out;
+}
+
+export function maxPool2d(x, { kernelSize, stride = null, padding = 0 } = {}) {
+  const [, H, W] = x.shape;
+  return pool2d(x, kernelSize, stride, padding, (c, top, left, kH, kW) => {
+    let best = -Infinity;
+    for (let a = 0; a < kH; a++) {
+      const r = top + a;
+      if (r < 0 || r >= H) { continue; }
+      for (let b = 0; b < kW; b++) {
+        const q = left + b;
+        if (q < 0 || q >= W) { continue; }
+        const v = x.data[(c * H + r) * W + q];
+        if (v > best || Number.isNaN(v)) { best = v; }
+        if (Number.isNaN(best)) { return NaN; }
+      }
+    }
+    return best;
+  });
+}
+
+export function avgPool2d(x, { kernelSize, stride = null, padding = 0, countIncludePad = true } = {}) {
+  const [, H, W] = x.shape;
+  return pool2d(x, kernelSize, stride, padding, (c, top, left, kH, kW) => {
+    let sum = 0, n = 0;
+    for (let a = 0; a < kH; a++) {
+      const r = top + a;
+      for (let b = 0; b < kW; b++) {
+        const q = left + b;
+        // Without ceil_mode a window never reaches past the padding.
+        if (r >= 0 && r < H && q >= 0 && q < W) { sum += x.data[(c * H + r) * W + q]; n++; }
+        else if (countIncludePad) { n++; }
+      }
+    }
+    return sum / n;
+  });
+}
+
+// torch.nn.Flatten(): [C, H, W] (or any shape) to [C·H·W], the order unchanged.
+export function flatten(x) {
+  return tensor([x.data.length], x.data);
+}
+
+// torch.nn.Linear: weight [out, in], bias [out].
+export function linear(x, weight, bias = null) {
+  const [O, I] = weight.shape;
+  if (x.shape.length !== 1 || x.shape[0] !== I) {
+    throw new Error(`linear needs a vector of ${I} values, got shape [${x.shape}]`);
+  }
+  const out = tensor([O]);
+  for (let o = 0; o < O; o++) {
+    let sum = 0;
+    for (let i = 0; i < I; i++) { sum += x.data[i] * weight.data[o * I + i]; }
+    out.data[o] = sum + (bias ? bias.data[o] : 0);
+  }
+  return out;
+}
+
+// The layer types a network spec may name (widgets/live.py exports the same list).
+export const LAYERS = {
+  conv2d: (x, L) => conv2d(x, L.weight, L.bias, L),
+  locally_connected2d: (x, L) => locallyConnected2d(x, L.weight, L.bias, L),
+  relu: (x) => relu(x),
+  max_pool2d: (x, L) => maxPool2d(x, L),
+  avg_pool2d: (x, L) => avgPool2d(x, L),
+  flatten: (x) => flatten(x),
+  linear: (x, L) => linear(x, L.weight, L.bias),
+};
+
+// A network spec as widgets/live.py exports it (weights as buffers beside
+// their shapes, e.g. {type: "linear", weight, weight_shape: [10, 64], ...}),
+// with every weight and bias turned into a tensor.
+export function fromSpec(layers) {
+  return layers.map((L) => {
+    const layer = { ...L };
+    for (const name of ["weight", "bias"]) {
+      if (L[name] != null) { layer[name] = tensor(L[`${name}_shape`], floats(L[name])); }
+    }
+    return layer;
+  });
+}
+
+// Run a network (a list of layers, each {type, ...options, weight, bias} with
+// tensors, see fromSpec) on x; returns every layer's output, the network's last.
+export function run(layers, x) {
+  const outputs = [];
+  for (const L of layers) {
+    const f = LAYERS[L.type];
+    if (f === undefined) { throw new Error(`no layer "${L.type}" in layers.js`); }
+    x = f(x, L);
+    outputs.push(x);
+  }
+  return outputs;
+}
