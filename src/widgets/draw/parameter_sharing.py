@@ -27,7 +27,7 @@ def parameter_bars(counts, *, image_size, in_channels, out_channels, kernel_size
         f"Parameters for a {image_size} by {image_size} image with {in_channels} channel(s), "
         f"{out_channels} output channels and a {kernel_size} by {kernel_size} kernel: dense "
         f"{counts['dense']:,}, locally connected {counts['locally connected']:,}, convolution {conv:,}"))
-    fig.subplots_adjust(left=0.2, right=0.78, bottom=0.2)
+    fig.subplots_adjust(left=0.2, right=0.72, bottom=0.2)
     ax = axes[0, 0]
     ax.barh(names, values, color=[COLOURS[n] for n in names])
     ax.set_xscale("log")
@@ -35,7 +35,7 @@ def parameter_bars(counts, *, image_size, in_channels, out_channels, kernel_size
     ax.invert_yaxis()
     ax.set_xlabel("parameters (log scale)")
     for i, v in enumerate(values):
-        ratio = "" if names[i] == "convolution" else f"  ({v / conv:,.0f}× the convolution)"
+        ratio = "" if names[i] == "convolution" else f"\n({v / conv:,.0f}× the convolution)"
         ax.text(v * 1.3, i, f"{v:,}{ratio}", va="center", fontsize=8)
     ax.set_title(f"{in_channels} × {image_size} × {image_size} in, {out_channels} × "
                  f"{image_size - kernel_size + 1} × {image_size - kernel_size + 1} out, {kernel_size}×{kernel_size} kernels")
