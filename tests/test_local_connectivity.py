@@ -52,11 +52,11 @@ def test_gradient_reaches_every_per_position_kernel():
 
 @pytest.mark.parametrize("c, o, size, k, stride, padding", [(1, 1, 4, 2, 2, 0), (3, 8, 32, 3, 1, 0),
                                                             (3, 96, 227, 11, 4, 0), (2, 5, 10, 3, 2, 1)])
-def test_parameter_count_matches_closed_form(c, o, size, k, stride, padding):
+def test_parameters_held_matches_closed_form(c, o, size, k, stride, padding):
     out = (size + 2 * padding - k) // stride + 1
     layer = lc.LocallyConnected2d(c, o, size, k, stride, padding, device="meta")
     assert layer.output_size == (out, out)
-    assert lc.parameter_count(layer) == out * out * o * (c * k * k + 1)
+    assert lc.parameters_held(layer) == out * out * o * (c * k * k + 1)
     assert layer.weight.is_meta
 
 
@@ -165,6 +165,41 @@ def test_seven_and_the_four_region_layer():
     assert int(sum(m.int() for m in masks).max()) == 1, "the regions do not overlap"
 
 
+def test_position_kernels_differ_only_without_sharing():
+    torch.manual_seed(0)
+    regions = lc.LocallyConnected2d(1, 1, 4, 2, stride=2)
+    local = lc.position_kernels(regions)
+    assert local.shape == (2, 2, 2, 2)
+    assert torch.equal(local[1, 0], regions.weight.detach()[1, 0, 0, 0])
+    assert len({tuple(k.flatten().tolist()) for k in local.flatten(0, 1)}) == 4
+    conv = torch.nn.Conv2d(1, 1, 2, stride=2)
+    shared = lc.position_kernels(conv, input_size=4)
+    assert shared.shape == (2, 2, 2, 2)
+    assert all(torch.equal(k, conv.weight.detach()[0, 0]) for k in shared.flatten(0, 1))
+    tied = lc.position_kernels(lc.LocallyConnected2d.from_conv(conv, 4))
+    assert torch.equal(tied, shared)
+    assert lc.position_kernels(torch.nn.Conv2d(1, 1, 3, padding=1), input_size=5).shape == (5, 5, 3, 3)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: lc.position_kernels(torch.nn.Linear(2, 2)), "layer"),
+    (lambda: lc.position_kernels(torch.nn.Conv2d(2, 1, 2), input_size=4), "layer"),
+    (lambda: lc.position_kernels(lc.LocallyConnected2d(1, 3, 4, 2)), "layer"),
+    (lambda: lc.position_kernels(torch.nn.Conv2d(1, 1, 2)), "input_size"),
+    (lambda: lc.position_kernels(torch.nn.Conv2d(1, 1, 2), input_size=0), "input_size"),
+    (lambda: lc.parameters_held("layer"), "module"),
+])
+def test_position_kernels_and_parameters_held_reject_bad_arguments(call, name):
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        call()
+
+
+def test_parameters_held_counts_frozen_parameters_too():
+    layer = torch.nn.Linear(3, 2)
+    layer.bias.requires_grad_(False)
+    assert lc.parameters_held(layer) == 3 * 2 + 2
+
+
 def test_figures_are_book_figures_outside_pyplot():
     before = plt.get_fignums()
     torch.manual_seed(0)
@@ -175,7 +210,22 @@ def test_figures_are_book_figures_outside_pyplot():
     assert "64 connections" in fig.axes[0].get_title() and "9 connections" in fig.axes[2].get_title()
     assert "64" in fig.alt
     fig2 = draw_lc.four_regions(lc.seven())
-    assert len(fig2.axes[0].lines) == 16 + 4
+    assert len(fig2.axes) == 1 and len(fig2.axes[0].lines) == 16 + 4
+    kernels = {"locally connected": torch.arange(16.0).view(2, 2, 2, 2) / 10,
+               "convolution": torch.ones(2, 2, 2, 2)}
+    fig4 = draw_lc.four_regions(lc.seven(), kernels)
+    assert len(fig4.axes) == 1 + 8
+    def printed(ax):
+        return [t.get_text() for t in ax.texts if t.get_text()[0] in "+-"]
+
+    # Axes: the four locally connected kernels, the four shared ones, then the diagram.
+    assert printed(fig4.axes[3]) == ["+1.20", "+1.30", "+1.40", "+1.50"]   # unit 4's own kernel
+    assert all(printed(ax) == ["+1.00"] * 4 for ax in fig4.axes[4:8])
+    assert "+1.50" in fig4.alt
+    with pytest.raises(ValueError, match="kernels"):
+        draw_lc.four_regions(lc.seven(), {"convolution": torch.ones(4, 2, 2)})
+    # The explorer's local kernels carry their values; the dense weights do not.
+    assert len(fig.axes[4].texts) == 9 and len(fig.axes[5].texts) == 9 and not fig.axes[3].texts
     counts = [lc.layer_counts(1, s, 1, 3) for s in (8, 16)]
     fig3 = draw_lc.count_scaling([64, 256], counts)
     assert len(fig3.axes[0].lines) == 3
@@ -196,4 +246,5 @@ def test_local_connectivity_chapter_numbers(book_build):
     assert int(g["regions_dense"]) == 16 * 4 + 4
     assert int(g["regions_conv"]) == 2 * 2 + 1
     assert int(g["two_layer_inputs"]) == 25
+    assert int(g["regions_distinct"]) == 4 and int(g["shared_distinct"]) == 1
     assert int(g["unit_frames"]) == 4 * 4 * 2

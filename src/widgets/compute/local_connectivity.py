@@ -192,7 +192,7 @@ def layer_counts(in_channels: int, image_size: int, out_channels: int, kernel_si
         out = layer(x)
         weights = sum(p.numel() for n, p in layer.named_parameters() if n.endswith("weight"))
         positions = out.shape[2] * out.shape[3] if isinstance(layer, nn.Conv2d) else 1
-        counts[name] = {"parameters": parameter_count(layer), "weights": weights,
+        counts[name] = {"parameters": parameters_held(layer), "weights": weights,
                         "connections": weights * positions, "multiply_adds": weights * positions,
                         "outputs": out[0].numel()}
     return counts
@@ -286,8 +286,46 @@ def seven() -> torch.Tensor:
                          [0.0, 1.0, 0.0, 0.0]])
 
 
-def parameter_count(module: nn.Module) -> int:
-    """Number of trainable numbers in ``module`` (works on the meta device)."""
+def parameters_held(module: nn.Module) -> int:
+    """Numbers ``module`` stores as parameters, trainable or frozen (works on the meta device).
+
+    This is the size of a layer's parameter storage, the quantity the chapters
+    on locality and sharing compare; ``trained_networks.parameter_count``
+    counts only the trainable ones.
+    """
     if not isinstance(module, nn.Module):
         raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     return sum(p.numel() for p in module.parameters())
+
+
+def position_kernels(layer: nn.Module, input_size: int | None = None) -> torch.Tensor:
+    """The kernel each output position of a one-filter, one-channel layer uses.
+
+    Parameters
+    ----------
+    layer : LocallyConnected2d or torch.nn.Conv2d
+        With one input and one output channel.
+    input_size : int, optional
+        Side of the square input; needed for a ``Conv2d`` (to know how many
+        positions it has), ignored for a ``LocallyConnected2d``.
+
+    Returns
+    -------
+    torch.Tensor
+        (out_h, out_w, kH, kW): a different kernel per position for a locally
+        connected layer, the same kernel repeated for a convolution.
+    """
+    if isinstance(layer, LocallyConnected2d):
+        if layer.in_channels != 1 or layer.out_channels != 1:
+            raise ValueError(f"layer must have one input and one output channel, got "
+                             f"{layer.in_channels} and {layer.out_channels}")
+        return layer.weight.detach()[:, :, 0, 0].clone()
+    if isinstance(layer, nn.Conv2d):
+        if layer.in_channels != 1 or layer.out_channels != 1:
+            raise ValueError(f"layer must have one input and one output channel, got "
+                             f"{layer.in_channels} and {layer.out_channels}")
+        size = check_int("input_size", input_size, low=1)
+        out_h, out_w = (output_size(size, k, s, p) for k, s, p in
+                        zip(layer.kernel_size, layer.stride, layer.padding))
+        return layer.weight.detach()[0, 0].expand(out_h, out_w, -1, -1).clone()
+    raise ValueError(f"layer must be a LocallyConnected2d or a torch.nn.Conv2d, got {type(layer).__name__}")

@@ -9,14 +9,14 @@ import torch
 from torch import nn
 
 from .._checks import check_int, check_tensor
-from .local_connectivity import LocallyConnected2d, parameter_count
+from .local_connectivity import LocallyConnected2d, parameters_held
 
 
 def dense_parameters(in_features: int, units: int) -> int:
     """Parameters of ``nn.Linear(in_features, units)``, counted on the meta device."""
     in_features = check_int("in_features", in_features, low=1)
     units = check_int("units", units, low=1)
-    return parameter_count(nn.Linear(in_features, units, device="meta"))
+    return parameters_held(nn.Linear(in_features, units, device="meta"))
 
 
 def conv_parameters(in_channels: int, out_channels: int, kernel_size: int) -> int:
@@ -24,14 +24,14 @@ def conv_parameters(in_channels: int, out_channels: int, kernel_size: int) -> in
     in_channels = check_int("in_channels", in_channels, low=1)
     out_channels = check_int("out_channels", out_channels, low=1)
     kernel_size = check_int("kernel_size", kernel_size, low=1)
-    return parameter_count(nn.Conv2d(in_channels, out_channels, kernel_size, device="meta"))
+    return parameters_held(nn.Conv2d(in_channels, out_channels, kernel_size, device="meta"))
 
 
 def unshared_parameters(in_channels: int, out_channels: int, image_size: int, kernel_size: int,
                         stride: int = 1, padding: int = 0) -> int:
     """Parameters of the same layer without sharing: a :class:`LocallyConnected2d` (meta device)."""
     layer = LocallyConnected2d(in_channels, out_channels, image_size, kernel_size, stride, padding, device="meta")
-    return parameter_count(layer)
+    return parameters_held(layer)
 
 
 def place_patch(patch: torch.Tensor, canvas_size: int, top: int, left: int) -> torch.Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import HIGHLIGHT, PALETTE, PHOTO, figure, show_image, styled
+from .style import HIGHLIGHT, PALETTE, PHOTO, figure, show_image, styled, write_values
 
 LAYERS = ("dense", "locally connected", "convolution")
 
@@ -46,28 +46,57 @@ def connections(image, masks, weights):
                    title=f"{name}: {counts[name]:,} connections")
         _tint(axes[0, j], masks[name])
         show_image(axes[1, j], weights[name], signed=True, title=own[name])
+        kernel = np.asarray(weights[name], dtype=float)
+        if name != "dense" and kernel.shape[0] <= 5:
+            # Printed values, so "same kernel" and "different kernel" can be read, not guessed.
+            write_values(axes[1, j], kernel, fmt="{:+.2f}", fontsize=7.0 if kernel.shape[0] <= 3 else 5.5)
     return fig
 
 
 @styled
-def four_regions(image):
+def four_regions(image, kernels=None):
     """Seed example: a 4 x 4 digit split into quadrants, each seen by one hidden unit.
 
     Parameters
     ----------
     image : array-like
         (4, 4) image, 1 for ink.
+    kernels : mapping, optional
+        Layer name to a (2, 2, kH, kW) array: the kernel of each of the four
+        hidden units (by quadrant row and column). Each is drawn below the
+        diagram with its values printed, one row per layer.
     """
     image = np.asarray(image, dtype=float)
+    kernels = {} if kernels is None else {name: np.asarray(k, dtype=float) for name, k in kernels.items()}
+    for name, k in kernels.items():
+        if k.ndim != 4 or k.shape[:2] != (2, 2):
+            raise ValueError(f"kernels[{name!r}] must have shape (2, 2, kH, kW), got {k.shape}")
     colours = [PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"]]
-    fig, axes = figure(1, width=6.0, height=3.4, alt=(
-        "A 4 by 4 image of the digit seven split into four 2 by 2 quadrants; each of four hidden "
-        "units is connected only to the four pixels of its own quadrant, and all four hidden units "
-        "feed one output unit"))
-    ax = axes[0, 0]
+    quadrants = [(0, 0), (0, 2), (2, 0), (2, 2)]
+    described = "; ".join(
+        f"{name} kernels: " + ", ".join(
+            "[" + " ".join(f"{v:+.2f}" for v in k[q // 2, q % 2].ravel()) + "]" for q in range(4))
+        for name, k in kernels.items())
+    alt = ("A 4 by 4 image of the digit seven split into four 2 by 2 quadrants; each of four hidden "
+           "units is connected only to the four pixels of its own quadrant, and all four hidden units "
+           "feed one output unit" + (f". Below, each hidden unit's kernel with its values: {described}"
+                                     if kernels else ""))
+    rows = 1 + len(kernels)
+    fig, axes = figure(4, rows, width=6.0, height=3.4 + 1.9 * len(kernels), alt=alt)
+    if kernels:
+        grid = axes[0, 0].get_gridspec()
+        grid.set_height_ratios([2.2] + [1.0] * len(kernels))
+        fig.subplots_adjust(hspace=0.75)
+        for ax in axes[0]:
+            ax.remove()
+        ax = fig.add_subplot(grid[0, :])
+    else:
+        ax = axes[0, 0]
+        for extra in axes[0, 1:]:
+            extra.remove()
     ax.imshow(image, cmap="gray_r", vmin=0, vmax=1.6, extent=(0, 4, 4, 0))
     units = {q: (6.5, 0.5 + q) for q in range(4)}
-    for q, (top, left) in enumerate([(0, 0), (0, 2), (2, 0), (2, 2)]):
+    for q, (top, left) in enumerate(quadrants):
         ax.add_patch(_square(left, top, colours[q]))
         for i in range(top, top + 2):
             for j in range(left, left + 2):
@@ -82,6 +111,21 @@ def four_regions(image):
     ax.set_ylim(4.3, -0.8)
     ax.set_aspect("equal")
     ax.set_axis_off()
+    if kernels:
+        limit = max(float(np.abs(k).max()) for k in kernels.values()) or 1.0
+        for r, (name, k) in enumerate(kernels.items(), start=1):
+            for q in range(4):
+                cell = axes[r, q]
+                show_image(cell, k[q // 2, q % 2], signed=True, vmin=-limit, vmax=limit,
+                           title=f"unit {q + 1}")
+                if q == 0:
+                    cell.text(0.0, 1.45, f"{name}: the kernel of each hidden unit",
+                              transform=cell.transAxes, ha="left", va="bottom")
+                write_values(cell, k[q // 2, q % 2], fmt="{:+.2f}")
+                for spine in cell.spines.values():
+                    spine.set_visible(True)
+                    spine.set_edgecolor(colours[q])
+                    spine.set_linewidth(3)
     return fig
 
 
