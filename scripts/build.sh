@@ -29,7 +29,8 @@ fi
 # assets among them), so the site folder is always written afresh; the execution
 # cache in _build/.jupyter_cache is kept unless --clean.
 rm -rf _build/html
-jupyter-book build . --warningiserror --nitpick --keep-going
+# jupyter-book build, reading (and so executing) one chapter per core at a time.
+python scripts/jupyter_book_build.py . --warningiserror --nitpick --keep-going
 echo "$package_hash" > _build/.widgets-hash
 echo "The site is in $ROOT/_build/html (open _build/html/index.html, or: bash scripts/build.sh --serve)"
 if [ "$serve" = 1 ]; then

@@ -74,7 +74,7 @@ def book_build(tmp_path_factory) -> Build:
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
                OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     proc = subprocess.run(
-        [str(bindir / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
+        [sys.executable, str(ROOT / "scripts" / "jupyter_book_build.py"), str(ROOT), "--path-output", str(out),
          "--warningiserror", "--nitpick", "--keep-going"],
         capture_output=True, text=True, env=env, cwd=ROOT,
     )
