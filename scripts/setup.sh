@@ -73,5 +73,7 @@ fi
 # JupyterLab in this venv opens the chapters (MyST Markdown) as notebooks, as on Binder.
 mkdir -p "$VENV/share/jupyter/lab/settings"
 cp "$ROOT/binder/overrides.json" "$VENV/share/jupyter/lab/settings/overrides.json"
+# Its kernels run PyTorch on one thread, as the builds' kernels do.
+"$VENV/bin/python" "$ROOT/scripts/one_thread_kernel.py"
 
 export PATH="$VENV/bin:$PATH"

@@ -99,3 +99,32 @@ def test_chapter_pages_carry_launch_and_download_buttons(site, doc):
     assert code and all(c.get("execution_count") for c in code), "the notebook is the executed one"
     assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
     assert (page.parent / f"../_sources/{doc}.md").resolve().is_file()
+
+
+def test_the_notebook_kernel_runs_torch_on_one_thread():
+    """The kernel JupyterLab and Binder start uses one PyTorch thread, as the builds' kernels do.
+
+    scripts/setup.sh and binder/postBuild install it (scripts/one_thread_kernel.py); with
+    PyTorch's default pool of one thread per core, a chapter's kernel fights itself for the
+    cores on a busy machine.
+    """
+    import os
+
+    from jupyter_client.manager import start_new_kernel
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    manager, client = start_new_kernel(kernel_name="python3", env=env)
+    printed = []
+
+    def collect(msg):
+        if msg["msg_type"] == "stream":
+            printed.append(msg["content"]["text"])
+
+    try:
+        reply = client.execute_interactive("import torch; print(torch.get_num_threads())", timeout=120,
+                                           output_hook=collect)
+        assert reply["content"]["status"] == "ok"
+        assert "".join(printed).strip() == "1"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
