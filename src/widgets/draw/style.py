@@ -73,8 +73,9 @@ RC = {
     "axes.titlesize": 10,
     "figure.titlesize": 11,
     "legend.fontsize": 10,
-    "axes.prop_cycle": (matplotlib.cycler(color=[s["color"] for s in SERIES])
-                        + matplotlib.cycler(linestyle=[s["linestyle"] for s in SERIES])),
+    # Colours only: a line style or marker from the cycle would give lines in
+    # diagrams a meaning they do not have. Plots whose lines may overlap use series().
+    "axes.prop_cycle": matplotlib.cycler(color=[PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky")]),
     "lines.markersize": 5,
     "image.interpolation": "nearest",
     "savefig.facecolor": "white",
