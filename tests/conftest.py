@@ -137,8 +137,8 @@ WIDGET_TIMEOUT_MS = 15_000
 class Visit:
     """A page opened with every request and error recorded; other hosts are blocked."""
 
-    def __init__(self, browser, url):
-        self.page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    def __init__(self, browser, url, viewport=None):
+        self.page = browser.new_page(viewport=viewport or {"width": 1280, "height": 1000})
         self.foreign, self.page_errors, self.failed, self.bad_status = [], [], [], []
         host = urlparse(url).netloc
 

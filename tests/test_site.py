@@ -6,6 +6,7 @@ browser download is never used.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -144,5 +145,234 @@ def test_toggles_and_play_buttons(browser, site_url, doc):
         if checked == 0:
             pytest.skip(f"{doc} has no toggles or play buttons")
         assert visit.unexpected_errors() == []
+    finally:
+        visit.close()
+
+
+# --------------------------------------------------------------------------- what a reader sees
+#
+# These look at the page as a reader does: rendered tables, typeset formulas, no
+# bookkeeping in the code shown, sharp figures, and on a phone no sideways scrolling.
+
+# Text nodes outside code, scripts and typeset mathematics, as the reader sees them.
+READER_TEXT = """() => {
+    const skip = 'pre, code, script, style, textarea, mjx-container, .MathJax, svg, .highlight';
+    const main = document.querySelector('main') || document.body;
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    const out = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!el || el.closest(skip) || !n.textContent.trim()) continue;
+        out.push({text: n.textContent, where: (el.closest('section[id]') || {}).id || el.tagName});
+    }
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("loaded", toc_files(), indirect=True)
+def test_tables_are_tables_not_markdown(loaded):
+    raw = loaded.page.evaluate(
+        """() => [...document.querySelectorAll('main p, main .cell_output div')]
+             .filter(p => !p.querySelector('p, div, table'))
+             .map(p => p.textContent)
+             .filter(t => /\\|\\s*(-{3,}|—|–)\\s*\\|/.test(t))
+             .map(t => t.slice(0, 120))""")
+    assert raw == [], f"Markdown table syntax shown as text: {raw}"
+
+
+@pytest.mark.parametrize("loaded", toc_files(), indirect=True)
+def test_no_raw_math_or_code_fences_in_the_text(loaded):
+    if loaded.page.locator(".math").count():
+        loaded.page.wait_for_function(
+            "n => document.querySelectorAll('mjx-container').length >= n",
+            arg=loaded.page.locator(".math").count(), timeout=WIDGET_TIMEOUT_MS)
+    texts = loaded.page.evaluate(READER_TEXT)
+    # A dollar sign followed by TeX (a backslash command, ^ or _), or $$, or \( \[.
+    tex = re.compile(r"\$\$|\$[^$\n]{0,80}(\\[A-Za-z]+|[\^_]\{?)|\\\(|\\\[")
+    raw_math = [f"{t['where']}: {t['text'].strip()[:80]}" for t in texts if tex.search(t["text"])]
+    fences = [f"{t['where']}: {t['text'].strip()[:80]}" for t in texts if "```" in t["text"] or ":::" in t["text"]]
+    assert raw_math == [], f"raw TeX shown as text: {raw_math}"
+    assert fences == [], f"code fences or directives shown as text: {fences}"
+
+
+@pytest.mark.parametrize("loaded", chapter_files(), indirect=True)
+def test_no_glue_call_in_the_code_a_reader_sees(loaded):
+    cells = loaded.page.evaluate(
+        """() => [...document.querySelectorAll('main .cell_input')]
+             .map(c => c.textContent).filter(t => t.includes('glue('))
+             .map(t => t.split('\\n').find(l => l.includes('glue(')).trim())""")
+    assert cells == [], f"rendered code cells call glue (tag those cells remove-cell): {cells}"
+
+
+@pytest.mark.parametrize("loaded", chapter_files(), indirect=True)
+def test_figures_are_sharp(loaded):
+    """Every figure and shown frame carries at least 1.5 image pixels per CSS pixel."""
+    images = loaded.page.evaluate(
+        """() => [...document.querySelectorAll('main img')]
+             .filter(i => i.getBoundingClientRect().width > 0 && !/^data:image\\/svg/.test(i.src)
+                          && !i.src.endsWith('.svg'))
+             .map(i => ({alt: i.alt.slice(0, 60), natural: i.naturalWidth,
+                         shown: i.getBoundingClientRect().width}))""")
+    assert images, "a chapter shows figures"
+    blurry = [i for i in images if i["natural"] < 1.5 * i["shown"]]
+    assert blurry == [], f"figures with fewer than 1.5 pixels per CSS pixel: {blurry}"
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_nothing_scrolls_sideways_on_a_phone(browser, site_url, doc):
+    visit = Visit(browser, page_url(site_url, doc), viewport={"width": 390, "height": 844})
+    try:
+        visit.wait_for_widgets()
+        n_math = visit.page.locator(".math").count()
+        if n_math:
+            visit.page.wait_for_function(
+                "n => document.querySelectorAll('mjx-container').length >= n", arg=n_math,
+                timeout=WIDGET_TIMEOUT_MS)
+        visit.page.wait_for_timeout(300)
+        report = visit.page.evaluate(
+            """() => {
+                const width = document.documentElement.clientWidth;
+                // The outermost elements that stick out past the right edge, for the message.
+                const wide = [...document.querySelectorAll('main *')].filter(e => {
+                    const r = e.getBoundingClientRect();
+                    if (r.width === 0 || r.right <= width + 1) return false;
+                    for (let p = e.parentElement; p; p = p.parentElement) {
+                        const s = getComputedStyle(p);
+                        if (['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX)) return false;
+                    }
+                    return true;
+                });
+                const outer = wide.filter(e => !wide.includes(e.parentElement)).slice(0, 5).map(e =>
+                    `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} ` +
+                    `"${e.textContent.trim().slice(0, 50)}" right=${Math.round(e.getBoundingClientRect().right)}`);
+                return {scroll: document.documentElement.scrollWidth, width, outer};
+            }""")
+        assert report["scroll"] <= report["width"], report
+    finally:
+        visit.close()
+
+
+def visible_play_icons(explorer):
+    """How many icons the explorer's first play button shows: nested svgs that are
+    displayed, plus the icon font's glyph on the <i> itself."""
+    return explorer.locator(".widget-play button").first.evaluate(
+        """b => {
+            const svgs = [...b.querySelectorAll('svg')].filter(s => {
+                const r = s.getBoundingClientRect();
+                return r.width > 0 && r.height > 0 && getComputedStyle(s).display !== 'none';
+            }).length;
+            const glyphs = [...b.querySelectorAll('i')].filter(i => {
+                const c = getComputedStyle(i, '::before').content;
+                return c && c !== 'none' && c !== 'normal' && c !== '""';
+            }).length;
+            return svgs + glyphs;
+        }""")
+
+
+@pytest.mark.parametrize("doc", chapter_files())
+def test_play_button_shows_one_icon_after_the_controls_change(browser, site_url, doc):
+    visit = Visit(browser, page_url(site_url, doc))
+    try:
+        visit.wait_for_widgets()
+        explorers = visit.page.locator(".cw-explorer:has(.widget-play)")
+        if explorers.count() == 0:
+            pytest.skip(f"{doc} has no play button")
+        for i in range(explorers.count()):
+            explorer = explorers.nth(i)
+            explorer.scroll_into_view_if_needed()
+            assert visible_play_icons(explorer) == 1, "before anything changes"
+            before = explorer_state(explorer)
+            toggles = explorer.locator(".widget-toggle-button:not(.mod-active)")
+            if toggles.count():
+                toggles.first.click()
+            else:
+                explorer.locator(".noUi-handle").last.focus()
+                visit.page.keyboard.press("ArrowRight")
+            wait_for_new_frame(explorer, before)
+            visit.page.wait_for_timeout(100)
+            assert visible_play_icons(explorer) == 1, f"explorer {i}: after a control changed"
+            play = explorer.locator(".widget-play button").first
+            play.click()
+            visit.page.wait_for_timeout(200)
+            assert visible_play_icons(explorer) == 1, f"explorer {i}: while playing"
+            play.click()  # pause again
+            visit.page.wait_for_timeout(100)
+            assert visible_play_icons(explorer) == 1, f"explorer {i}: paused"
+    finally:
+        visit.close()
+
+
+def test_colour_mode_button_reaches_dark_in_one_click_and_light_in_the_next(browser, site_url):
+    visit = Visit(browser, page_url(site_url, "book/index"))
+    try:
+        page = visit.page
+        assert page.evaluate("document.documentElement.dataset.theme") == "light"
+        button = page.locator(".theme-switch-button:visible").first
+        button.click()
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        button.click()
+        assert page.evaluate("document.documentElement.dataset.theme") == "light"
+        # The choice is kept for the next page, as the theme keeps it.
+        button.click()
+        page.goto(page_url(site_url, "book/bibliography"), wait_until="load")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        assert visit.unexpected_errors() == []
+    finally:
+        visit.close()
+
+
+def test_one_search_box_on_a_wide_screen(browser, site_url):
+    visit = Visit(browser, page_url(site_url, "book/index"))
+    try:
+        boxes = visit.page.evaluate(
+            """() => [...document.querySelectorAll('.search-button-field, form.bd-search input')]
+                 .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })
+                 .length""")
+        assert boxes == 1
+    finally:
+        visit.close()
+
+
+def test_bibliography_labels_are_author_and_year(browser, site_url):
+    visit = Visit(browser, page_url(site_url, "book/bibliography"))
+    try:
+        labels = visit.page.evaluate(
+            "() => [...document.querySelectorAll('.citation .label')].map(l => l.textContent.trim())")
+        assert len(labels) >= 10
+        pattern = re.compile(r"^\[?[A-Z][\w'’ -]+( and [A-Z][\w'’ -]+| et al\.)?, \d{4}[a-z]?\]?$")
+        assert [lab for lab in labels if not pattern.match(lab)] == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("doc", chapter_files())
+def test_figures_sit_on_one_light_card_in_dark_mode(browser, site_url, doc):
+    """In dark mode each figure or explorer has exactly one background behind it
+    between the image and the page: a light card, with no grey frame inside."""
+    visit = Visit(browser, page_url(site_url, doc))
+    try:
+        visit.wait_for_widgets()
+        visit.page.locator(".theme-switch-button:visible").first.click()
+        assert visit.page.evaluate("document.documentElement.dataset.theme") == "dark"
+        frames = visit.page.evaluate(
+            """() => [...document.querySelectorAll('main img.cw-figure, main .cw-explorer img')]
+                 .filter(i => i.getBoundingClientRect().width > 0)
+                 .map(img => {
+                     const painted = [];
+                     for (let e = img; e && e.tagName !== 'MAIN'; e = e.parentElement) {
+                         const s = getComputedStyle(e);
+                         if (s.backgroundColor !== 'rgba(0, 0, 0, 0)' || parseFloat(s.borderTopWidth) > 0
+                             || s.boxShadow !== 'none') {
+                             painted.push({tag: e.tagName, cls: e.className.slice(0, 40), bg: s.backgroundColor});
+                         }
+                     }
+                     return {alt: img.alt.slice(0, 50), painted};
+                 })""")
+        assert frames
+        for frame in frames:
+            assert len(frame["painted"]) == 1, frame
+            (card,) = frame["painted"]
+            r, g, b = (int(v) for v in re.findall(r"\d+", card["bg"])[:3])
+            assert min(r, g, b) >= 230, f"the card is light: {frame}"
     finally:
         visit.close()
