@@ -10,6 +10,7 @@ import torch  # noqa: E402
 
 from conftest import glued  # noqa: E402
 from widgets.compute import conv_layer, local_connectivity as lc, parameter_sharing as ps  # noqa: E402
+from widgets.compute import training  # noqa: E402
 from widgets.draw import parameter_sharing as draw_ps  # noqa: E402
 
 
@@ -105,6 +106,108 @@ def test_figures():
     assert plt.get_fignums() == before
 
 
+# --------------------------------------------------------------------------- evidence from every position
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1)])
+def test_shared_gradient_is_the_sum_of_per_position_gradients(stride, padding):
+    torch.manual_seed(3)
+    conv = torch.nn.Conv2d(2, 3, 3, stride=stride, padding=padding)
+    x = torch.randn(2, 2, 9, 9)
+    target = torch.randn_like(conv(x))
+    shared, per_position = ps.weight_gradients(conv, x, target)
+    assert shared.shape == conv.weight.shape
+    assert per_position.shape == (*conv(x).shape[2:], *conv.weight.shape)
+    assert torch.allclose(per_position.sum(dim=(0, 1)), shared, atol=1e-5)
+    # The positions really disagree: no single one carries the whole gradient.
+    assert not torch.allclose(per_position[0, 0] * per_position.shape[0] * per_position.shape[1], shared, atol=1e-3)
+
+
+def test_weight_gradients_rejects_bad_arguments():
+    conv = torch.nn.Conv2d(1, 1, 3)
+    with pytest.raises(ValueError, match="^x must"):
+        ps.weight_gradients(conv, torch.zeros(1, 1, 5, 6), torch.zeros(1, 1, 3, 4))
+    with pytest.raises(ValueError, match="^target must"):
+        ps.weight_gradients(conv, torch.zeros(1, 1, 5, 5), torch.zeros(1, 1, 2, 2))
+    with pytest.raises(ValueError, match="^conv must"):
+        ps.weight_gradients(torch.nn.Linear(2, 2), torch.zeros(1, 1, 5, 5), torch.zeros(1, 1, 3, 3))
+
+
+# --------------------------------------------------------------------------- locality without stationarity
+
+
+def test_stroke_task_places_the_strokes_and_labels_them():
+    images, labels = ps.stroke_task(400, "aligned", seed=0, noise=0.0)
+    assert images.shape == (400, 1, 10, 10) and labels.dtype == torch.int64
+    strokes = torch.tensor(list(ps.STROKES.values()), dtype=torch.float32)
+    (t0, l0), (t1, l1) = ps.SLOTS
+    top = images[:, 0, t0:t0 + 3, l0:l0 + 3]
+    bottom = images[:, 0, t1:t1 + 3, l1:l1 + 3]
+    which_top = [next(i for i, s in enumerate(strokes) if torch.equal(s, t)) for t in top]
+    which_bottom = [next(i for i, s in enumerate(strokes) if torch.equal(s, b)) for b in bottom]
+    expected = [int(a == 0 or b == 2) for a, b in zip(which_top, which_bottom)]
+    assert labels.tolist() == expected
+    assert float(images.sum()) == pytest.approx(400 * 2 * 3)   # two strokes of three pixels, nothing else
+    anywhere, labels2 = ps.stroke_task(400, "anywhere", seed=0, noise=0.0)
+    assert torch.all(anywhere.sum(dim=(1, 2, 3)) == 3)
+    bars = [bool((img[0] == 1).any(dim=1).logical_and((img[0] == 1).sum(dim=1) == 3).any()) for img in anywhere]
+    assert labels2.tolist() == [int(b) for b in bars]
+    assert 0.2 < labels.float().mean() < 0.6 and 0.15 < labels2.float().mean() < 0.35
+    a, _ = ps.stroke_task(5, "aligned", seed=3)
+    b, _ = ps.stroke_task(5, "aligned", seed=3)
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: ps.stroke_task(0, "aligned", seed=0), "n"),
+    (lambda: ps.stroke_task(5, "centred", seed=0), "task"),
+    (lambda: ps.stroke_task(5, "aligned", seed=-1), "seed"),
+    (lambda: ps.stroke_task(5, "aligned", seed=0, noise=-0.1), "noise"),
+    (lambda: ps.half_detector("dense", seed=0), "kind"),
+    (lambda: ps.prior_study(seeds=[]), "seeds"),
+    (lambda: ps.prior_study(seeds=[0], n_train=0), "n_train"),
+])
+def test_locality_study_rejects_bad_arguments(call, name):
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        call()
+
+
+def test_half_detector_is_seeded_and_shares_only_when_convolutional():
+    conv, local = ps.half_detector("convolution", 1), ps.half_detector("locally connected", 1)
+    assert isinstance(conv[0], torch.nn.Conv2d) and isinstance(local[0], lc.LocallyConnected2d)
+    assert conv(torch.zeros(3, 1, 10, 10)).shape == local(torch.zeros(3, 1, 10, 10)).shape == (3, 2)
+    again = ps.half_detector("convolution", 1)
+    assert all(torch.equal(p, q) for p, q in zip(conv.parameters(), again.parameters()))
+    assert not torch.equal(ps.half_detector("convolution", 2)[0].weight, conv[0].weight)
+
+
+def test_locality_without_stationarity_favours_the_locally_connected_layer():
+    """The chapter's measured claim, both ways round, with margin for the spread over seeds."""
+    study = ps.prior_study(seeds=range(5))
+    acc, fit = study.accuracy, study.train_accuracy
+    assert training.clearly_greater(acc["aligned", "locally connected"], acc["aligned", "convolution"])
+    assert training.clearly_greater(acc["anywhere", "convolution"], acc["anywhere", "locally connected"])
+    # The reasons the prose gives: the convolution cannot fit the aligned task, and the locally
+    # connected layer fits the other one but does not generalise.
+    assert fit["aligned", "convolution"].mean < 0.9 < fit["aligned", "locally connected"].mean
+    assert fit["anywhere", "locally connected"].mean > 0.97
+    assert fit["anywhere", "locally connected"].mean - acc["anywhere", "locally connected"].mean > 0.2
+    assert study.seeds == (0, 1, 2, 3, 4) and all(len(e) == 5 for e in study.epochs.values())
+
+
+def test_prior_study_figure():
+    before = plt.get_fignums()
+    spread = training.spread
+    study = ps.PriorStudy({(t, k): spread([0.7, 0.8]) for t in ps.TASKS for k in ps.KINDS}, {}, {},
+                          (0, 1), 10, 10, 0.0)
+    examples = {t: ps.stroke_task(4, t, seed=0) for t in ps.TASKS}
+    fig = draw_ps.prior_study(study, examples)
+    assert "aligned: convolution 75.0% ± 7.1%" in fig.alt
+    bars = fig.axes[-1]
+    assert len(bars.patches) == 4 and bars.get_ylabel() == "test accuracy"
+    assert plt.get_fignums() == before
+
+
 @pytest.mark.build
 def test_parameter_sharing_chapter_numbers(book_build):
     if book_build.executed is None:
@@ -120,4 +223,25 @@ def test_parameter_sharing_chapter_numbers(book_build):
     assert int(g["dense_1000_weights"]) == 120_000_000
     assert int(g["alex_shared"]) == 34_944 and int(g["alex_unshared"]) == 105_705_600
     assert float(g["alex_ratio"]) == pytest.approx(55 * 55)
+    # The quoted "over 100,000 times" forgets the channels; the right ratio of weights is three times smaller.
+    assert float(g["forgetful_ratio"]) == pytest.approx(77_070_336 / 576)
+    assert round(float(g["forgetful_ratio"])) == 133_803
+    assert float(g["weight_ratio"]) == pytest.approx(77_070_336 / 1_728)
+    # AlexNet's input: 224 does not tile unpadded, 227 unpadded or 224 with padding 2 gives 55.
+    assert float(g["alex_224_positions"]) == 54.25
+    assert int(g["alex_224_padded"]) == int(g["alex_227"]) == 55 and int(g["alex_unused"]) == 1
+    # Evidence from every position: the shared gradient is the sum of the per-position ones.
+    assert int(g["tied_positions"]) == 30 * 30
+    assert float(g["grad_gap"]) < 1e-4 * float(g["grad_scale"])
+    # Equivariance: a shift of (5, 3) in is a shift of (5, 3) out.
+    before, after = eval(g["peak_before"]), eval(g["peak_after"])
+    assert (after[0] - before[0], after[1] - before[1]) == (5, 3)
+    assert float(g["moved_gap"]) == 0.0
+    # Locality without stationarity: the direction the prose states, with margin for the spread.
+    assert int(g["prior_seeds"]) >= 5
+    sd = max(float(g["aligned_lc_std"]), float(g["aligned_conv_std"]))
+    assert float(g["aligned_lc_mean"]) - float(g["aligned_conv_mean"]) > 2 * sd
+    sd = max(float(g["anywhere_lc_std"]), float(g["anywhere_conv_std"]))
+    assert float(g["anywhere_conv_mean"]) - float(g["anywhere_lc_mean"]) > 2 * sd
+    assert float(g["aligned_conv_train_mean"]) < 0.9 and float(g["anywhere_lc_train_mean"]) > 0.97
     assert float(g["corr_photo"]) > 0.7 and abs(float(g["corr_shuffled"])) < 0.1

@@ -5,10 +5,13 @@ Used by the chapter "Parameter sharing".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from .._checks import check_int, check_tensor
+from .._checks import check_choice, check_int, check_tensor
+from . import training
 from .local_connectivity import LocallyConnected2d, parameters_held
 
 
@@ -130,3 +133,204 @@ def shuffle_positions(values: torch.Tensor, seed: int = 0) -> torch.Tensor:
     check_tensor("values", values, ndim=2)
     g = torch.Generator().manual_seed(check_int("seed", seed, low=0))
     return values.flatten()[torch.randperm(values.numel(), generator=g)].view_as(values)
+
+
+# --------------------------------------------------------------------------- evidence from every position
+
+
+def weight_gradients(conv: nn.Conv2d, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The weight gradient of a convolution and those of its untied copy, for one squared-error loss.
+
+    The loss is ``((layer(x) - target) ** 2).sum() / 2`` for ``conv`` and for
+    ``LocallyConnected2d.from_conv(conv)``, which computes the same outputs.
+    The convolution's gradient equals the sum over positions of the untied
+    layer's per-position gradients: training a shared kernel adds up the
+    evidence from every position.
+
+    Parameters
+    ----------
+    conv : torch.nn.Conv2d
+        Square kernel, equal strides and padding, no dilation, one group.
+    x : torch.Tensor
+        (N, C, H, W) batch with H == W.
+    target : torch.Tensor
+        Same shape as ``conv(x)``.
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        The convolution's (O, C, k, k) gradient and the untied layer's
+        (out_h, out_w, O, C, k, k) gradients, one kernel's worth per position.
+    """
+    check_tensor("x", x, ndim=4)
+    if x.shape[2] != x.shape[3]:
+        raise ValueError(f"x must hold square images, got shape {tuple(x.shape)}")
+    untied = LocallyConnected2d.from_conv(conv, x.shape[2])
+    grads = []
+    for layer, weight in ((conv, conv.weight), (untied, untied.weight)):
+        out = layer(x)
+        if not isinstance(target, torch.Tensor) or target.shape != out.shape:
+            raise ValueError(f"target must be a tensor of shape {tuple(out.shape)}, got "
+                             f"{tuple(target.shape) if isinstance(target, torch.Tensor) else target!r}")
+        (g,) = torch.autograd.grad(((out - target) ** 2).sum() / 2, weight)
+        grads.append(g)
+    return grads[0], grads[1]
+
+
+# --------------------------------------------------------------------------- locality without stationarity
+
+#: Four 3 x 3 strokes. In the aligned task a horizontal bar counts only in the top slot
+#: and a falling diagonal only in the bottom slot.
+STROKES = {
+    "horizontal bar": [[0, 0, 0], [1, 1, 1], [0, 0, 0]],
+    "vertical bar": [[0, 1, 0], [0, 1, 0], [0, 1, 0]],
+    "falling diagonal": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+    "rising diagonal": [[0, 0, 1], [0, 1, 0], [1, 0, 0]],
+}
+#: Top-left pixels of the two slots of the aligned task, on a 10 x 10 image.
+SLOTS = ((1, 3), (6, 4))
+#: The two tasks of :func:`stroke_task`.
+TASKS = ("aligned", "anywhere")
+#: The two layers :func:`half_detector` can build.
+KINDS = ("convolution", "locally connected")
+_SIZE = 10
+
+
+def stroke_task(n: int, task: str, seed: int, noise: float = 0.3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noisy 10 x 10 images holding 3 x 3 strokes, and binary labels.
+
+    ``"aligned"``: a stroke (any of the four :data:`STROKES`) sits in each of
+    the two fixed :data:`SLOTS`, like the parts of aligned faces; the label is
+    1 if the top slot holds the horizontal bar or the bottom slot holds the
+    falling diagonal. What a stroke means depends on where it is.
+    ``"anywhere"``: one stroke at a random position; the label is 1 if it is
+    the horizontal bar, wherever it is. What a stroke means does not depend on
+    where it is.
+
+    Parameters
+    ----------
+    n : int
+        Number of images, at least 1.
+    task : {"aligned", "anywhere"}
+    seed : int
+        Seed of the strokes, positions and noise.
+    noise : float
+        Standard deviation of the Gaussian noise added to every pixel, at least 0.
+
+    Returns
+    -------
+    images : torch.Tensor
+        (n, 1, 10, 10) float32.
+    labels : torch.Tensor
+        (n,) int64 in {0, 1}.
+    """
+    n = check_int("n", n, low=1)
+    check_choice("task", task, TASKS)
+    seed = check_int("seed", seed, low=0)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < float("inf"):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    g = torch.Generator().manual_seed(seed)
+    strokes = torch.tensor(list(STROKES.values()), dtype=torch.float32)
+    which = torch.randint(0, len(strokes), (n, 2), generator=g)
+    images = noise * torch.randn(n, 1, _SIZE, _SIZE, generator=g)
+    if task == "aligned":
+        for slot, (top, left) in enumerate(SLOTS):
+            images[:, 0, top:top + 3, left:left + 3] += strokes[which[:, slot]]
+        labels = (which[:, 0] == 0) | (which[:, 1] == 2)
+    else:
+        corners = torch.randint(0, _SIZE - 2, (n, 2), generator=g)
+        for i, (top, left) in enumerate(corners.tolist()):
+            images[i, 0, top:top + 3, left:left + 3] += strokes[which[i, 0]]
+        labels = which[:, 0] == 0
+    return images, labels.long()
+
+
+def half_detector(kind: str, seed: int) -> nn.Sequential:
+    """One 3 x 3 filter, shared or not, then the same small head for both kinds.
+
+    The layer (a ``Conv2d`` or a :class:`LocallyConnected2d` with one input and
+    one output channel) is followed by a ReLU, the maximum over the top half
+    and over the bottom half of its map, and a linear layer from those two
+    numbers to two classes. The head can weigh the halves differently, but it
+    sees only whether the layer responded in each half, so the layer's units
+    must themselves tell the strokes apart.
+
+    Parameters
+    ----------
+    kind : {"convolution", "locally connected"}
+    seed : int
+        Seed of the initial weights.
+    """
+    check_choice("kind", kind, KINDS)
+    g = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    layer = nn.Conv2d(1, 1, 3) if kind == "convolution" else LocallyConnected2d(1, 1, _SIZE, 3)
+    net = nn.Sequential(layer, nn.ReLU(), nn.AdaptiveMaxPool2d((2, 1)), nn.Flatten(), nn.Linear(2, 2))
+    with torch.no_grad():  # seeded initialisation, like PyTorch's default (uniform in ±1/sqrt(fan_in))
+        for module, fan_in in ((layer, 9), (net[-1], 2)):
+            bound = fan_in ** -0.5
+            for p in module.parameters():
+                p.copy_(torch.rand(p.shape, generator=g) * 2 * bound - bound)
+    return net
+
+
+@dataclass(frozen=True)
+class PriorStudy:
+    """Test accuracies of :func:`half_detector` networks on the two :func:`stroke_task` tasks.
+
+    Attributes
+    ----------
+    accuracy : dict
+        ``(task, kind)`` to a :class:`~widgets.compute.training.Spread` over seeds.
+    train_accuracy : dict
+        The same on the training images.
+    epochs : dict
+        ``(task, kind)`` to the epochs each seed trained.
+    seeds : tuple of int
+    n_train, n_test : int
+    cpu_seconds : float
+        Processor time of all the training.
+    """
+
+    accuracy: dict
+    train_accuracy: dict
+    epochs: dict
+    seeds: tuple
+    n_train: int
+    n_test: int
+    cpu_seconds: float
+
+
+def prior_study(seeds=range(5), n_train: int = 300, n_test: int = 2000) -> PriorStudy:
+    """Train a convolution and a locally connected :func:`half_detector` on both tasks, per seed.
+
+    Both kinds see the same images (training set seeded 100, test set 101 for
+    the aligned task; 200 and 201 for the other) and train with
+    :func:`widgets.compute.training.train` (Adam, learning rate 0.03, batches
+    of 32, until the training loss has not fallen by 0.001 for 10 epochs, at
+    most 300 epochs). The seed sets the initial weights and the batch order.
+
+    Returns
+    -------
+    PriorStudy
+    """
+    seeds = training.check_seeds(seeds)
+    n_train = check_int("n_train", n_train, low=10)
+    n_test = check_int("n_test", n_test, low=10)
+    acc, train_acc, epochs, cpu = {}, {}, {}, 0.0
+    for offset, task in zip((100, 200), TASKS):
+        x, y = stroke_task(n_train, task, seed=offset)
+        x_test, y_test = stroke_task(n_test, task, seed=offset + 1)
+        for kind in KINDS:
+            values, fits, runs = [], [], []
+            for seed in seeds:
+                net = half_detector(kind, seed)
+                run = training.train(net, x, y, seed=seed, max_epochs=300, batch_size=32, lr=0.03,
+                                     tol=1e-3, patience=10)
+                values.append(training.accuracy(net, x_test, y_test))
+                fits.append(training.accuracy(net, x, y))
+                runs.append(run.epochs)
+                cpu += run.cpu_seconds
+            acc[task, kind] = training.spread(values)
+            train_acc[task, kind] = training.spread(fits)
+            epochs[task, kind] = tuple(runs)
+    return PriorStudy(acc, train_acc, epochs, seeds, n_train, n_test, cpu)

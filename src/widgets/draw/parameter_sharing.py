@@ -81,3 +81,56 @@ def scrambled(image, shuffled, before: float, after: float):
     show_image(axes[0, 0], image, cmap=PHOTO, vmin=0, vmax=1, title=f"neighbours correlate: {before:.2f}")
     show_image(axes[0, 1], shuffled, cmap=PHOTO, vmin=0, vmax=1, title=f"positions shuffled: {after:.2f}")
     return fig
+
+
+@styled
+def prior_study(study, examples):
+    """Example images of the two stroke tasks, and test accuracy of both layers on each, over seeds.
+
+    Parameters
+    ----------
+    study : widgets.compute.parameter_sharing.PriorStudy
+        Accuracies per (task, kind), as spreads over seeds.
+    examples : mapping
+        Task name to ``(images, labels)``: (n, 1, H, W) images (four are drawn) and their labels.
+    """
+    tasks = list(examples)
+    kinds = ("convolution", "locally connected")
+    summary = "; ".join(f"{task}: " + ", ".join(
+        f"{kind} {study.accuracy[task, kind].mean:.1%} ± {study.accuracy[task, kind].std:.1%}"
+        for kind in kinds) for task in tasks)
+    fig, axes = figure(5, len(tasks), width=8.0, height=2.0 * len(tasks) + 0.6, alt=(
+        f"Four example images of each stroke task with their labels, and the test accuracy of a "
+        f"convolution and a locally connected layer over {len(study.seeds)} seeds (mean, standard "
+        f"deviation and each seed): {summary}"))
+    grid = axes[0, 0].get_gridspec()
+    grid.set_width_ratios([1, 1, 1, 1, 1.9])
+    fig.subplots_adjust(wspace=0.25, bottom=0.1, right=0.99, left=0.04)
+    for row, task in enumerate(tasks):
+        images, labels = examples[task]
+        for j in range(4):
+            show_image(axes[row, j], np.asarray(images[j, 0], dtype=float), cmap=PHOTO,
+                       title=f"{task}: label {int(labels[j])}" if j == 0 else f"label {int(labels[j])}")
+        if task == "aligned":
+            from ..compute.parameter_sharing import SLOTS
+
+            for top, left in SLOTS:
+                outline(axes[row, 0], top, left, 3, 3, color=PALETTE["green"], lw=1.0)
+    for ax in axes[:, 4]:
+        ax.remove()
+    ax = fig.add_subplot(grid[:, 4])
+    ax.set_position(ax.get_position().translated(0.05, 0.0).shrunk(0.8, 1.0))
+    width = 0.38
+    for i, kind in enumerate(kinds):
+        xs = np.arange(len(tasks)) + (i - 0.5) * width
+        spreads = [study.accuracy[task, kind] for task in tasks]
+        ax.bar(xs, [s.mean for s in spreads], width, yerr=[s.std for s in spreads], capsize=3,
+               color=COLOURS[kind], label=kind)
+        for x, s in zip(xs, spreads):
+            ax.plot([x] * s.n, s.values, "k.", markersize=3)
+    ax.set_xticks(np.arange(len(tasks)), tasks)
+    ax.set_ylim(0.5, 1.0)
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"{len(study.seeds)} seeds")
+    ax.legend(loc="lower left", fontsize=7)
+    return fig
