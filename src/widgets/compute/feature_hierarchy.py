@@ -1,0 +1,673 @@
+"""What the layers of a trained convolutional network respond to, and a convolution in one dimension.
+
+Used by the chapter "What the layers learn". The experiment is one where a
+hierarchy has room to appear: scikit-learn's digits enlarged to 16 x 16 on a
+32 x 32 canvas (:func:`widgets.compute.data.digit_split` with ``scale=2``),
+and a network of three convolutional layers with pooling between them
+(:func:`hierarchy_network`), trained with the book's one loop
+(:func:`widgets.compute.training.train`).
+
+What a channel responds to is shown the way Zeiler and Fergus did: the input
+patches under its most active units (:func:`hidden_maps`,
+:func:`top_patches`), each as large as the unit's receptive field, which comes
+from the book's one calculator
+(:func:`widgets.compute.receptive_fields.receptive_field` applied to
+:func:`widgets.compute.receptive_fields.layers_of`). A few numbers summarise
+what the patches show, so that the chapter's sentences about them can be
+checked over seeds: :func:`dead_channels`, :func:`edge_contrast`,
+:func:`edge_orientation`, :func:`ink_share` and :func:`class_purity`.
+
+The one-dimensional example (:func:`motif`, :func:`motif_signals`,
+:func:`motif_detector`, :func:`motif_responses`, :func:`motif_example`) is a
+convolution finding a short pattern in a noisy signal.
+
+Nothing here seeds PyTorch's global generator: models are initialised inside
+:func:`torch.random.fork_rng` from an explicit ``seed``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .._checks import check_int, check_tensor
+from . import data, training
+from . import receptive_fields as rf
+from .training import one_thread
+
+#: Output channels of the three convolutional layers of :func:`hierarchy_network`.
+CHANNELS = (8, 16, 32)
+#: Their kernel sizes: layer 1 sees 5 x 5 pixels, enough to hold a stroke's edge and some background.
+KERNEL_SIZES = (5, 3, 3)
+#: Number of classes (digits 0-9).
+CLASSES = 10
+#: The four orientations :func:`edge_orientation` reports, by the direction of the edge itself.
+ORIENTATIONS = ("horizontal", "diagonal /", "vertical", "diagonal \\")
+
+
+def _triple(name, value) -> tuple[int, int, int]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 3:
+        raise ValueError(f"{name} must be three positive integers, got {value!r}")
+    return tuple(check_int(name, v, low=1, high=256) for v in value)
+
+
+def hierarchy_network(seed: int = 0, *, channels: Sequence[int] = CHANNELS,
+                      kernel_sizes: Sequence[int] = KERNEL_SIZES) -> nn.Sequential:
+    """Three convolutional layers with 2 x 2 max pooling between them, then a linear classifier.
+
+    Each convolution pads by ``kernel_size // 2`` (the map keeps its size)
+    and is followed by a ReLU; layers 1 and 2 are followed by 2 x 2 max
+    pooling with stride 2. The classifier reads the largest value of each
+    layer-3 channel over all positions (global max pooling). Layer 1 has no
+    bias, so on the blank background it outputs exactly zero, the value of
+    the zero padding around the canvas.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the initial weights; the global random state is left as it was.
+    channels : (int, int, int)
+        Output channels of the three layers, each 1 to 256.
+    kernel_sizes : (int, int, int)
+        Odd kernel sizes of the three layers.
+
+    Returns
+    -------
+    torch.nn.Sequential
+    """
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    c1, c2, c3 = _triple("channels", channels)
+    sizes = _triple("kernel_sizes", kernel_sizes)
+    for k in sizes:
+        if k % 2 == 0 or k > 15:
+            raise ValueError(f"kernel_sizes must be odd and at most 15 (padding keeps the map size), "
+                             f"got {list(sizes)}")
+    k1, k2, k3 = sizes
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(
+            nn.Conv2d(1, c1, k1, padding=k1 // 2, bias=False), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, k2, padding=k2 // 2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c2, c3, k3, padding=k3 // 2), nn.ReLU(),
+            nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c3, CLASSES))
+
+
+def _check_sequential(model) -> nn.Sequential:
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    return model
+
+
+def _conv_indices(model) -> list[int]:
+    return [i for i, m in enumerate(_check_sequential(model)) if isinstance(m, nn.Conv2d)]
+
+
+def fields(model: nn.Sequential) -> list[rf.Field]:
+    """The receptive field of each convolutional layer's units, input side first.
+
+    The book's one calculator applied to the network's own modules: for the
+    convolution at position ``i``, ``receptive_field(layers_of(model[:i + 1]))``.
+
+    Returns
+    -------
+    list of widgets.compute.receptive_fields.Field
+        One per ``Conv2d`` at the top level of ``model``.
+    """
+    return [rf.receptive_field(rf.layers_of(model[:i + 1])) for i in _conv_indices(model)]
+
+
+def hidden_maps(model: nn.Sequential, images: torch.Tensor) -> list[torch.Tensor]:
+    """The feature maps of each convolutional layer, after its ReLU, for a batch of images.
+
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        A network whose top-level modules include ``Conv2d`` layers, each
+        followed (possibly after other element-wise modules) by a ``ReLU``.
+    images : torch.Tensor
+        (N, C, H, W) inputs.
+
+    Returns
+    -------
+    list of torch.Tensor
+        One (N, channels, h, w) tensor per ``Conv2d``, in order.
+    """
+    _check_sequential(model)
+    check_tensor("images", images, ndim=4)
+    maps, pending, x = [], False, images
+    with one_thread(), torch.no_grad():
+        for module in model:
+            x = module(x)
+            if isinstance(module, nn.Conv2d):
+                pending = True
+            elif pending and isinstance(module, nn.ReLU):
+                maps.append(x)
+                pending = False
+    return maps
+
+
+def first_layer_kernels(model: nn.Sequential) -> torch.Tensor:
+    """The first convolution's kernels on its first input channel, (out_channels, kH, kW), a copy."""
+    indices = _conv_indices(model)
+    if not indices:
+        raise ValueError("model must contain a torch.nn.Conv2d, found none")
+    return model[indices[0]].weight.detach()[:, 0].clone()
+
+
+def dead_channels(maps: torch.Tensor) -> torch.Tensor:
+    """Which channels are zero at every position of every image (after the ReLU).
+
+    Such a channel never responds to anything in the data, so it has no
+    strongest patch: every unit ties at zero.
+
+    Parameters
+    ----------
+    maps : torch.Tensor
+        (N, channels, h, w) one layer's maps (:func:`hidden_maps`).
+
+    Returns
+    -------
+    torch.Tensor
+        (channels,) bool.
+    """
+    check_tensor("maps", maps, ndim=4)
+    return maps.amax(dim=(0, 2, 3)) <= 0
+
+
+def solid_ink_response(model: nn.Sequential, maps: torch.Tensor) -> torch.Tensor:
+    """Each layer-1 channel's response to a patch of solid ink, as a fraction of its strongest response.
+
+    A patch of solid ink (every pixel 1) gives the sum of the kernel's
+    weights, through the ReLU. A channel that detects where ink meets
+    background responds to it far less than to its best patch; a channel
+    that detects ink as such responds to it about as strongly as to anything.
+
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        A network whose first ``Conv2d`` reads one channel and has no bias.
+    maps : torch.Tensor
+        (N, channels, h, w) that layer's maps on some images (:func:`hidden_maps`).
+
+    Returns
+    -------
+    torch.Tensor
+        (channels,) ratios, at least 0; NaN for a dead channel (:func:`dead_channels`).
+    """
+    kernels = first_layer_kernels(model)
+    conv = model[_conv_indices(model)[0]]
+    if conv.bias is not None:
+        raise ValueError("model must have no bias in its first convolution (the ratio assumes a zero background)")
+    check_tensor("maps", maps, ndim=4)
+    if maps.shape[1] != len(kernels):
+        raise ValueError(f"maps must have one channel per layer-1 kernel ({len(kernels)}), got {maps.shape[1]}")
+    strongest = maps.amax(dim=(0, 2, 3))
+    solid = kernels.sum(dim=(1, 2)).clamp(min=0)
+    return torch.where(strongest > 0, solid / strongest.clamp(min=1e-12), torch.full_like(solid, math.nan))
+
+
+@dataclass(frozen=True)
+class TopPatches:
+    """The input patches that excite one channel most, one per image.
+
+    Attributes
+    ----------
+    patches : torch.Tensor
+        (k, size, size): each image's patch under its most active unit, zero
+        where the field hangs over the canvas edge.
+    values : torch.Tensor
+        (k,) the activations, largest first.
+    images, rows, cols : torch.Tensor
+        (k,) which image, and the unit's position in the feature map.
+    """
+
+    patches: torch.Tensor
+    values: torch.Tensor
+    images: torch.Tensor
+    rows: torch.Tensor
+    cols: torch.Tensor
+
+
+def top_patches(images: torch.Tensor, maps: torch.Tensor, field: rf.Field, channel: int,
+                k: int = 8) -> TopPatches:
+    """The ``k`` images whose strongest unit in ``channel`` is strongest, and the patch that unit sees.
+
+    Each image contributes at most one patch, at its most active position, so
+    the patches show ``k`` different examples rather than one stroke seen by
+    neighbouring units. Ties (a channel that is zero everywhere) are broken by
+    image order, so a dead channel's patches are arbitrary: check
+    :func:`dead_channels` first.
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        (N, 1, H, W) inputs.
+    maps : torch.Tensor
+        (N, channels, h, w) one layer's maps for those inputs (:func:`hidden_maps`).
+    field : widgets.compute.receptive_fields.Field
+        That layer's receptive field (:func:`fields`).
+    channel : int
+        Which channel.
+    k : int
+        How many patches, 1 to N.
+
+    Returns
+    -------
+    TopPatches
+    """
+    check_tensor("images", images, ndim=4)
+    check_tensor("maps", maps, ndim=4)
+    if images.shape[1] != 1:
+        raise ValueError(f"images must have one channel, got shape {tuple(images.shape)}")
+    if len(maps) != len(images):
+        raise ValueError(f"maps must have one entry per image ({len(images)}), got {len(maps)}")
+    if not isinstance(field, rf.Field):
+        raise ValueError(f"field must be a receptive_fields.Field, got {type(field).__name__}")
+    channel = check_int("channel", channel, low=0, high=maps.shape[1] - 1)
+    k = check_int("k", k, low=1, high=len(images))
+    best, where = maps[:, channel].flatten(1).max(dim=1)
+    # A stable descending sort: equal activations keep image order.
+    order = torch.sort(best, descending=True, stable=True).indices[:k]
+    values = best[order]
+    rows, cols = where[order] // maps.shape[3], where[order] % maps.shape[3]
+    size, pad = field.size, field.size
+    padded = nn.functional.pad(images[:, 0], (pad, pad, pad, pad))
+    tops = (rows * field.jump + field.offset + pad).tolist()
+    lefts = (cols * field.jump + field.offset + pad).tolist()
+    patches = torch.stack([padded[i, t:t + size, left:left + size]
+                           for i, t, left in zip(order.tolist(), tops, lefts)])
+    return TopPatches(patches, values, order, rows, cols)
+
+
+def blank(top: TopPatches) -> bool:
+    """Whether every one of a channel's strongest patches is empty background (no ink at all).
+
+    A unit with a positive bias responds even where it sees nothing; a
+    channel whose strongest units are such units responds most to the blank
+    canvas, and its patches are plain background.
+    """
+    if not isinstance(top, TopPatches):
+        raise ValueError(f"top must be a TopPatches, got {type(top).__name__}")
+    return bool((top.patches.abs().sum(dim=(1, 2)) == 0).all())
+
+
+def class_purity(top: TopPatches, labels: torch.Tensor) -> float:
+    """The share of a channel's top images that belong to their most common class, in [0.1, 1].
+
+    1 means every strongest patch comes from one digit class: the channel
+    behaves as a detector of that class.
+    """
+    if not isinstance(top, TopPatches):
+        raise ValueError(f"top must be a TopPatches, got {type(top).__name__}")
+    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point():
+        raise ValueError(f"labels must be a 1-D integer tensor, got {labels!r:.80}")
+    if int(top.images.max()) >= len(labels):
+        raise ValueError(f"labels must cover every image of top (index {int(top.images.max())}), "
+                         f"got {len(labels)} labels")
+    chosen = labels[top.images]
+    return float(torch.bincount(chosen).max()) / len(chosen)
+
+
+def ink_share(images: torch.Tensor, top: TopPatches) -> float:
+    """How much of each top image's ink lies inside its patch, averaged over the patches, in [0, 1].
+
+    Near 1, the units see whole digits; well below 1, parts of them.
+    """
+    check_tensor("images", images, ndim=4)
+    if not isinstance(top, TopPatches):
+        raise ValueError(f"top must be a TopPatches, got {type(top).__name__}")
+    total = images[top.images].sum(dim=(1, 2, 3))
+    if bool((total <= 0).any()):
+        raise ValueError("images must each hold some ink (a positive pixel), got a blank image among the top")
+    return float((top.patches.sum(dim=(1, 2)) / total).clamp(max=1.0).mean())
+
+
+def mean_patch(top: TopPatches) -> torch.Tensor:
+    """The average of a channel's top patches, (size, size): what they have in common."""
+    if not isinstance(top, TopPatches):
+        raise ValueError(f"top must be a TopPatches, got {type(top).__name__}")
+    return top.patches.mean(dim=0)
+
+
+def edge_contrast(patch: torch.Tensor) -> float:
+    """How far the two sides of a patch differ, in [0, 1] for patches in [0, 1].
+
+    The patch is split by the straight line through its centre that best
+    separates bright from dark (tried at the four orientations of
+    :data:`ORIENTATIONS`), and the result is the difference between the means
+    of its brighter and its darker side. An edge between ink and background
+    gives nearly 1; a patch of solid ink, or of background, gives 0.
+    """
+    return _best_split(patch)[0]
+
+
+def edge_orientation(patch: torch.Tensor) -> str:
+    """The orientation of the line that best splits a patch into a bright and a dark side.
+
+    One of :data:`ORIENTATIONS` (the direction of the edge itself: a
+    ``"horizontal"`` edge has ink above and background below, or the reverse).
+    """
+    return ORIENTATIONS[_best_split(patch)[1]]
+
+
+def _best_split(patch) -> tuple[float, int]:
+    check_tensor("patch", patch, ndim=2)
+    h, w = patch.shape
+    if h != w or h < 2:
+        raise ValueError(f"patch must be square and at least 2 x 2, got shape {tuple(patch.shape)}")
+    y, x = torch.meshgrid(torch.arange(h) - (h - 1) / 2, torch.arange(w) - (w - 1) / 2, indexing="ij")
+    # Which side of a line through the centre each pixel lies on, for the four orientations.
+    sides = (y, x + y, x, x - y)  # horizontal, bottom-left to top-right, vertical, top-left to bottom-right
+    best, which = 0.0, 0
+    for i, side in enumerate(sides):
+        contrast = abs(float(patch[side < 0].mean()) - float(patch[side > 0].mean()))
+        if contrast > best + 1e-9:
+            best, which = contrast, i
+    return best, which
+
+
+# --------------------------------------------------------------------------- over seeds
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """What the strongest patches of one trained network's channels have in common, layer by layer.
+
+    Every list has one entry per convolutional layer. Averages are over the
+    layer's channels that are neither dead (:func:`dead_channels`) nor blank
+    (:func:`blank`); "live" below means the same.
+
+    Attributes
+    ----------
+    dead : list of int
+        Channels that are zero on every image.
+    blank : list of int
+        Live channels whose strongest patches are all empty background (:func:`blank`).
+    ink_share : list of float
+        Mean :func:`ink_share` of a channel's top patches.
+    class_purity : list of float
+        Mean :func:`class_purity` of a channel's top images.
+    edge_contrast : list of float
+        Mean :func:`edge_contrast` of the average of a channel's top patches.
+    edges : int
+        Live layer-1 channels whose average top patch has an edge contrast of
+        at least ``edge_threshold`` (:func:`summarise`).
+    orientations : tuple of str
+        The distinct :func:`edge_orientation` of those channels, in :data:`ORIENTATIONS` order.
+    live_first : int
+        Live layer-1 channels.
+    solid_ink : list of float
+        :func:`solid_ink_response` of each live layer-1 channel.
+    """
+
+    dead: list
+    blank: list
+    ink_share: list
+    class_purity: list
+    edge_contrast: list
+    edges: int
+    orientations: tuple
+    live_first: int
+    solid_ink: list
+
+
+def summarise(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor, *, k: int = 8,
+              edge_threshold: float = 0.5) -> LayerSummary:
+    """Measure what each layer's channels respond to, from their ``k`` strongest patches over ``images``.
+
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        A trained network (:func:`hierarchy_network`).
+    images, labels : torch.Tensor
+        (N, 1, H, W) digits with some ink each, and their (N,) classes.
+    k : int
+        Patches per channel, 1 to N.
+    edge_threshold : float
+        Contrast, in (0, 1], from which a layer-1 channel counts as an edge detector.
+
+    Returns
+    -------
+    LayerSummary
+    """
+    check_tensor("images", images, ndim=4)
+    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or len(labels) != len(images):
+        raise ValueError(f"labels must be a 1-D tensor with one entry per image ({len(images)}), got {labels!r:.80}")
+    if isinstance(edge_threshold, bool) or not isinstance(edge_threshold, (int, float)) \
+            or not 0 < edge_threshold <= 1:
+        raise ValueError(f"edge_threshold must be a number in (0, 1], got {edge_threshold!r}")
+    k = check_int("k", k, low=1, high=len(images))
+    maps, layer_fields = hidden_maps(model, images), fields(model)
+    dead, empty, ink, purity, contrast = [], [], [], [], []
+    edges, orientations, live_first = 0, set(), 0
+    for layer, (fmap, field) in enumerate(zip(maps, layer_fields)):
+        is_dead = dead_channels(fmap)
+        tops = [top_patches(images, fmap, field, c, k) for c in range(fmap.shape[1]) if not is_dead[c]]
+        dead.append(int(is_dead.sum()))
+        live = [not blank(t) for t in tops]
+        empty.append(len(tops) - sum(live))
+        tops = [t for t, keep in zip(tops, live) if keep]
+        if not tops:
+            raise ValueError(f"model must have a live channel in every layer, layer {layer + 1} has none")
+        ink.append(sum(ink_share(images, t) for t in tops) / len(tops))
+        purity.append(sum(class_purity(t, labels) for t in tops) / len(tops))
+        contrasts = [edge_contrast(mean_patch(t)) for t in tops]
+        contrast.append(sum(contrasts) / len(tops))
+        if layer == 0:
+            live_first = len(tops)
+            first_tops = [None if is_dead[c] else top_patches(images, fmap, field, c, k) for c in range(fmap.shape[1])]
+            first_tops = [None if t is None or blank(t) else t for t in first_tops]
+            for t, value in zip(tops, contrasts):
+                if value >= edge_threshold:
+                    edges += 1
+                    orientations.add(edge_orientation(mean_patch(t)))
+    ordered = tuple(o for o in ORIENTATIONS if o in orientations)
+    solid = [float(v) for v, t in zip(solid_ink_response(model, maps[0]), first_tops) if t is not None]
+    return LayerSummary(dead, empty, ink, purity, contrast, edges, ordered, live_first, solid)
+
+
+@dataclass(frozen=True)
+class Study:
+    """The hierarchy network trained from several seeds, and what its layers respond to.
+
+    Attributes
+    ----------
+    seeds : tuple of int
+    train_accuracy, test_accuracy, cpu_seconds : list of float
+        One per seed.
+    epochs : list of int
+        Epochs each run took.
+    converged : list of bool
+        Whether each run stopped by the stopping rule.
+    summaries : list of LayerSummary
+        One per seed, measured on the test digits.
+    models : list of torch.nn.Sequential
+        The trained networks, one per seed.
+    """
+
+    seeds: tuple
+    train_accuracy: list
+    test_accuracy: list
+    cpu_seconds: list
+    epochs: list
+    converged: list
+    summaries: list
+    models: list
+
+    def per_layer(self, measure: str) -> torch.Tensor:
+        """A :class:`LayerSummary` list attribute as a (layers, seeds) tensor."""
+        if measure not in ("dead", "blank", "ink_share", "class_purity", "edge_contrast"):
+            raise ValueError(f"measure must be one of dead, blank, ink_share, class_purity, edge_contrast, "
+                             f"got {measure!r}")
+        return torch.tensor([getattr(s, measure) for s in self.summaries], dtype=torch.float64).T
+
+
+def study(split, seeds: Sequence[int], *, k: int = 8, max_epochs: int = 100, batch_size: int = 128,
+          lr: float = 0.003, **network) -> Study:
+    """Train :func:`hierarchy_network` once per seed on ``split`` and summarise each (:func:`summarise`).
+
+    Training is :func:`widgets.compute.training.train` (to convergence by the
+    book's rule, at most ``max_epochs``); the seed sets both the initial
+    weights and the order of the mini-batches.
+
+    Parameters
+    ----------
+    split : widgets.compute.data.DigitSplit
+    seeds : sequence of int
+        Distinct, non-negative.
+    k : int
+        Patches per channel for the summaries.
+    max_epochs, batch_size, lr
+        Passed to :func:`~widgets.compute.training.train`.
+    **network
+        ``channels`` and ``kernel_sizes`` for :func:`hierarchy_network`.
+
+    Returns
+    -------
+    Study
+    """
+    if not isinstance(split, data.DigitSplit):
+        raise ValueError(f"split must be a data.DigitSplit, got {type(split).__name__}")
+    seeds = training.check_seeds(seeds)
+    out = {name: [] for name in ("train_accuracy", "test_accuracy", "cpu_seconds", "epochs", "converged",
+                                 "summaries", "models")}
+    for seed in seeds:
+        model = hierarchy_network(seed, **network)
+        run = training.train(model, split.train_images, split.train_labels, seed=seed, max_epochs=max_epochs,
+                             batch_size=batch_size, lr=lr)
+        out["train_accuracy"].append(training.accuracy(model, split.train_images, split.train_labels))
+        out["test_accuracy"].append(training.accuracy(model, split.test_images, split.test_labels))
+        out["cpu_seconds"].append(run.cpu_seconds)
+        out["epochs"].append(run.epochs)
+        out["converged"].append(run.converged)
+        out["summaries"].append(summarise(model, split.test_images, split.test_labels, k=k))
+        out["models"].append(model)
+    return Study(seeds, **out)
+
+
+# --------------------------------------------------------------------------- one dimension
+
+
+def motif(length: int = 7) -> torch.Tensor:
+    """A short, lopsided pattern for the 1-D example: a slow rise, then a sharp fall.
+
+    Its time reversal (a sharp rise, then a slow fall) is a different
+    pattern with the same values, which :func:`motif_signals` uses as a decoy.
+    """
+    length = check_int("length", length, low=3, high=32)
+    t = torch.linspace(0.0, 1.0, length)
+    shape = torch.where(t < 0.7, t / 0.7, (1.0 - t) / 0.3 * 2.0 - 1.0)
+    return shape - shape.mean()
+
+
+def _check_noise(noise) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 2:
+        raise ValueError(f"noise must be a number in [0, 2], got {noise!r}")
+    return float(noise)
+
+
+def motif_signals(n: int, length: int = 64, *, pattern: torch.Tensor | None = None, noise: float = 0.2,
+                  seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Noisy signals that contain either the motif or its time-reversed decoy, somewhere.
+
+    Half the signals (label 1) hold ``pattern`` at a random position, the
+    other half (label 0) its reversal, so telling them apart needs the order
+    of the values, not just their presence.
+
+    Parameters
+    ----------
+    n : int
+        Number of signals, at least 2.
+    length : int
+        Samples per signal, at least twice the pattern's length.
+    pattern : torch.Tensor, optional
+        1-D pattern (default :func:`motif`).
+    noise : float
+        Standard deviation of the Gaussian noise, 0 to 2.
+    seed : int
+        Seed of the positions, labels and noise.
+
+    Returns
+    -------
+    signals : torch.Tensor
+        (n, 1, length) float32.
+    labels : torch.Tensor
+        (n,) int64, 1 where the motif is present.
+    positions : torch.Tensor
+        (n,) where the pattern or decoy starts.
+    """
+    n = check_int("n", n, low=2)
+    pattern = motif() if pattern is None else check_tensor("pattern", pattern, ndim=1)
+    length = check_int("length", length, low=2 * len(pattern))
+    noise = _check_noise(noise)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0, high=2**63 - 1))
+    labels = torch.randperm(n, generator=gen) % 2
+    positions = torch.randint(0, length - len(pattern) + 1, (n,), generator=gen)
+    signals = noise * torch.randn(n, 1, length, generator=gen)
+    for i, (label, pos) in enumerate(zip(labels.tolist(), positions.tolist())):
+        signals[i, 0, pos:pos + len(pattern)] += pattern if label else pattern.flip(0)
+    return signals, labels, positions
+
+
+def motif_detector(kernel_size: int = 7, seed: int = 0) -> nn.Sequential:
+    """A one-layer 1-D convolutional classifier: two kernels, then the maximum over time.
+
+    ``Conv1d(1, 2, kernel_size)`` slides two kernels along the signal; the
+    largest response of each, wherever it occurs, is the logit of its class
+    (0: decoy, 1: motif).
+    """
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=32)
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Conv1d(1, 2, kernel_size), nn.AdaptiveMaxPool1d(1), nn.Flatten())
+
+
+def motif_responses(detector: nn.Sequential, signal: torch.Tensor) -> torch.Tensor:
+    """The detector's two response curves along one signal, (2, length - kernel_size + 1)."""
+    if not isinstance(detector, nn.Sequential) or not len(detector) or not isinstance(detector[0], nn.Conv1d):
+        raise ValueError(f"detector must be a Sequential starting with a Conv1d, got {detector!r:.80}")
+    check_tensor("signal", signal, ndim=1)
+    with one_thread(), torch.no_grad():
+        return detector[0](signal.view(1, 1, -1))[0]
+
+
+def motif_example(length: int = 96, motif_at: Sequence[int] = (12, 64), decoy_at: Sequence[int] = (38,), *,
+                  pattern: torch.Tensor | None = None, noise: float = 0.2, seed: int = 0) -> torch.Tensor:
+    """One noisy test signal with the motif and its decoy at chosen places.
+
+    Parameters
+    ----------
+    length : int
+        Samples, at least the pattern's length.
+    motif_at, decoy_at : sequence of int
+        Where each copy of the motif and of the time-reversed decoy starts;
+        every copy must fit inside the signal.
+    pattern : torch.Tensor, optional
+        1-D pattern (default :func:`motif`).
+    noise : float
+        Standard deviation of the Gaussian noise, 0 to 2.
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    torch.Tensor
+        (length,) float32.
+    """
+    pattern = motif() if pattern is None else check_tensor("pattern", pattern, ndim=1)
+    length = check_int("length", length, low=len(pattern))
+    noise = _check_noise(noise)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0, high=2**63 - 1))
+    signal = noise * torch.randn(length, generator=gen)
+    for name, starts, copy in (("motif_at", motif_at, pattern), ("decoy_at", decoy_at, pattern.flip(0))):
+        if isinstance(starts, (str, bytes)) or not isinstance(starts, Sequence | range):
+            raise ValueError(f"{name} must be a sequence of start positions, got {starts!r}")
+        for start in starts:
+            start = check_int(name, start, low=0, high=length - len(pattern))
+            signal[start:start + len(pattern)] += copy
+    return signal
