@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import html
 import io
+import math
 
 import matplotlib
 import matplotlib.text
@@ -230,18 +231,29 @@ def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
     dpi = check_int("dpi", dpi, low=10, high=600)
     legible(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    with Image.open(io.BytesIO(buf.getvalue())) as img:
-        rgb = img.convert("RGB")
+    fig.savefig(buf, format="rgba", dpi=dpi)  # raw pixels: no PNG to encode and decode
+    rgb = Image.frombytes("RGBA", _raw_size(fig, dpi, len(buf.getvalue())), buf.getvalue()).convert("RGB")
     if trim:
         rgb = _trim_bottom(rgb, margin=round(0.1 * dpi))
     small = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     png, webp = io.BytesIO(), io.BytesIO()
-    small.save(png, format="PNG", optimize=True)
-    small.save(webp, format="WEBP", lossless=True, quality=100, method=4)
+    # Encoder effort: WebP's method 2 and PNG's default level are within 2 % of
+    # their smallest output here, at a fraction of the time (frames add up).
+    small.save(png, format="PNG")
+    small.save(webp, format="WEBP", lossless=True, quality=100, method=2)
     data, mime = min((png.getvalue(), "image/png"), (webp.getvalue(), "image/webp"), key=lambda d: len(d[0]))
     scale = dpi / CSS_DPI
     return Picture(data, mime, round(rgb.width / scale), round(rgb.height / scale))
+
+
+def _raw_size(fig: Figure, dpi: int, n_bytes: int) -> tuple[int, int]:
+    """Width and height of the raw RGBA buffer savefig wrote (rounding either way)."""
+    w, h = fig.get_figwidth() * dpi, fig.get_figheight() * dpi
+    for width in sorted({math.floor(w), math.ceil(w), round(w)}):
+        for height in sorted({math.floor(h), math.ceil(h), round(h)}):
+            if 4 * width * height == n_bytes:
+                return width, height
+    raise RuntimeError(f"cannot tell the size of a {n_bytes}-byte RGBA buffer for a {w} x {h} figure")
 
 
 def _trim_bottom(rgb, margin: int):
