@@ -97,7 +97,7 @@ def measure_pages(report: Report, site: Path):
         name = Path(doc).name
         report.add("page", f"{name}: HTML + widget state", len(html.encode()) / MB, "MB",
                    BUDGETS["page HTML + widget state (MB)"], fmt="{:,.2f}")
-        report.add("page", f"{name}: frames", html.count("data:image/png;base64"), "frames", fmt="{:,.0f}")
+        report.add("page", f"{name}: frames", html.count("data:image/png;base64") + html.count("data:image/webp;base64"), "frames", fmt="{:,.0f}")
 
 
 def measure_browser(report: Report, site: Path, loads: int = 5):
