@@ -74,6 +74,26 @@ def test_chapter_one_numbers(book_build):
     assert int(g["pool_params"]) == 0
     assert int(g["patch_frames"]) == 8 * 8
     assert int(g["filters_frames"]) == 6 * 2
+    # Padding and stride: the output-size formula, and the frame zero padding adds.
+    assert [int(g[f"size_s{s}_p{p}"]) for s, p in [(1, 0), (1, 1), (2, 0), (2, 1), (3, 2)]] == [
+        (64 + 2 * p - 3) // s + 1 for s, p in [(1, 0), (1, 1), (2, 0), (2, 1), (3, 2)]]
+    assert g["sizes_agree"] == "True"
+    assert float(g["border_zero"]) > 2.0 > 1.5 > float(g["border_valid"])
+    assert float(g["border_reflect"]) < 1.5
+    # The depth column: every filter at one position reads the same 27 inputs.
+    assert int(g["column_same"]) == 100 and int(g["column_inputs"]) == 27
+    # Colour matters only to the colour-opponent filters.
+    assert float(g["brightness_gap"]) < 1e-4
+    assert float(g["opponent_on_gray"]) < 1e-6 < 0.1 < float(g["opponent_on_colour"])
+    assert float(g["rg_red"]) + float(g["rg_green"]) + float(g["rg_blue"]) == pytest.approx(float(g["rg_value"]), abs=1e-5)
+    assert float(g["rg_value"]) == pytest.approx(float(g["rg_map_value"]), abs=1e-5)
+    assert float(g["rg_blue"]) == 0.0 and float(g["rg_red"]) > 0 > float(g["rg_green"])
+    assert eval(g["rg_peak"])[1] < 20 and float(g["by_flag"]) > 0   # the flag: red stripes, blue field
+    # Learning a kernel from input/output pairs: every seed recovers the edge detector.
+    assert int(g["learn_seeds"]) >= 5 and int(g["learn_converged"]) == int(g["learn_seeds"])
+    assert float(g["learn_error_max"]) < 0.05 < 1.0 < float(g["learn_initial_min"])
+    # Max pooling routes each window's gradient to its winner: 4 of 16 inputs.
+    assert int(g["pool_nonzero"]) == 4 and int(g["pool_inputs"]) == 16
 
 
 @pytest.mark.parametrize("doc", chapter_files())

@@ -268,93 +268,152 @@ def test_hand_filter_unknown_name(name):
         cl.hand_filter(name)
 
 
-@pytest.mark.parametrize("n, c", [(1, 1), (3, 3), (6, 1), (6, 4), (2, 2)])
-def test_hand_filter_conv_shapes(n, c):
-    conv = cl.hand_filter_conv(n, in_channels=c)
-    assert isinstance(conv, torch.nn.Conv2d)
-    assert conv.weight.shape == (n, c, 3, 3)
-    assert torch.equal(conv.bias, torch.zeros(n))
-    assert conv.padding == (1, 1) and conv.stride == (1, 1)
-
-
-def test_hand_filter_conv_first_filter_weights():
-    # One channel: the weights are the kernels themselves.
-    conv = cl.hand_filter_conv(2)
-    assert torch.equal(conv.weight[0, 0], cl.hand_filter("vertical edges"))
-    assert torch.equal(conv.weight[1, 0], cl.hand_filter("horizontal edges"))
-
-
-@pytest.mark.parametrize("c", [2, 3, 4])
-def test_hand_filter_conv_same_output_on_replicated_gray(c):
-    gray = data.photo(16, channels=1)  # (1, 16, 16)
-    one = cl.hand_filter_conv(6, in_channels=1)
-    many = cl.hand_filter_conv(6, in_channels=c)
-    with torch.no_grad():
-        want = one(gray[None])
-        got = many(gray.expand(c, -1, -1)[None])
-    assert got.shape == (1, 6, 16, 16)
-    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
-
-
 def test_identity_filter_returns_image():
     torch.manual_seed(0)
     image = torch.rand(1, 9, 7)
-    # Valid convolution: the interior.
     valid = F.conv2d(image[None], cl.hand_filter("identity")[None, None])[0, 0]
     torch.testing.assert_close(valid, image[0, 1:-1, 1:-1], rtol=0, atol=0)
-    # The layer (padding 1): the whole image, identity is the sixth filter.
-    maps = cl.hand_filter_maps(image, 6)
-    torch.testing.assert_close(maps[5], image[0], rtol=0, atol=0)
 
 
-def test_vertical_edges_on_constant_and_step_images():
-    c = 0.7
-    maps = cl.hand_filter_maps(torch.full((1, 8, 8), c), 1)[0]
-    assert torch.count_nonzero(maps[1:-1, 1:-1]) == 0
-    # At the borders, zero padding makes an edge: left column sees (1, 2, 1) * c
-    # on its right, right column -(1, 2, 1) * c on its left.
-    torch.testing.assert_close(maps[1:-1, 0], torch.full((6,), 4 * c))
-    torch.testing.assert_close(maps[1:-1, -1], torch.full((6,), -4 * c))
-    # A dark-to-light vertical step between columns 3 and 4 gives 4 on both sides of it.
-    step = torch.zeros(1, 8, 8)
-    step[:, :, 4:] = 1.0
-    valid = cl.sliding_window_conv2d(step[None], cl.hand_filter("vertical edges")[None, None])[0, 0]
-    expected_row = torch.tensor([0.0, 0, 4, 4, 0, 0])
-    assert torch.equal(valid, expected_row.expand(6, 6))
+# --------------------------------------------------------------------------- colour filters
 
 
-@pytest.mark.parametrize("shape, n", [((1, 16, 20), 1), ((3, 16, 20), 4), ((4, 5, 6), 6)])
-def test_hand_filter_maps_shape(shape, n):
-    maps = cl.hand_filter_maps(torch.rand(shape, generator=torch.Generator().manual_seed(1)), n)
-    assert maps.shape == (n, shape[1], shape[2])
-    assert not maps.requires_grad
+def test_colour_filters_order_and_values():
+    assert cl.COLOUR_FILTERS == ("vertical edges", "horizontal edges", "red − green", "blue − yellow",
+                                 "blur", "brightness")
+    luma = torch.tensor(cl.LUMA)
+    assert float(luma.sum()) == pytest.approx(1.0)
+    for name, base in (("vertical edges", "vertical edges"), ("horizontal edges", "horizontal edges"),
+                       ("blur", "blur"), ("brightness", "identity")):
+        w = cl.colour_filter(name)
+        assert w.shape == (3, 3, 3) and w.dtype == torch.float32
+        for c in range(3):
+            torch.testing.assert_close(w[c], luma[c] * cl.hand_filter(base))
+    rg = cl.colour_filter("red − green")
+    assert torch.equal(rg[0], cl.hand_filter("blur")) and torch.equal(rg[1], -cl.hand_filter("blur"))
+    assert torch.count_nonzero(rg[2]) == 0
+    by = cl.colour_filter("blue − yellow")
+    torch.testing.assert_close(by.sum(dim=0), torch.zeros(3, 3))   # no response to gray
+    assert float(by[2].sum()) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="^name must be one of"):
+        cl.colour_filter("green − red")
 
 
-def test_hand_filter_maps_keeps_float64():
-    # The layer follows the image's dtype (a float32 layer would reject a float64 input).
-    image = torch.rand(1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
-    maps = cl.hand_filter_maps(image, 6)
-    assert maps.shape == (6, 8, 8) and maps.dtype == torch.float64
-    torch.testing.assert_close(maps[5], image[0], rtol=0, atol=1e-12)  # identity filter
-    sobel = F.conv2d(image[None], cl.hand_filter("vertical edges").double()[None, None], padding=1)[0, 0]
-    torch.testing.assert_close(maps[0], sobel, rtol=1e-12, atol=1e-12)
+def test_brightness_filters_cannot_tell_colour_from_gray_and_opponent_filters_see_only_colour():
+    colour = data.photo(24, channels=3)
+    gray = data.photo(24, channels=1).expand(3, -1, -1)
+    c_maps, g_maps = cl.colour_filter_maps(colour, 6), cl.colour_filter_maps(gray, 6)
+    assert c_maps.shape == (6, 22, 22)
+    for i, name in enumerate(cl.COLOUR_FILTERS):
+        if "−" in name:
+            assert float(g_maps[i].abs().max()) < 1e-6          # red = green = blue: nothing to see
+            assert float(c_maps[i].abs().max()) > 0.1
+        else:
+            torch.testing.assert_close(c_maps[i], g_maps[i], atol=1e-5, rtol=0)
+    # The brightness map is the grayscale picture without its one-pixel frame.
+    torch.testing.assert_close(c_maps[5], data.photo(24, channels=1)[0, 1:-1, 1:-1], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("n, padding", [(1, 0), (6, 0), (3, 1)])
+def test_colour_filter_conv(n, padding):
+    conv = cl.colour_filter_conv(n, padding=padding)
+    assert conv.weight.shape == (n, 3, 3, 3) and torch.equal(conv.bias, torch.zeros(n))
+    assert conv.padding == (padding, padding)
+    assert torch.equal(conv.weight[n - 1], cl.colour_filter(cl.COLOUR_FILTERS[n - 1]))
+
+
+def test_colour_filter_maps_keeps_float64():
+    image = torch.rand(3, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    maps = cl.colour_filter_maps(image, 6)
+    assert maps.dtype == torch.float64 and not maps.requires_grad
 
 
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: cl.hand_filter_conv(0), "^n_filters"),
-        (lambda: cl.hand_filter_conv(7), "^n_filters"),
-        (lambda: cl.hand_filter_conv(2, in_channels=0), "^in_channels"),
-        (lambda: cl.hand_filter_conv(2, in_channels=5), "^in_channels"),
-        (lambda: cl.hand_filter_maps(torch.zeros(5, 8, 8), 2), "^in_channels"),
-        (lambda: cl.hand_filter_maps(torch.zeros(8, 8), 2), "^image must be 3-D"),
-        (lambda: cl.hand_filter_maps(torch.zeros(1, 8, 8), 7), "^n_filters"),
+        (lambda: cl.colour_filter_conv(0), "^n_filters"),
+        (lambda: cl.colour_filter_conv(7), "^n_filters"),
+        (lambda: cl.colour_filter_conv(2, padding=2), "^padding"),
+        (lambda: cl.colour_filter_maps(torch.zeros(1, 8, 8), 2), "^image must have 3 channels"),
+        (lambda: cl.colour_filter_maps(torch.zeros(8, 8), 2), "^image must be 3-D"),
     ],
 )
-def test_hand_filter_bad_arguments(call, match):
+def test_colour_filter_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_channel_products_add_up_to_conv2d():
+    image = torch.rand(3, 9, 11, generator=torch.Generator().manual_seed(2))
+    weight = cl.colour_filter("red − green")
+    step = cl.channel_products(image, weight, 4, 6)
+    want = F.conv2d(image[None], weight[None])[0, 0, 4, 6]
+    assert step.value == pytest.approx(float(want), abs=1e-6)
+    assert step.sums.shape == (3,) and float(step.sums[2]) == 0.0
+    torch.testing.assert_close(step.patches, image[:, 4:7, 6:9])
+    torch.testing.assert_close(step.products.sum(dim=(1, 2)), step.sums)
+    with pytest.raises(ValueError, match="^weight must have 3 kernels"):
+        cl.channel_products(image, torch.zeros(2, 3, 3), 0, 0)
+    with pytest.raises(ValueError, match="^row must be"):
+        cl.channel_products(image, weight, 7, 0)
+
+
+def test_border_ratio_sees_the_frame_zero_padding_adds():
+    flat = torch.full((1, 1, 12, 12), 0.5)
+    edges = F.conv2d(flat, cl.hand_filter("vertical edges")[None, None], padding=1)[0, 0]
+    # A flat image has no edges inside; zero padding puts one along the left and right borders.
+    with pytest.raises(ValueError, match="^feature_map must respond"):
+        cl.border_ratio(edges)
+    ramp = torch.arange(12.0).expand(12, 12) / 12
+    assert cl.border_ratio(ramp) == pytest.approx(
+        float(torch.cat([ramp[0], ramp[-1], ramp[1:-1, 0], ramp[1:-1, -1]]).mean() / ramp[1:-1, 1:-1].mean()))
+    photo = data.photo(64)
+    padded = F.conv2d(photo[None], cl.hand_filter("vertical edges")[None, None], padding=1)[0, 0]
+    valid = F.conv2d(photo[None], cl.hand_filter("vertical edges")[None, None])[0, 0]
+    assert cl.border_ratio(padded) > 2.0 > 1.5 > cl.border_ratio(valid)
+    with pytest.raises(ValueError, match="^width must be"):
+        cl.border_ratio(ramp, width=6)
+
+
+# --------------------------------------------------------------------------- learning a kernel
+
+
+def test_kernel_pairs_are_crops_and_their_responses():
+    target = cl.hand_filter("vertical edges")
+    x, y = cl.kernel_pairs(target, n=8, size=10, seed=1)
+    assert x.shape == (8, 1, 10, 10) and y.shape == (8, 1, 8, 8)
+    torch.testing.assert_close(y, F.conv2d(x, target[None, None]))
+    x2, _ = cl.kernel_pairs(target, n=8, size=10, seed=1)
+    assert torch.equal(x, x2)
+    with pytest.raises(ValueError, match="^size must be"):
+        cl.kernel_pairs(target, size=2)
+
+
+def test_gradient_descent_recovers_the_hidden_edge_detector():
+    """The chapter's claim over its five seeds: every run ends near the hidden kernel, far from its start."""
+    target = cl.hand_filter("vertical edges")
+    runs = [cl.learn_kernel(target, seed=seed) for seed in range(5)]
+    for run in runs:
+        assert run.converged
+        assert run.error < 0.05 < 1.0 < run.initial_error
+        assert run.losses[-1] < 1e-3 * run.losses[0]
+    # A different hidden kernel is recovered as well: the data, not the code, decide the result.
+    other = cl.learn_kernel(cl.hand_filter("horizontal edges"), seed=0)
+    assert other.error < 0.05
+
+
+def test_pool_gradient_is_the_routing_mask():
+    x = torch.tensor([[1.0, 3.0, 2.0, 0.0], [4.0, 2.0, 1.0, 5.0], [0.0, 1.0, 2.5, 2.0], [3.0, 1.0, 0.0, 1.5]])
+    upstream = torch.tensor([[1.0, -2.0], [0.5, 3.0]])
+    pooled, grad = cl.pool_gradient(x, upstream)
+    assert torch.equal(pooled, torch.tensor([[4.0, 5.0], [3.0, 2.5]]))
+    expected = torch.zeros(4, 4)
+    expected[1, 0], expected[1, 3], expected[3, 0], expected[2, 2] = 1.0, -2.0, 0.5, 3.0
+    assert torch.equal(grad, expected)
+    with pytest.raises(ValueError, match="^upstream must have shape"):
+        cl.pool_gradient(x, torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="^kernel_size must be"):
+        cl.pool_gradient(x, upstream, kernel_size=5)
 
 
 # --------------------------------------------------------------------------- input_gradient
@@ -502,7 +561,8 @@ def test_draw_multiply_add_fractional_kernel():
 def test_draw_feature_maps_gray():
     before = plt.get_fignums()
     gray = data.photo(16, channels=1)
-    maps = cl.hand_filter_maps(gray, 3)
+    maps = F.conv2d(gray[None], torch.stack([cl.hand_filter(n) for n in list(cl.HAND_FILTERS)[:3]])[:, None],
+                    padding=1)[0]
     fig = dcl.feature_maps(gray, maps, list(cl.HAND_FILTERS)[:3])
     assert isinstance(fig, Figure)
     assert plt.get_fignums() == before
@@ -519,7 +579,7 @@ def test_draw_feature_maps_gray():
 
 def test_draw_feature_maps_colour_six_maps_on_two_rows():
     rgb = data.photo(16, channels=3)
-    fig = dcl.feature_maps(rgb, cl.hand_filter_maps(rgb, 6), list(cl.HAND_FILTERS))
+    fig = dcl.feature_maps(rgb, cl.colour_filter_maps(rgb, 6), list(cl.COLOUR_FILTERS))
     # 1 + 6 = 7 images on a grid of four columns: 2 rows, the eighth cell blank.
     assert len(fig.get_axes()) == 8
     shown = _image_axes(fig)
@@ -531,17 +591,19 @@ def test_draw_feature_maps_colour_six_maps_on_two_rows():
 
 
 def test_draw_feature_maps_slots_keep_the_frame_size():
-    gray = data.photo(16, channels=1)
-    names = list(cl.HAND_FILTERS)
-    full = dcl.feature_maps(gray, cl.hand_filter_maps(gray, 6), names)
+    gray = data.photo(16, channels=1).expand(3, -1, -1)
+    names = list(cl.COLOUR_FILTERS)
+    full = dcl.feature_maps(gray, cl.colour_filter_maps(gray, 6), names)
     for n in (1, 2, 5):
-        fig = dcl.feature_maps(gray, cl.hand_filter_maps(gray, n), names[:n], slots=6)
+        fig = dcl.feature_maps(gray, cl.colour_filter_maps(gray, n), names[:n], slots=6)
         assert tuple(fig.get_size_inches()) == tuple(full.get_size_inches())
         assert len(fig.get_axes()) == 8
         assert len(_image_axes(fig)) == 1 + n
         assert sum(ax.axison for ax in fig.get_axes()) == 1 + n
-    one = dcl.feature_maps(gray, cl.hand_filter_maps(gray, 1), names[:1], slots=6)
-    assert one.alt.startswith("The grayscale input and 1 feature map: vertical edges;")
+    one = dcl.feature_maps(gray, cl.colour_filter_maps(gray, 1), names[:1], slots=6,
+                           input_title="grayscale input (3 channels)")
+    assert one.alt.startswith("The grayscale input (3 channels) and 1 feature map: vertical edges;")
+    assert one.get_axes()[0].get_title() == "grayscale input (3 channels)"
 
 
 def test_draw_input_dependence_outlines_receptive_field():
@@ -566,3 +628,36 @@ def test_draw_input_dependence_outlines_receptive_field():
 def test_draw_input_dependence_zero_gradient_has_no_outline():
     fig = dcl.input_dependence(torch.zeros(1, 8, 8), torch.zeros(1, 8, 8))
     assert all(not _rectangles(ax) for ax in fig.get_axes())
+
+
+def test_draw_channel_products():
+    image = data.photo(12, channels=3)
+    step = cl.channel_products(image, cl.colour_filter("red − green"), 2, 3)
+    before = plt.get_fignums()
+    fig = dcl.channel_products(step, title="red − green")
+    assert plt.get_fignums() == before
+    axes = fig.get_axes()
+    assert len(axes) == 9 and all(len(ax.texts) == 9 for ax in axes)
+    assert axes[2].get_title() == f"products, sum {float(step.sums[0]):+.3f}"
+    assert f"add up to {step.value:+.3f}" in fig.alt
+    with pytest.raises(ValueError, match="^channel_names"):
+        dcl.channel_products(step, ("red", "green"))
+
+
+def test_draw_padding_borders_learned_kernels_and_pool_routing():
+    before = plt.get_fignums()
+    photo = data.photo(16)
+    maps = {"zero padding": torch.ones(16, 16), "no padding": torch.ones(14, 14)}
+    fig = dcl.padding_borders(photo[0], maps, {"zero padding": 2.6, "no padding": 1.1})
+    assert len(fig.get_axes()) == 3 and "2.6 times" in fig.alt
+    assert fig.get_axes()[1].get_title().endswith("border ÷ interior 2.6")
+    runs = [cl.learn_kernel(cl.hand_filter("vertical edges"), seed=s, n=32) for s in range(2)]
+    fig2 = dcl.learned_kernels(runs)
+    assert len(fig2.get_axes()) == 4 and len(fig2.get_axes()[3].lines) == 2
+    assert fig2.get_axes()[0].texts[0].get_text() == "-1.00"
+    x = torch.tensor([[1.0, 3.0], [4.0, 2.0]])
+    pooled, grad = cl.pool_gradient(x, torch.tensor([[2.0]]))
+    fig3 = dcl.pool_routing(x, pooled, torch.tensor([[2.0]]), grad)
+    assert "at the 1 winning positions" in fig3.alt
+    assert len(_rectangles(fig3.get_axes()[0])) == 1
+    assert plt.get_fignums() == before

@@ -166,52 +166,170 @@ def hand_filter(name: str) -> torch.Tensor:
     return torch.tensor(HAND_FILTERS[name], dtype=torch.float32)
 
 
-def hand_filter_conv(n_filters: int, in_channels: int = 1) -> nn.Conv2d:
-    """A real ``nn.Conv2d`` whose filters are the first ``n_filters`` of :data:`HAND_FILTERS`.
+#: ITU-R 601 luma weights of red, green and blue: a filter that weighs the
+#: channels this way sees only brightness.
+LUMA = (0.299, 0.587, 0.114)
+
+
+def _colour_filters() -> dict[str, torch.Tensor]:
+    luma = torch.tensor(LUMA).view(3, 1, 1)
+    blur = hand_filter("blur")
+    zero = torch.zeros(3, 3)
+    return {
+        "vertical edges": luma * hand_filter("vertical edges"),
+        "horizontal edges": luma * hand_filter("horizontal edges"),
+        "red − green": torch.stack([blur, -blur, zero]),
+        "blue − yellow": torch.stack([-blur / 2, -blur / 2, blur]),
+        "blur": luma * blur,
+        "brightness": luma * hand_filter("identity"),
+    }
+
+
+def colour_filter(name: str) -> torch.Tensor:
+    """One of the :data:`COLOUR_FILTERS`: a (3, 3, 3) filter, one 3 x 3 kernel per colour channel.
+
+    The edge, blur and brightness filters weigh the red, green and blue
+    kernels by :data:`LUMA`, so they respond to brightness only; the two
+    colour-opponent filters add one channel's local average and subtract
+    another's, so they respond to colour and not at all to a gray image.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`COLOUR_FILTERS`.
+    """
+    filters = _colour_filters()
+    if name not in filters:
+        raise ValueError(f"name must be one of {list(filters)}, got {name!r}")
+    return filters[name]
+
+
+#: Names of the per-channel filters of :func:`colour_filter`, in the order the chapter adds them.
+COLOUR_FILTERS = tuple(_colour_filters())
+
+
+def colour_filter_conv(n_filters: int, padding: int = 0) -> nn.Conv2d:
+    """A real ``nn.Conv2d(3, n_filters, 3)`` whose filters are the first ``n_filters`` colour filters.
 
     Parameters
     ----------
     n_filters : int
-        Number of filters, 1 to ``len(HAND_FILTERS)``.
-    in_channels : int
-        Input channels, 1 to 4. Each filter spans all of them: its kernel is
-        repeated on every channel and divided by ``in_channels``, so a filter
-        responds to the channel average.
+        1 to ``len(COLOUR_FILTERS)``.
+    padding : int
+        Zeros added on each side, 0 or 1.
 
     Returns
     -------
     torch.nn.Conv2d
-        With weight shape (n_filters, in_channels, 3, 3), zero bias, padding 1.
+        Weight shape (n_filters, 3, 3, 3), zero bias.
     """
-    n_filters = check_int("n_filters", n_filters, low=1, high=len(HAND_FILTERS))
-    in_channels = check_int("in_channels", in_channels, low=1, high=4)
-    conv = nn.Conv2d(in_channels, n_filters, kernel_size=3, padding=1)
-    kernels = torch.tensor(list(HAND_FILTERS.values())[:n_filters], dtype=torch.float32)
+    n_filters = check_int("n_filters", n_filters, low=1, high=len(COLOUR_FILTERS))
+    padding = check_int("padding", padding, low=0, high=1)
+    conv = nn.Conv2d(3, n_filters, kernel_size=3, padding=padding)
     with torch.no_grad():
-        conv.weight.copy_(kernels.unsqueeze(1).expand(-1, in_channels, -1, -1) / in_channels)
+        conv.weight.copy_(torch.stack([colour_filter(n) for n in COLOUR_FILTERS[:n_filters]]))
         conv.bias.zero_()
     return conv
 
 
-def hand_filter_maps(image: torch.Tensor, n_filters: int) -> torch.Tensor:
-    """Feature maps of ``image`` under the first ``n_filters`` hand-set filters.
+def colour_filter_maps(image: torch.Tensor, n_filters: int) -> torch.Tensor:
+    """Feature maps of a three-channel image under the first ``n_filters`` colour filters, no padding.
 
     Parameters
     ----------
     image : torch.Tensor
-        (C, H, W) image with 1 to 4 channels.
+        (3, H, W) image; a grayscale image enters as three equal channels.
     n_filters : int
-        1 to ``len(HAND_FILTERS)``.
+        1 to ``len(COLOUR_FILTERS)``.
 
     Returns
     -------
     torch.Tensor
-        (n_filters, H, W): one map per filter (padding 1 keeps the size).
+        (n_filters, H - 2, W - 2).
     """
     check_tensor("image", image, ndim=3)
-    conv = hand_filter_conv(n_filters, in_channels=image.shape[0]).to(image.dtype)
+    if image.shape[0] != 3:
+        raise ValueError(f"image must have 3 channels, got shape {tuple(image.shape)}")
+    conv = colour_filter_conv(n_filters).to(image.dtype)
     with torch.no_grad():
         return conv(image.unsqueeze(0))[0]
+
+
+@dataclass(frozen=True)
+class ChannelProducts:
+    """One output value of a multi-channel convolution, channel by channel.
+
+    Attributes
+    ----------
+    row, col : int
+        Output position (valid convolution, stride 1).
+    patches, kernels, products : torch.Tensor
+        (C, kH, kW): the patch of each channel, the filter's kernel for it, their product.
+    sums : torch.Tensor
+        (C,): each channel's contribution.
+    value : float
+        The output value, the sum of ``sums``.
+    """
+
+    row: int
+    col: int
+    patches: torch.Tensor
+    kernels: torch.Tensor
+    products: torch.Tensor
+    sums: torch.Tensor
+    value: float
+
+
+def channel_products(image: torch.Tensor, weight: torch.Tensor, row: int, col: int) -> ChannelProducts:
+    """The per-channel multiply-adds that make output (row, col) of one filter on a multi-channel image.
+
+    Parameters
+    ----------
+    image : torch.Tensor
+        (C, H, W) input.
+    weight : torch.Tensor
+        (C, kH, kW) filter: one kernel per input channel.
+    row, col : int
+        Output position of the valid convolution.
+    """
+    check_tensor("image", image, ndim=3)
+    check_tensor("weight", weight, ndim=3)
+    if weight.shape[0] != image.shape[0]:
+        raise ValueError(f"weight must have {image.shape[0]} kernels, one per channel of image, "
+                         f"got shape {tuple(weight.shape)}")
+    kh, kw = weight.shape[1:]
+    row = check_int("row", row, low=0, high=output_size(image.shape[1], kh) - 1)
+    col = check_int("col", col, low=0, high=output_size(image.shape[2], kw) - 1)
+    patches = image[:, row:row + kh, col:col + kw]
+    products = patches * weight
+    sums = products.sum(dim=(1, 2))
+    return ChannelProducts(row, col, patches, weight, products, sums, float(sums.sum()))
+
+
+def border_ratio(feature_map: torch.Tensor, width: int = 1) -> float:
+    """Mean absolute response on the outer ``width`` pixels of a map, over the mean inside.
+
+    A ratio well above 1 on a photograph filtered by an edge detector with
+    zero padding says the brightest "edges" are the frame of zeros, not the
+    picture.
+
+    Parameters
+    ----------
+    feature_map : torch.Tensor
+        (H, W) map, larger than ``2 * width`` along both sides.
+    width : int
+        Width of the border, at least 1.
+    """
+    check_tensor("feature_map", feature_map, ndim=2)
+    h, w = feature_map.shape
+    width = check_int("width", width, low=1, high=(min(h, w) - 1) // 2)
+    mags = feature_map.abs().double()
+    inside = mags[width:h - width, width:w - width]
+    border_mean = (mags.sum() - inside.sum()) / (mags.numel() - inside.numel())
+    inside_mean = inside.mean()
+    if inside_mean == 0:
+        raise ValueError("feature_map must respond somewhere inside its border, got all zeros there")
+    return float(border_mean / inside_mean)
 
 
 def input_gradient(layer: nn.Module, x: torch.Tensor, channel: int, row: int, col: int) -> torch.Tensor:
@@ -244,3 +362,136 @@ def input_gradient(layer: nn.Module, x: torch.Tensor, channel: int, row: int, co
     col = check_int("col", col, low=0, high=out.shape[3] - 1)
     out[0, channel, row, col].backward()
     return x.grad.detach()
+
+
+# --------------------------------------------------------------------------- learning a kernel
+
+
+@dataclass(frozen=True)
+class LearnedKernel:
+    """A kernel recovered by gradient descent from input/output pairs (:func:`learn_kernel`).
+
+    Attributes
+    ----------
+    initial, learned, target : torch.Tensor
+        (k, k) kernels: the random start, the result of training, and the kernel that made the outputs.
+    losses : list of float
+        Mean squared error per epoch.
+    epochs : int
+    converged : bool
+    cpu_seconds : float
+    """
+
+    initial: torch.Tensor
+    learned: torch.Tensor
+    target: torch.Tensor
+    losses: list
+    epochs: int
+    converged: bool
+    cpu_seconds: float
+
+    @property
+    def error(self) -> float:
+        """Largest absolute difference between the learned and the target kernel."""
+        return float((self.learned - self.target).abs().max())
+
+    @property
+    def initial_error(self) -> float:
+        """The same for the random start."""
+        return float((self.initial - self.target).abs().max())
+
+
+def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int = 0):
+    """Input/output pairs of a hidden kernel: crops of the photograph and the kernel's valid response.
+
+    Parameters
+    ----------
+    target : torch.Tensor
+        (k, k) kernel that makes the outputs.
+    n : int
+        Number of pairs, at least 1.
+    size : int
+        Side of each crop, 4 to 64.
+    seed : int
+        Seed of the crop positions.
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        Inputs (n, 1, size, size) and outputs (n, 1, size - k + 1, size - k + 1).
+    """
+    from .data import photo
+
+    check_tensor("target", target, ndim=2)
+    n = check_int("n", n, low=1)
+    size = check_int("size", size, low=max(4, *target.shape), high=64)
+    g = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    picture = photo(128, channels=1)[0]
+    corners = torch.randint(0, 128 - size + 1, (n, 2), generator=g)
+    inputs = torch.stack([picture[r:r + size, c:c + size] for r, c in corners.tolist()]).unsqueeze(1)
+    with torch.no_grad():
+        outputs = nn.functional.conv2d(inputs, target.view(1, 1, *target.shape))
+    return inputs, outputs
+
+
+def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16) -> LearnedKernel:
+    """Recover a hidden kernel from :func:`kernel_pairs` by gradient descent on the squared error.
+
+    A ``Conv2d(1, 1, k, bias=False)`` starts from weights drawn with ``seed``
+    and is trained with the book's loop (:func:`widgets.compute.training.train`,
+    ``loss="mse"``, Adam with learning rate 0.05, batches of 32, until the
+    epoch's mean error has not fallen by 1e-7 for 5 epochs, at most 300 epochs).
+
+    Returns
+    -------
+    LearnedKernel
+    """
+    from . import training
+
+    check_tensor("target", target, ndim=2)
+    seed = check_int("seed", seed, low=0)
+    inputs, outputs = kernel_pairs(target, n=n, size=size, seed=0)
+    k = target.shape
+    layer = nn.Conv2d(1, 1, k, bias=False)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(1, 1, *k, generator=g))
+    initial = layer.weight.detach()[0, 0].clone()
+    run = training.train(layer, inputs, outputs, seed=seed, loss="mse", max_epochs=300, batch_size=32,
+                         lr=0.05, tol=1e-7, patience=5)
+    return LearnedKernel(initial, layer.weight.detach()[0, 0].clone(), target.clone(), list(run.losses),
+                         run.epochs, run.converged, run.cpu_seconds)
+
+
+# --------------------------------------------------------------------------- gradients through max pooling
+
+
+def pool_gradient(x: torch.Tensor, upstream: torch.Tensor, kernel_size: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+    """Max-pool an (H, W) array and send a gradient back through the pooling.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (H, W) input.
+    upstream : torch.Tensor
+        Gradient of some loss with respect to the pooled output, shape (H // k, W // k).
+    kernel_size : int
+        Side of the pooling window (stride equal to it), at least 1.
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        The pooled output and the gradient with respect to ``x``: each
+        window's upstream value lands on the one input that won the window,
+        and every other input gets zero (the routing mask).
+    """
+    check_tensor("x", x, ndim=2)
+    check_tensor("upstream", upstream, ndim=2)
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=min(x.shape))
+    shape = (x.shape[0] // kernel_size, x.shape[1] // kernel_size)
+    if tuple(upstream.shape) != shape:
+        raise ValueError(f"upstream must have shape {shape}, got {tuple(upstream.shape)}")
+    x = x.detach().clone().requires_grad_(True)
+    pooled = nn.functional.max_pool2d(x[None, None], kernel_size)[0, 0]
+    pooled.backward(upstream)
+    return pooled.detach(), x.grad.detach()

@@ -46,7 +46,7 @@ def _as_image(image):
 
 
 @styled
-def feature_maps(image, maps, names, *, slots: int | None = None):
+def feature_maps(image, maps, names, *, slots: int | None = None, input_title: str | None = None):
     """The input beside one feature map per filter, on a grid of four columns.
 
     Parameters
@@ -60,6 +60,8 @@ def feature_maps(image, maps, names, *, slots: int | None = None):
     slots : int, optional
         Room for this many maps (default: as many as given), so that frames
         with different numbers of maps have the same size.
+    input_title : str, optional
+        Title of the input panel (default: its number of channels).
     """
     maps = np.asarray(maps, dtype=float)
     arr = _as_image(image)
@@ -68,12 +70,12 @@ def feature_maps(image, maps, names, *, slots: int | None = None):
     nrows = -(-(slots + 1) // ncols)
     channels = 1 if arr.ndim == 2 else 3
     fig, axes = figure(ncols, nrows, width=2.0 * ncols, height=2.1 * nrows, alt=(
-        f"The {'grayscale' if channels == 1 else 'colour'} input and {len(maps)} feature "
+        f"The {input_title or ('grayscale' if channels == 1 else 'colour') + ' input'} and {len(maps)} feature "
         f"map{'s' if len(maps) != 1 else ''}: {', '.join(names[:len(maps)])}; "
         "red is positive, blue negative"))
     cells = axes.ravel()
     show_image(cells[0], arr, cmap=PHOTO, vmin=0, vmax=1,
-               title=f"input, {channels} channel{'s' if channels > 1 else ''}")
+               title=input_title or f"input, {channels} channel{'s' if channels > 1 else ''}")
     for ax, fmap, name in zip(cells[1:], maps, names):
         show_image(ax, fmap, signed=True, title=name)
     for ax in cells[1 + len(maps):]:
@@ -103,4 +105,126 @@ def input_dependence(image, grad, *, title: str = "inputs this output depends on
     if rows.size:
         for ax in axes[0]:
             outline(ax, rows.min(), cols.min(), rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
+    return fig
+
+
+@styled
+def channel_products(step, channel_names=("red", "green", "blue"), *, title: str = ""):
+    """One output value of a multi-channel filter: each channel's patch, kernel and products.
+
+    Parameters
+    ----------
+    step : widgets.compute.conv_layer.ChannelProducts
+    channel_names : sequence of str
+        One name per channel.
+    title : str
+        What the filter is, for the figure's title.
+    """
+    n = len(step.sums)
+    if len(channel_names) != n:
+        raise ValueError(f"channel_names must name {n} channels, got {list(channel_names)}")
+    sums = ", ".join(f"{name} {float(v):+.3f}" for name, v in zip(channel_names, step.sums))
+    fig, axes = figure(3, n, width=6.0, height=1.9 * n + 0.5, alt=(
+        f"Output ({step.row}, {step.col}) of {title or 'one filter'}: for each channel its 3 by 3 patch, "
+        f"its kernel and their products; the channel sums are {sums}, and they add up to "
+        f"{step.value:+.3f}"))
+    fig.suptitle(f"{title + ': ' if title else ''}output ({step.row}, {step.col}) = {step.value:+.3f}")
+    bound = float(np.abs(np.asarray(step.products)).max()) or 1.0
+    for c, name in enumerate(channel_names):
+        show_image(axes[c, 0], step.patches[c], cmap=PHOTO, vmin=0, vmax=1, title=f"{name} patch")
+        write_values(axes[c, 0], step.patches[c])
+        show_image(axes[c, 1], step.kernels[c], signed=True, title=f"{name} kernel")
+        write_values(axes[c, 1], step.kernels[c], fmt="{:+.2f}")
+        show_image(axes[c, 2], step.products[c], signed=True, vmin=-bound, vmax=bound,
+                   title=f"products, sum {float(step.sums[c]):+.3f}")
+        write_values(axes[c, 2], step.products[c], fmt="{:+.3f}")
+    return fig
+
+
+@styled
+def padding_borders(image, maps, ratios):
+    """The input beside feature maps computed with different treatments of the border.
+
+    Parameters
+    ----------
+    image : array-like
+        (H, W) input in [0, 1].
+    maps : mapping
+        Label (e.g. "zero padding") to an (H', W') feature map.
+    ratios : mapping
+        The same labels to the map's border-to-interior ratio of mean absolute response.
+    """
+    names = list(maps)
+    fig, axes = figure(1 + len(names), width=2.1 * (1 + len(names)), height=2.6, alt=(
+        "The photograph beside its vertical-edge map computed " + "; ".join(
+            f"with {name}: the border responds {ratios[name]:.1f} times as strongly as the interior"
+            for name in names)))
+    show_image(axes[0, 0], image, cmap=PHOTO, vmin=0, vmax=1, title="input")
+    bound = max(float(np.abs(np.asarray(maps[n])).max()) for n in names) or 1.0
+    for ax, name in zip(axes[0, 1:], names):
+        show_image(ax, maps[name], signed=True, vmin=-bound, vmax=bound,
+                   title=f"{name}\nborder ÷ interior {ratios[name]:.1f}")
+    return fig
+
+
+@styled
+def learned_kernels(results):
+    """Kernels recovered by gradient descent, one per seed, beside the kernel that made the data.
+
+    Parameters
+    ----------
+    results : sequence of widgets.compute.conv_layer.LearnedKernel
+        One per seed, all with the same target.
+    """
+    first = results[0]
+    worst = max(r.error for r in results)
+    fig, axes = figure(4, width=8.0, height=2.6, alt=(
+        f"The kernel that made the outputs, the random start of the first seed, the kernel it learned "
+        f"(largest error over {len(results)} seeds {worst:.3f}), and the training error of every seed "
+        "falling over the epochs on a log scale"))
+    for ax, kernel, name in zip(axes[0, :3], (first.target, first.initial, first.learned),
+                                ("kernel that made the data", "random start (seed 0)", "learned (seed 0)")):
+        show_image(ax, kernel, signed=True, vmin=-2.5, vmax=2.5, title=name)
+        write_values(ax, kernel, fmt="{:+.2f}")
+    ax = axes[0, 3]
+    for r in results:
+        ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0)
+    ax.set_xlabel("epoch")
+    ax.set_title("mean squared error")
+    ax.set_position(ax.get_position().translated(0.04, 0.12).shrunk(0.8, 0.75))
+    return fig
+
+
+@styled
+def pool_routing(x, pooled, upstream, grad, kernel_size: int = 2):
+    """Max pooling forward (winners outlined) and its gradient backward (the routing mask).
+
+    Parameters
+    ----------
+    x : array-like
+        (H, W) input.
+    pooled, upstream : array-like
+        The pooled output and the gradient arriving at it, (H // k, W // k).
+    grad : array-like
+        The gradient with respect to ``x``.
+    kernel_size : int
+        Side of the pooling windows.
+    """
+    x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
+    winners = np.argwhere(grad != 0)
+    fig, axes = figure(4, width=8.0, height=2.6, alt=(
+        f"A {x.shape[0]} by {x.shape[1]} input with the largest value of each {kernel_size} by "
+        f"{kernel_size} window outlined, the pooled output, the gradient arriving at it, and the "
+        f"gradient with respect to the input: non-zero at the {len(winners)} winning positions only"))
+    show_image(axes[0, 0], x, title="input (winners outlined)")
+    write_values(axes[0, 0], x, fmt="{:.1f}")
+    for i, j in winners:
+        outline(axes[0, 0], i, j, 1, 1)
+        outline(axes[0, 3], i, j, 1, 1)
+    show_image(axes[0, 1], pooled, title="max-pooled output")
+    write_values(axes[0, 1], pooled, fmt="{:.1f}")
+    show_image(axes[0, 2], upstream, signed=True, title="gradient arriving")
+    write_values(axes[0, 2], upstream, fmt="{:+.1f}")
+    show_image(axes[0, 3], grad, signed=True, title="gradient to the input")
+    write_values(axes[0, 3], grad, fmt="{:+.1f}")
     return fig
