@@ -341,10 +341,13 @@ def test_draw_channel_grid_marks_dead_channels():
     tops = [_top(torch.rand(6, 5, 5, generator=gen)) for _ in range(8)]
     dead = [False] * 8
     dead[3] = True
+    tops[5] = _top(torch.zeros(6, 5, 5))  # live, but strongest where it sees only background
     fig = _no_leak(dfh.channel_grid, tops, dead, layer=1, field=5, kernels=torch.randn(8, 5, 5, generator=gen))
     texts = [t.get_text() for ax in fig.get_axes() for t in ax.texts]
-    assert texts == ["dead: zero on every digit"]
+    assert sorted(texts) == ["blank canvas", "dead"]
     assert "1 channels are zero on every test digit" in fig.alt and "the 6 test patches of 5 by 5" in fig.alt
+    assert "1 channels respond most where they see only blank canvas" in fig.alt
+    tops[5] = _top(torch.rand(6, 5, 5, generator=gen))
     labels = sorted(int(ax.get_ylabel()) for ax in fig.get_axes() if ax.get_ylabel())
     assert labels == list(range(8))
     # Each strip holds the 6 patches side by side with one-pixel gaps.

@@ -79,7 +79,8 @@ def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: i
     fig, axes = figure(columns * per, rows, width=max(width, 4.0), height=min(height, 16.0), alt="")
     fig.subplots_adjust(left=0.35 / fig.get_figwidth(), right=1 - 0.1 / fig.get_figwidth(),
                         top=1 - 0.55 / fig.get_figheight(), bottom=0.1 / fig.get_figheight(),
-                        wspace=0.08 if kernels is None else 0.05, hspace=0.15)
+                        wspace=0.05 if kernels is not None else 0.08 if columns == 1 else 0.3,
+                        hspace=0.15)
     if kernels is not None:
         grid = axes[0, 0].get_subplotspec().get_gridspec()
         grid.set_width_ratios([1, k * 1.05] * columns)
@@ -93,7 +94,7 @@ def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: i
         empty = not dead[c] and not np.asarray(tops[c].patches).any()
         if dead[c] or empty:
             _show_strip(ax, np.full_like(np.asarray(tops[c].patches, dtype=float), np.nan))
-            ax.text(0.5, 0.5, "dead: zero on every digit" if dead[c] else "strongest on blank canvas",
+            ax.text(0.5, 0.5, "dead" if dead[c] else "blank canvas",
                     transform=ax.transAxes, ha="center", va="center", color=PALETTE["black"])
         else:
             _show_strip(ax, tops[c].patches)
@@ -102,6 +103,8 @@ def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: i
             kax = axes[row, col * per]
             kax.set_axis_on()
             show_image(kax, kernels[c], signed=True, vmin=-bound, vmax=bound)
+            kax.set_anchor("E")  # next to its strip, not centred in its cell
+            ax.set_anchor("W")
             label_ax = kax
         label_ax.set_ylabel(str(c), rotation=0, ha="right", va="center", labelpad=4)
     n_dead = sum(dead)
