@@ -10,8 +10,9 @@ runs the quick checks on the site it built. Quick mode needs a built site
 of HTML with embedded widget state and the number of frames; in headless
 Chromium, the time from navigation to all widgets rendered (median of five
 cold loads, each in a fresh browser context, after one warm-up navigation that
-starts the browser's processes) and from a keyboard step of a slider to the
-new frame; and, side by side, the same explorer done
+starts the browser's processes), from a keyboard step of a slider to the
+new frame, and from one typed kernel entry of a live figure to its new feature
+map; and, side by side, the same explorer done
 the conventional way (an ``ipywidgets.interactive`` callback that recomputes
 and redraws in the kernel) against a step between the book's precomputed
 frames. It exits with status 1 when any budget is exceeded.
@@ -46,8 +47,11 @@ BUDGETS = {
     "page HTML + widget state (MB)": 5.0,
     "navigation to widgets rendered (ms)": 2000.0,
     "keyboard step to new frame (ms)": 50.0,
+    # A live figure (computed in the browser): one typed kernel entry to the new
+    # feature map of a 3-channel 256 x 256 image drawn on its canvas.
+    "kernel edit to new feature map (ms)": 16.0,
 }
-TRAINING_CHAPTERS = {"book/07_trained_networks"}
+TRAINING_CHAPTERS = {"book/07_trained_networks", "book/08_feature_hierarchy"}
 
 
 @dataclass
@@ -150,6 +154,10 @@ def measure_browser(report: Report, site: Path, loads: int = 5):
                     steps.append(step)
                     report.add("browser", f"{name}: keyboard step to new frame", step, "ms",
                                BUDGETS["keyboard step to new frame (ms)"], fmt="{:,.1f}")
+                if page.locator(".cw-kernel-playground").count():
+                    shape, edit = kernel_edit_ms(page)
+                    report.add("browser", f"{name}: kernel edit to new feature map ({' x '.join(map(str, shape))})",
+                               edit, "ms", BUDGETS["kernel edit to new feature map (ms)"], fmt="{:,.1f}")
                 page.close()
             browser.close()
     finally:
@@ -182,6 +190,38 @@ def keyboard_step_ms(page, repeats: int = 5) -> float:
         page.keyboard.press(key)
         times.append(page.evaluate("() => window.__step"))
     return statistics.median(times)
+
+
+def kernel_edit_ms(page, repeats: int = 21) -> tuple[list, float]:
+    """Median time from a key typed into a kernel field of the first kernel playground to
+    its new feature map on the canvas, and the shape of the image it convolves.
+
+    The playground computes and draws inside the field's input handler, so the
+    time runs from the key's keydown to the end of that event's dispatch, when
+    the canvas holds the new map (the browser shows it at its next frame).
+    """
+    root = page.locator(".cw-kernel-playground").first
+    root.scroll_into_view_if_needed()
+    field = root.locator("input.cw-live-field").nth(4)
+    times = []
+    for i in range(repeats):
+        field.focus()
+        field.press("Control+a")
+        page.evaluate("""() => {
+            window.__edit = new Promise(resolve => {
+                let t0 = null;
+                document.addEventListener('keydown', () => { t0 = performance.now(); }, {once: true, capture: true});
+                document.addEventListener('input', () => resolve(performance.now() - t0), {once: true});
+            });
+        }""")
+        value = "2" if i % 2 == 0 else "1"
+        page.keyboard.type(value)
+        times.append(page.evaluate("() => window.__edit"))
+        used = page.evaluate("() => document.querySelector('.cw-kernel-playground').live.weight[4]")
+        if used != float(value):
+            raise RuntimeError(f"the playground did not take the typed kernel entry {value} (it has {used})")
+    shape = page.evaluate("() => document.querySelector('.cw-kernel-playground').live.input.shape")
+    return shape, statistics.median(times)
 
 
 def measure_interact(report: Report, book_step_ms: float | None):

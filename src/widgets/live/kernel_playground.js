@@ -153,8 +153,10 @@ function render({ model, el: root }) {
     }
     const img = new ImageData(Wo, Ho);
     for (let i = 0; i < Ho * Wo; i++) {
-      const k = Math.round(((output.data[i] / bound + 1) / 2) * 255);
-      img.data.set(lut.subarray(3 * k, 3 * k + 3), 4 * i);
+      const k = 3 * Math.round(((output.data[i] / bound + 1) / 2) * 255);
+      img.data[4 * i] = lut[k];
+      img.data[4 * i + 1] = lut[k + 1];
+      img.data[4 * i + 2] = lut[k + 2];
       img.data[4 * i + 3] = 255;
     }
     outputCanvas.getContext("2d").putImageData(img, 0, 0);

@@ -50,6 +50,14 @@ function source(i, n, mode) {
 
 // torch.nn.Conv2d (groups = 1): cross-correlation of x [C, H, W] with weight
 // [O, C, kH, kW], plus bias [O] if given. padding_mode "zeros" or "circular".
+//
+//   out[o, i, j] = bias[o] + sum over c, a, b of
+//                  weight[o, c, a, b] * x[c, i*sh - ph + a*dh, j*sw - pw + b*dw]
+//
+// The loops visit one kernel tap (c, a, b) at a time and add its products to
+// every output position: each output still sums its products in the order c,
+// a, b, and the innermost loop is a plain run along one input row, which keeps
+// a 3-channel 256 x 256 image well inside one frame.
 export function conv2d(x, weight, bias = null, { stride = 1, padding = 0, dilation = 1,
                                                   paddingMode = "zeros" } = {}) {
   checkImage(x, "conv2d");
@@ -63,35 +71,32 @@ export function conv2d(x, weight, bias = null, { stride = 1, padding = 0, dilati
   const Ho = outputSize(H, kH, sh, ph, dh), Wo = outputSize(W, kW, sw, pw, dw);
   if (Ho < 1 || Wo < 1) { throw new Error(`conv2d output would be ${Ho} x ${Wo}`); }
   const out = tensor([O, Ho, Wo]);
-  const xd = x.data, wd = weight.data;
-  // Input row and column read by each output position and kernel tap.
-  const rows = new Int32Array(Ho * kH), cols = new Int32Array(Wo * kW);
-  for (let i = 0; i < Ho; i++) {
-    for (let a = 0; a < kH; a++) { rows[i * kH + a] = source(i * sh - ph + a * dh, H, paddingMode); }
-  }
-  for (let j = 0; j < Wo; j++) {
-    for (let b = 0; b < kW; b++) { cols[j * kW + b] = source(j * sw - pw + b * dw, W, paddingMode); }
-  }
+  const sum = new Float64Array(Ho * Wo);  // one output channel's running sums
   for (let o = 0; o < O; o++) {
-    const start = bias ? bias.data[o] : 0;
-    for (let i = 0; i < Ho; i++) {
-      for (let j = 0; j < Wo; j++) {
-        let sum = 0;
-        for (let c = 0; c < C; c++) {
-          const wBase = ((o * C + c) * kH) * kW, xBase = c * H * W;
-          for (let a = 0; a < kH; a++) {
-            const r = rows[i * kH + a];
+    sum.fill(0);
+    for (let c = 0; c < C; c++) {
+      for (let a = 0; a < kH; a++) {
+        for (let b = 0; b < kW; b++) {
+          const w = weight.data[((o * C + c) * kH + a) * kW + b];
+          const shift = b * dw - pw;            // input column of output column j: j*sw + shift
+          // Output columns whose input column lies inside the image: jFirst <= j < jEnd.
+          const jFirst = Math.min(Wo, Math.max(0, Math.ceil(-shift / sw)));
+          const jEnd = Math.max(jFirst, Math.min(Wo, Math.ceil((W - shift) / sw)));
+          for (let i = 0; i < Ho; i++) {
+            const r = source(i * sh - ph + a * dh, H, paddingMode);
             if (r < 0) { continue; }
-            for (let b = 0; b < kW; b++) {
-              const q = cols[j * kW + b];
-              if (q < 0) { continue; }
-              sum += xd[xBase + r * W + q] * wd[wBase + a * kW + b];
+            const row = (c * H + r) * W, at = i * Wo;
+            for (let j = jFirst; j < jEnd; j++) { sum[at + j] += w * x.data[row + j * sw + shift]; }
+            if (paddingMode === "circular") {  // columns that wrap around
+              for (let j = 0; j < jFirst; j++) { sum[at + j] += w * x.data[row + source(j * sw + shift, W, paddingMode)]; }
+              for (let j = jEnd; j < Wo; j++) { sum[at + j] += w * x.data[row + source(j * sw + shift, W, paddingMode)]; }
             }
           }
         }
-        out.data[(o * Ho + i) * Wo + j] = sum + start;
       }
     }
+    const start = bias ? bias.data[o] : 0;
+    for (let k = 0; k < Ho * Wo; k++) { out.data[o * Ho * Wo + k] = sum[k] + start; }
   }
   return out;
 }
