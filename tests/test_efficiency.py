@@ -643,6 +643,8 @@ def test_efficiency_chapter_numbers(book_build):
     assert float(g["explorer_largest_mib"]) == 64 * 64 * 63 * 64 * 4 / 2**20
     assert int(g["index_bytes"]) == 8
     assert int(g["winograd_mults"]) == 16 and int(g["direct_mults"]) == 36
+    assert g["tiny_out"] == "4 rows and 4 columns" and int(g["layer_out_side"]) == 30
+    assert g["same_out"] == "320 × 280" and int(g["binder_gb"]) == 2
     assert float(g["winograd_saving"]) == 2.25
     # Measurements: only their structure and exact byte counts, never their values.
     assert int(g["fit_side"]) == 64
