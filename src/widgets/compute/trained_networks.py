@@ -1,36 +1,30 @@
 """Dense, locally connected and convolutional networks trained on real digits.
 
-Used by the closing chapter "Putting it together". Everything runs on the CPU
-in seconds: scikit-learn's 8 x 8 digits on a 16 x 16 canvas
-(:func:`digit_split`), three small networks with two hidden layers each
-(:func:`build`), a seeded training loop (:func:`train_network`), the
-experiments the chapter reports (:func:`sample_efficiency`,
-:func:`shifted_accuracy`), what a trained unit responds to
-(:func:`receptive_fields`, :func:`hidden_maps`, :func:`top_patches`) and a
-one-dimensional motif detector (:func:`motif_signals`, :func:`motif_detector`).
+Used by the chapter "Trained networks on real digits". The data, the
+training loop and the accuracy are the book's shared ones
+(:mod:`widgets.compute.data`, :mod:`widgets.compute.training`); this module
+adds the networks (:func:`build`), the comparisons the chapter reports
+(:func:`compare`, :func:`shifted_accuracy`) and a look at the first
+layer's kernels and their gradient (:func:`first_layer_kernels`,
+:func:`first_layer_gradient`). What the units of a trained network respond
+to is :mod:`widgets.compute.feature_hierarchy`'s subject.
 
 Nothing here seeds PyTorch's global generator: every random choice takes an
-explicit ``seed``, and models are initialised inside :func:`torch.random.fork_rng`.
-
-Every function that runs a network does so on one thread and then restores
-the previous setting. These networks are far too small to gain from more
-threads, and on a machine busy with other work, threads that wait for each
-other made the same forward passes up to a hundred times slower.
+explicit ``seed``, and models are initialised inside
+:func:`torch.random.fork_rng`. Every function that runs a network does so on
+one thread (:func:`widgets.compute.training.one_thread`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_int, check_tensor
-from . import data
-from .equivariance import shift as _shift
+from .._checks import check_choice, check_int
+from . import data, training
 from .local_connectivity import LocallyConnected2d
 
 #: The three networks the chapter compares, in the order it shows them.
@@ -42,174 +36,6 @@ NETWORKS = MODELS + ("convolutional, flattened head",)
 HEADS = ("max", "flatten")
 #: Number of classes (digits 0-9).
 CLASSES = 10
-#: Images in the fixed training split; the other 500 of the 1,797 are the test set.
-N_TRAIN = 1297
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Run the enclosed code (or the decorated function) on one PyTorch thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class DigitSplit:
-    """A fixed train/test split of the digits on a canvas.
-
-    Attributes
-    ----------
-    train_images, test_images : torch.Tensor
-        (N, 1, canvas, canvas) float32 in [0, 1].
-    train_labels, test_labels : torch.Tensor
-        (N,) int64 classes.
-    """
-
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
-
-
-def digit_split(canvas: int = 16, n_train: int = N_TRAIN, seed: int = 0) -> DigitSplit:
-    """scikit-learn's 1,797 digits, centred on a canvas and split at random (seeded).
-
-    Parameters
-    ----------
-    canvas : int
-        Side of the canvas, 8 to 64 (see :func:`widgets.compute.data.digits`).
-    n_train : int
-        Training images, 10 to 1,787; the rest are the test set.
-    seed : int
-        Seed of the permutation that decides the split.
-
-    Returns
-    -------
-    DigitSplit
-    """
-    images, labels = data.digits(canvas)
-    n_train = check_int("n_train", n_train, low=10, high=len(images) - 10)
-    seed = check_int("seed", seed, low=0)
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
-    train, test = order[:n_train], order[n_train:]
-    return DigitSplit(images[train], labels[train], images[test], labels[test])
-
-
-def balanced_subset(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
-    """Indices of ``n`` examples, as evenly spread over the classes as possible.
-
-    The classes are visited in turn, each contributing its next example from a
-    seeded shuffle, so the subsets for growing ``n`` are nested: the first 50
-    are among the first 100.
-
-    Parameters
-    ----------
-    labels : torch.Tensor
-        (N,) integer labels.
-    n : int
-        How many, 1 to N.
-    seed : int
-        Seed of the shuffle within each class.
-
-    Returns
-    -------
-    torch.Tensor
-        (n,) int64 indices into ``labels``.
-    """
-    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point():
-        raise ValueError(f"labels must be a 1-D integer tensor, got {labels!r:.80}")
-    n = check_int("n", n, low=1, high=len(labels))
-    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
-    per_class = []
-    for c in torch.unique(labels).tolist():
-        members = torch.nonzero(labels == c).flatten()
-        per_class.append(members[torch.randperm(len(members), generator=gen)])
-    order = [int(m[i]) for i in range(max(len(m) for m in per_class)) for m in per_class if i < len(m)]
-    return torch.tensor(order[:n], dtype=torch.int64)
-
-
-def shift(images: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
-    """Move every image by ``dy`` rows and ``dx`` columns, filling with zeros, without losing ink.
-
-    The zero-filled shift of :func:`widgets.compute.equivariance.shift`, with one
-    more check: a shift that would push a non-zero pixel off the canvas is refused.
-
-    Parameters
-    ----------
-    images : torch.Tensor
-        (N, C, H, W) batch on a blank (zero) background.
-    dy, dx : int
-        Rows down and columns right (negative: up, left). No non-zero pixel
-        may leave the canvas.
-
-    Returns
-    -------
-    torch.Tensor
-        A new tensor of the same shape.
-    """
-    check_tensor("images", images, ndim=4)
-    height, width = images.shape[2:]
-    dy = check_int("dy", dy, low=-(height - 1), high=height - 1)
-    dx = check_int("dx", dx, low=-(width - 1), high=width - 1)
-    rows = images.abs().sum(dim=(0, 1, 3)).nonzero().flatten()
-    cols = images.abs().sum(dim=(0, 1, 2)).nonzero().flatten()
-    if rows.numel():
-        top, bottom = int(rows[0]), int(rows[-1])
-        left, right = int(cols[0]), int(cols[-1])
-        if not -top <= dy <= height - 1 - bottom:
-            raise ValueError(f"dy must be in [{-top}, {height - 1 - bottom}] to keep the ink on the canvas, got {dy}")
-        if not -left <= dx <= width - 1 - right:
-            raise ValueError(f"dx must be in [{-left}, {width - 1 - right}] to keep the ink on the canvas, got {dx}")
-    return _shift(images, dy, dx, mode="zeros")
-
-
-def place_randomly(images: torch.Tensor, max_shift: int, seed: int = 0) -> torch.Tensor:
-    """Shift each image by its own random (dy, dx), uniform in [-max_shift, max_shift]².
-
-    Parameters
-    ----------
-    images : torch.Tensor
-        (N, C, H, W) batch on a blank background.
-    max_shift : int
-        Largest shift along each axis, at least 0; every image must be able to
-        move that far in every direction (see :func:`shift`).
-    seed : int
-        Seed of the shifts.
-
-    Returns
-    -------
-    torch.Tensor
-        A new batch of the same shape.
-    """
-    check_tensor("images", images, ndim=4)
-    max_shift = check_int("max_shift", max_shift, low=0, high=min(images.shape[2:]) - 1)
-    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
-    moves = torch.randint(-max_shift, max_shift + 1, (len(images), 2), generator=gen)
-    out = torch.empty_like(images)
-    for dy, dx in torch.unique(moves, dim=0).tolist():
-        chosen = ((moves[:, 0] == dy) & (moves[:, 1] == dx)).nonzero().flatten()
-        out[chosen] = shift(images[chosen], dy, dx)
-    return out
-
-
-def anywhere(split: DigitSplit, max_shift: int = 4, seed: int = 0) -> DigitSplit:
-    """The same split with every digit moved to a random place (:func:`place_randomly`).
-
-    Training and test images get independent shifts (seeds ``seed`` and
-    ``seed + 1``); the labels are unchanged.
-    """
-    if not isinstance(split, DigitSplit):
-        raise ValueError(f"split must be a DigitSplit, got {type(split).__name__}")
-    seed = check_int("seed", seed, low=0)
-    return DigitSplit(place_randomly(split.train_images, max_shift, seed), split.train_labels,
-                      place_randomly(split.test_images, max_shift, seed + 1), split.test_labels)
 
 
 # --------------------------------------------------------------------------- models
@@ -313,8 +139,8 @@ def build(name: str, seed: int = 0, *, canvas: int = 16) -> nn.Sequential:
         return local_network(name != "locally connected", canvas, head=head)
 
 
-def parameter_count(model: nn.Module) -> int:
-    """Number of trainable numbers in ``model``."""
+def trainable_parameters(model: nn.Module) -> int:
+    """Number of trainable numbers in ``model`` (those with ``requires_grad``)."""
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -326,217 +152,162 @@ def _pair_of(name, value) -> tuple[int, int]:
     return check_int(name, value[0], low=1), check_int(name, value[1], low=1)
 
 
-# --------------------------------------------------------------------------- training
+# --------------------------------------------------------------------------- the comparisons
 
 
-@dataclass
-class Training:
-    """What one call of :func:`train_network` did.
-
-    Attributes
-    ----------
-    losses : list of float
-        Mini-batch cross-entropy at each step, before the update.
-    wall_seconds, cpu_seconds : float
-        Elapsed time and CPU time of this process (all threads) for the loop.
-    """
-
-    losses: list = field(default_factory=list)
-    wall_seconds: float = 0.0
-    cpu_seconds: float = 0.0
-
-
-@_one_thread()
-def train_network(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, steps: int = 150,
-                  batch_size: int = 64, lr: float = 0.01, seed: int = 0) -> Training:
-    """Train ``model`` in place with Adam on mini-batches and the cross-entropy loss.
-
-    Each pass over the data visits the examples in a new order drawn from a
-    ``torch.Generator`` seeded with ``seed``; a set smaller than
-    ``batch_size`` is used whole at every step. With the same model, data
-    and seed, two runs on the same machine and thread count give bitwise
-    identical weights.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        Maps (N, ...) inputs to (N, classes) logits.
-    images : torch.Tensor
-        Floating-point inputs, first axis the examples.
-    labels : torch.Tensor
-        (N,) int64 classes.
-    steps : int
-        Optimiser steps, 1 to 100,000.
-    batch_size : int
-        Examples per step, at least 1.
-    lr : float
-        Adam's learning rate, in (0, 1].
-    seed : int
-        Seed of the order in which examples are visited.
-
-    Returns
-    -------
-    Training
-    """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    _check_labelled(images, labels)
-    steps = check_int("steps", steps, low=1, high=100_000)
-    batch_size = check_int("batch_size", batch_size, low=1)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 1:
-        raise ValueError(f"lr must be a number in (0, 1], got {lr!r}")
-    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
-    n = len(images)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    record = Training()
-    with _one_thread():
-        wall, cpu = time.perf_counter(), time.process_time()
-        model.train()
-        order, start = torch.randperm(n, generator=gen), 0
-        for _ in range(steps):
-            if batch_size >= n:
-                batch = order
-            else:
-                if start + batch_size > n:
-                    order, start = torch.randperm(n, generator=gen), 0
-                batch = order[start:start + batch_size]
-                start += batch_size
-            loss = nn.functional.cross_entropy(model(images[batch]), labels[batch])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            record.losses.append(loss.item())
-        model.eval()
-        record.wall_seconds = time.perf_counter() - wall
-        record.cpu_seconds = time.process_time() - cpu
-    return record
-
-
-@_one_thread()
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Fraction of ``images`` whose largest logit is the right class."""
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    _check_labelled(images, labels)
-    with torch.no_grad():
-        return float((model(images).argmax(dim=1) == labels).float().mean())
-
-
-def _check_labelled(images, labels):
-    if not isinstance(images, torch.Tensor) or not images.is_floating_point() or images.ndim < 2:
-        raise ValueError(f"images must be a floating-point tensor of at least 2 dimensions, got {images!r:.80}")
-    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64 or labels.ndim != 1:
-        raise ValueError(f"labels must be a 1-D int64 tensor, got {labels!r:.80}")
-    if len(labels) != len(images):
-        raise ValueError(f"labels must have one entry per image ({len(images)}), got {len(labels)}")
-    if len(labels) == 0:
-        raise ValueError("images must hold at least one example, got none")
+#: The book's stopping rule as the chapter uses it (see :func:`widgets.compute.training.train`):
+#: stop once the epoch's mean training loss has gone ``patience`` epochs without
+#: falling more than ``tol`` below its best, or after ``max_epochs``.
+RULE = {"tol": 1e-3, "patience": 15, "max_epochs": 300, "batch_size": 64, "lr": 0.01}
 
 
 @dataclass
 class Study:
-    """Test accuracy and training time for several networks and training-set sizes.
+    """Several networks trained to convergence on several training-set sizes, once per seed.
+
+    Every table is a mapping from network name to a ``(len(sizes),
+    len(seeds))`` tensor: row ``i`` is ``sizes[i]``, column ``j`` is
+    ``seeds[j]``.
 
     Attributes
     ----------
-    sizes : tuple of int
-        Training-set sizes.
-    seeds : tuple of int
-        One run per seed (initial weights, subset and order) at each size.
-    accuracy, wall_seconds, cpu_seconds : dict of str to torch.Tensor
-        Network name to a (len(sizes), len(seeds)) tensor.
-    models : dict of str to torch.nn.Module
-        Each network as trained on the largest size with the first seed.
-    initial : dict of str to torch.nn.Module
-        The same networks before that training.
+    sizes, seeds : tuple of int
+        Training-set sizes, and the seeds (one run per seed and size).
+    test_accuracy, train_accuracy : dict of str to torch.Tensor
+        Accuracy on the held-out test images, and on the images the run was trained on.
+    epochs : dict of str to torch.Tensor
+        Epochs each run took (int64).
+    converged : dict of str to torch.Tensor
+        Whether the stopping rule, not ``max_epochs``, ended each run (bool).
+    cpu_seconds : dict of str to torch.Tensor
+        CPU time of each run's training loop.
+    models : dict of str to list of torch.nn.Module
+        Each network as trained on the largest size, one per seed.
     """
 
     sizes: tuple
     seeds: tuple
-    accuracy: dict
-    wall_seconds: dict
+    test_accuracy: dict
+    train_accuracy: dict
+    epochs: dict
+    converged: dict
     cpu_seconds: dict
     models: dict
-    initial: dict
+
+    def spread(self, table: str, name: str, size: int | None = None) -> training.Spread:
+        """One cell of a table over the seeds, e.g. ``study.spread("test_accuracy", "dense")``.
+
+        ``size`` is a training-set size from :attr:`sizes` (default the largest).
+        """
+        check_choice("table", table, ("test_accuracy", "train_accuracy", "epochs", "cpu_seconds"))
+        values = getattr(self, table)
+        check_choice("name", name, tuple(values))
+        size = max(self.sizes) if size is None else size
+        check_choice("size", size, self.sizes)
+        return training.spread(values[name][self.sizes.index(size)].double().tolist())
 
 
-@_one_thread()
-def sample_efficiency(split: DigitSplit, sizes: Sequence[int], *, names: Sequence[str] = MODELS,
-                      seeds: Sequence[int] = (0,), steps: int = 150, batch_size: int = 64,
-                      lr: float = 0.01) -> Study:
-    """Train each network on nested, class-balanced subsets of growing size and test it.
+def training_subset(split: data.DigitSplit, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images and labels a run with ``seed`` trains on: ``size`` class-balanced training digits.
 
-    Every run takes the same number of optimiser steps, whatever the size:
-    the networks get the same training budget, and only the amount of data
-    changes. A run with seed ``s`` initialises the network, draws the subset
-    (:func:`balanced_subset`) and orders the mini-batches with ``s``. Each
-    subset keeps the split's order, so the run on the whole training set is
-    exactly ``train_network(build(name, s), split.train_images,
-    split.train_labels, seed=s)``.
+    The first ``size`` indices of :func:`widgets.compute.data.balanced_subset`
+    with ``seed`` (so the sets for growing sizes are nested), in the split's
+    own order.
+    """
+    if not isinstance(split, data.DigitSplit):
+        raise ValueError(f"split must be a DigitSplit, got {type(split).__name__}")
+    chosen = data.balanced_subset(split.train_labels, size, seed).sort().values
+    return split.train_images[chosen], split.train_labels[chosen]
+
+
+def compare(split: data.DigitSplit, sizes: Sequence[int], *, names: Sequence[str] = NETWORKS,
+            seeds: Sequence[int] = range(5), **rule) -> Study:
+    """Train each network to convergence on nested, class-balanced subsets, once per seed, and test it.
+
+    The run with seed ``s`` initialises the network (:func:`build`), draws
+    the subset (:func:`widgets.compute.data.balanced_subset`) and orders the
+    mini-batches (:func:`widgets.compute.training.train`) with ``s``. Each
+    run trains on :func:`training_subset`, so it is exactly
+    ``training.train(build(name, s), *training_subset(split, size, s),
+    seed=s, **RULE)``.
 
     Parameters
     ----------
     split : DigitSplit
         Training and test images (centred, or placed anywhere: the caller decides).
     sizes : sequence of int
-        Training-set sizes, each 1 to the size of the training split.
+        Distinct training-set sizes, each 10 to the size of the training split.
     names : sequence of str
         Networks from :data:`NETWORKS`.
     seeds : sequence of int
-        One run per seed at each size.
-    steps, batch_size, lr : int, int, float
-        Passed to :func:`train_network`.
+        Distinct seeds, at least one (:func:`widgets.compute.training.check_seeds`).
+    **rule
+        Overrides of :data:`RULE` (``tol``, ``patience``, ``max_epochs``,
+        ``batch_size``, ``lr``).
 
     Returns
     -------
     Study
     """
-    if not isinstance(split, DigitSplit):
+    if not isinstance(split, data.DigitSplit):
         raise ValueError(f"split must be a DigitSplit, got {type(split).__name__}")
-    sizes = _int_tuple("sizes", sizes, low=1, high=len(split.train_labels))
-    seeds = _int_tuple("seeds", seeds, low=0)
-    if isinstance(names, str) or not names:
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence | range) or not len(sizes):
+        raise ValueError(f"sizes must be a non-empty sequence of integers, got {sizes!r}")
+    sizes = tuple(check_int("sizes", s, low=10, high=len(split.train_labels)) for s in sizes)
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"sizes must be distinct, got {list(sizes)}")
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence) or not names:
         raise ValueError(f"names must be a non-empty sequence of names from {list(NETWORKS)}, got {names!r}")
-    canvas = split.train_images.shape[-1]
-    shape = (len(sizes), len(seeds))
-    acc = {n: torch.zeros(shape) for n in names}
-    wall = {n: torch.zeros(shape) for n in names}
-    cpu = {n: torch.zeros(shape) for n in names}
-    models, initial = {}, {}
     for name in names:
         check_choice("names", name, NETWORKS)
+    seeds = training.check_seeds(seeds)
+    for key in rule:
+        check_choice("rule", key, tuple(RULE))
+    rule = {**RULE, **rule}
+    canvas = split.train_images.shape[-1]
+    shape = (len(sizes), len(seeds))
+    tables = {t: {n: torch.zeros(shape, dtype=d) for n in names} for t, d in (
+        ("test_accuracy", torch.float64), ("train_accuracy", torch.float64), ("epochs", torch.int64),
+        ("converged", torch.bool), ("cpu_seconds", torch.float64))}
+    models = {n: [] for n in names}
+    largest = sizes.index(max(sizes))
     for name in names:
         for j, seed in enumerate(seeds):
-            order = balanced_subset(split.train_labels, max(sizes), seed)
             for i, size in enumerate(sizes):
+                images, labels = training_subset(split, size, seed)
                 model = build(name, seed, canvas=canvas)
-                keep = i == sizes.index(max(sizes)) and j == 0
-                if keep:
-                    initial[name] = build(name, seed, canvas=canvas)
-                chosen = order[:size].sort().values  # the same set, in the split's own order
-                run = train_network(model, split.train_images[chosen], split.train_labels[chosen],
-                                    steps=steps, batch_size=batch_size, lr=lr, seed=seed)
-                acc[name][i, j] = accuracy(model, split.test_images, split.test_labels)
-                wall[name][i, j], cpu[name][i, j] = run.wall_seconds, run.cpu_seconds
-                if keep:
-                    models[name] = model
-    return Study(sizes, seeds, acc, wall, cpu, models, initial)
+                run = training.train(model, images, labels, seed=seed, **rule)
+                tables["test_accuracy"][name][i, j] = training.accuracy(model, split.test_images,
+                                                                       split.test_labels)
+                tables["train_accuracy"][name][i, j] = training.accuracy(model, images, labels)
+                tables["epochs"][name][i, j] = run.epochs
+                tables["converged"][name][i, j] = run.converged
+                tables["cpu_seconds"][name][i, j] = run.cpu_seconds
+                if i == largest:
+                    models[name].append(model)
+    return Study(sizes, seeds, models=models, **tables)
 
 
-def _int_tuple(name, values, *, low=None, high=None) -> tuple[int, ...]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence | range) or not len(values):
-        raise ValueError(f"{name} must be a non-empty sequence of integers, got {values!r}")
-    out = tuple(check_int(name, v, low=low, high=high) for v in values)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name} must be distinct, got {list(out)}")
-    return out
+def clear_wins(results, k: float = 2.0) -> list[tuple[str, str]]:
+    """Every ordered pair ``(a, b)`` of names whose results ``a`` clearly beats ``b`` over the seeds.
+
+    ``results`` maps a name to its values, one per seed; a pair is listed
+    when :func:`widgets.compute.training.clearly_greater` holds for it (the
+    difference of the means exceeds ``k`` times the larger standard
+    deviation). The pairs come in the order of ``results``.
+    """
+    if not isinstance(results, Mapping) or len(results) < 2:
+        raise ValueError(f"results must map at least two names to values per seed, got {results!r:.80}")
+    spreads = {name: training.spread(values.tolist() if isinstance(values, torch.Tensor) else list(values))
+               for name, values in results.items()}
+    return [(a, b) for a in spreads for b in spreads
+            if a != b and training.clearly_greater(spreads[a], spreads[b], k)]
 
 
 #: The four directions :func:`shifted_accuracy` moves the test images in, as (dy, dx) signs.
 DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
 
-@_one_thread()
 def shifted_accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                      shifts: Sequence[int]) -> list[float]:
     """Accuracy on the test images moved by each distance, averaged over up, down, left and right.
@@ -548,24 +319,27 @@ def shifted_accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     images, labels : torch.Tensor
         (N, 1, H, W) test images on a blank background and their (N,) labels.
     shifts : sequence of int
-        Distances in pixels, each at least 0 and small enough to keep every
-        digit on the canvas.
+        Distinct distances in pixels, each at least 0 and small enough to
+        keep every digit on the canvas
+        (:func:`widgets.compute.data.shift_inside`).
 
     Returns
     -------
     list of float
         One accuracy per distance (at distance 0, the plain test accuracy).
     """
-    _check_labelled(images, labels)
-    shifts = _int_tuple("shifts", shifts, low=0)
+    training.check_labelled(images, labels)
+    if isinstance(shifts, (str, bytes)) or not isinstance(shifts, Sequence | range) or not len(shifts):
+        raise ValueError(f"shifts must be a non-empty sequence of integers, got {shifts!r}")
+    shifts = tuple(check_int("shifts", s, low=0) for s in shifts)
     out = []
     for s in shifts:
-        moved = [shift(images, s * sy, s * sx) for sy, sx in (DIRECTIONS if s else ((0, 0),))]
-        out.append(sum(accuracy(model, m, labels) for m in moved) / len(moved))
+        moved = [data.shift_inside(images, s * sy, s * sx) for sy, sx in (DIRECTIONS if s else ((0, 0),))]
+        out.append(sum(training.accuracy(model, m, labels) for m in moved) / len(moved))
     return out
 
 
-# --------------------------------------------------------------------------- what the layers learn
+# --------------------------------------------------------------------------- the first layer's kernels
 
 
 def first_layer_kernels(model: nn.Module) -> torch.Tensor:
@@ -573,7 +347,7 @@ def first_layer_kernels(model: nn.Module) -> torch.Tensor:
     return _first_conv(model).weight.detach()[:, 0].clone()
 
 
-@_one_thread()
+@training.one_thread()
 def first_layer_gradient(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Gradient of the mean cross-entropy on one batch with respect to the first kernels.
 
@@ -586,7 +360,7 @@ def first_layer_gradient(model: nn.Module, images: torch.Tensor, labels: torch.T
         Same shape as the first convolution's weight, (out_channels, in_channels, kH, kW).
     """
     conv = _first_conv(model)
-    _check_labelled(images, labels)
+    training.check_labelled(images, labels)
     loss = nn.functional.cross_entropy(model(images), labels)
     (grad,) = torch.autograd.grad(loss, conv.weight)
     return grad.detach()
@@ -599,293 +373,3 @@ def _first_conv(model):
         if isinstance(module, nn.Conv2d):
             return module
     raise ValueError("model must contain a torch.nn.Conv2d, found none")
-
-
-_LOCAL = (nn.Conv2d, LocallyConnected2d)
-_POOL = (nn.MaxPool2d, nn.AvgPool2d)
-
-
-@dataclass(frozen=True)
-class Field:
-    """Where a unit of a hidden layer looks in the input.
-
-    The unit at (row, col) of the layer's map sees the input square whose
-    top-left pixel is ``(row * jump + start, col * jump + start)`` and whose
-    side is ``size``. A negative ``start`` means the square hangs over the
-    top or left edge (into the padding).
-    """
-
-    size: int
-    jump: int
-    start: int
-
-
-def receptive_fields(model: nn.Sequential) -> list[Field]:
-    """The receptive field of each hidden layer (each convolution or locally connected layer).
-
-    Worked out from the layers' geometry, one rule per layer: a window of
-    ``k`` with stride ``s`` and padding ``p`` adds ``(k - 1) * jump`` to the
-    size, multiplies the jump by ``s`` and moves the start by ``-p * jump``.
-
-    Parameters
-    ----------
-    model : torch.nn.Sequential
-        Square kernels, strides and padding; no dilation.
-
-    Returns
-    -------
-    list of Field
-        One per ``Conv2d`` or ``LocallyConnected2d`` layer, in order.
-    """
-    if not isinstance(model, nn.Sequential):
-        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
-    size, jump, start, fields = 1, 1, 0, []
-    for module in model:
-        if isinstance(module, _LOCAL + _POOL):
-            k, s, p = (_one(module, a) for a in ("kernel_size", "stride", "padding"))
-            if getattr(module, "dilation", 1) not in (1, (1, 1)):
-                raise ValueError(f"model must have no dilation, got {module}")
-            size, start, jump = size + (k - 1) * jump, start - p * jump, jump * s
-            if isinstance(module, _LOCAL):
-                fields.append(Field(size, jump, start))
-    return fields
-
-
-def _one(module, attr) -> int:
-    value = getattr(module, attr)
-    if isinstance(value, tuple):
-        if len(set(value)) != 1:
-            raise ValueError(f"model must have square {attr}, got {value} in {module}")
-        value = value[0]
-    return int(value)
-
-
-@_one_thread()
-def hidden_maps(model: nn.Sequential, images: torch.Tensor) -> list[torch.Tensor]:
-    """The feature maps of each hidden layer (after its ReLU) for a batch of images.
-
-    Returns
-    -------
-    list of torch.Tensor
-        One (N, channels, h, w) tensor per ``Conv2d`` or ``LocallyConnected2d``
-        layer, taken after the ReLU that follows it.
-    """
-    if not isinstance(model, nn.Sequential):
-        raise ValueError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
-    check_tensor("images", images, ndim=4)
-    maps, pending, x = [], False, images
-    with torch.no_grad():
-        for module in model:
-            x = module(x)
-            if isinstance(module, _LOCAL):
-                pending = True
-            elif pending and isinstance(module, nn.ReLU):
-                maps.append(x)
-                pending = False
-    return maps
-
-
-@dataclass(frozen=True)
-class TopPatches:
-    """The input patches that excite one channel most, one per image.
-
-    Attributes
-    ----------
-    patches : torch.Tensor
-        (k, size, size): each image's patch under its most active unit, zero
-        where the field hangs over the canvas edge.
-    values : torch.Tensor
-        (k,) the activations, largest first.
-    images, rows, cols : torch.Tensor
-        (k,) which image, and the unit's position in the feature map.
-    """
-
-    patches: torch.Tensor
-    values: torch.Tensor
-    images: torch.Tensor
-    rows: torch.Tensor
-    cols: torch.Tensor
-
-
-def top_patches(images: torch.Tensor, maps: torch.Tensor, field: Field, channel: int, k: int = 8) -> TopPatches:
-    """The ``k`` images whose strongest unit in ``channel`` is strongest, and the patch it sees.
-
-    Each image contributes at most one patch (its most active position), so
-    the patches show ``k`` different examples rather than one stroke seen
-    from neighbouring units, as in Zeiler and Fergus's visualisations.
-
-    Parameters
-    ----------
-    images : torch.Tensor
-        (N, 1, H, W) inputs.
-    maps : torch.Tensor
-        (N, channels, h, w) one hidden layer's maps for those inputs
-        (:func:`hidden_maps`).
-    field : Field
-        That layer's receptive field (:func:`receptive_fields`).
-    channel : int
-        Which channel.
-    k : int
-        How many patches, 1 to N.
-
-    Returns
-    -------
-    TopPatches
-    """
-    check_tensor("images", images, ndim=4)
-    check_tensor("maps", maps, ndim=4)
-    if len(maps) != len(images):
-        raise ValueError(f"maps must have one entry per image ({len(images)}), got {len(maps)}")
-    if not isinstance(field, Field):
-        raise ValueError(f"field must be a Field, got {type(field).__name__}")
-    channel = check_int("channel", channel, low=0, high=maps.shape[1] - 1)
-    k = check_int("k", k, low=1, high=len(images))
-    flat = maps[:, channel].flatten(1)
-    best, where = flat.max(dim=1)
-    values, chosen = best.topk(k)
-    rows, cols = where[chosen] // maps.shape[3], where[chosen] % maps.shape[3]
-    pad = field.size
-    padded = nn.functional.pad(images[:, 0], (pad, pad, pad, pad))
-    patches = torch.stack([
-        padded[i, pad + r * field.jump + field.start:pad + r * field.jump + field.start + field.size,
-               pad + c * field.jump + field.start:pad + c * field.jump + field.start + field.size]
-        for i, r, c in zip(chosen.tolist(), rows.tolist(), cols.tolist())])
-    return TopPatches(patches, values, chosen, rows, cols)
-
-
-def kernel_view(model: nn.Sequential, layer: int, channel: int) -> torch.Tensor:
-    """One channel's kernel as a (kH, kW) picture: the only input channel for layer 1,
-    the sum over input channels for later layers.
-
-    For a layer-2 kernel the sum is a rough summary: it shows where the kernel
-    weights its inputs positively or negatively overall, not which input
-    channel it reads.
-    """
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    if not convs:
-        raise ValueError("model must contain a torch.nn.Conv2d, found none")
-    layer = check_int("layer", layer, low=1, high=len(convs))
-    weight = convs[layer - 1].weight.detach()
-    channel = check_int("channel", channel, low=0, high=weight.shape[0] - 1)
-    return weight[channel].sum(dim=0)
-
-
-# --------------------------------------------------------------------------- one dimension
-
-
-def motif(length: int = 7) -> torch.Tensor:
-    """A short, lopsided pattern for the 1-D example: a slow rise, then a sharp fall.
-
-    Its time reversal (a sharp rise, then a slow fall) is a different
-    pattern with the same values, which :func:`motif_signals` uses as a decoy.
-    """
-    length = check_int("length", length, low=3, high=32)
-    t = torch.linspace(0.0, 1.0, length)
-    shape = torch.where(t < 0.7, t / 0.7, (1.0 - t) / 0.3 * 2.0 - 1.0)
-    return shape - shape.mean()
-
-
-def motif_signals(n: int, length: int = 64, *, pattern: torch.Tensor | None = None, noise: float = 0.2,
-                  seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Noisy signals that contain either the motif or its time-reversed decoy, somewhere.
-
-    Half the signals (label 1) hold ``pattern`` at a random position, the
-    other half (label 0) its reversal, so telling them apart needs the order
-    of the values, not just their presence.
-
-    Parameters
-    ----------
-    n : int
-        Number of signals, at least 2.
-    length : int
-        Samples per signal, at least twice the pattern's length.
-    pattern : torch.Tensor, optional
-        1-D pattern (default :func:`motif`).
-    noise : float
-        Standard deviation of the Gaussian noise, 0 to 2.
-    seed : int
-        Seed of the positions, labels and noise.
-
-    Returns
-    -------
-    signals : torch.Tensor
-        (n, 1, length) float32.
-    labels : torch.Tensor
-        (n,) int64, 1 where the motif is present.
-    positions : torch.Tensor
-        (n,) where the pattern or decoy starts.
-    """
-    n = check_int("n", n, low=2)
-    pattern = motif() if pattern is None else check_tensor("pattern", pattern, ndim=1)
-    length = check_int("length", length, low=2 * len(pattern))
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 2:
-        raise ValueError(f"noise must be a number in [0, 2], got {noise!r}")
-    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
-    labels = torch.randperm(n, generator=gen) % 2
-    positions = torch.randint(0, length - len(pattern) + 1, (n,), generator=gen)
-    signals = noise * torch.randn(n, 1, length, generator=gen)
-    for i, (label, pos) in enumerate(zip(labels.tolist(), positions.tolist())):
-        signals[i, 0, pos:pos + len(pattern)] += pattern if label else pattern.flip(0)
-    return signals, labels, positions
-
-
-def motif_detector(kernel_size: int = 7, seed: int = 0) -> nn.Sequential:
-    """A one-layer 1-D convolutional classifier: two kernels, then the maximum over time.
-
-    ``Conv1d(1, 2, kernel_size)`` slides two kernels along the signal; the
-    largest response of each, wherever it occurs, is the logit of its class
-    (0: decoy, 1: motif).
-    """
-    kernel_size = check_int("kernel_size", kernel_size, low=1, high=32)
-    seed = check_int("seed", seed, low=0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return nn.Sequential(nn.Conv1d(1, 2, kernel_size), nn.AdaptiveMaxPool1d(1), nn.Flatten())
-
-
-@_one_thread()
-def motif_responses(detector: nn.Sequential, signal: torch.Tensor) -> torch.Tensor:
-    """The detector's two response curves along one signal, (2, length - kernel_size + 1)."""
-    if not isinstance(detector, nn.Sequential) or not isinstance(detector[0], nn.Conv1d):
-        raise ValueError(f"detector must be a Sequential starting with a Conv1d, got {detector!r:.80}")
-    check_tensor("signal", signal, ndim=1)
-    with torch.no_grad():
-        return detector[0](signal.view(1, 1, -1))[0]
-
-
-def motif_example(length: int = 96, motif_at: Sequence[int] = (12, 64), decoy_at: Sequence[int] = (38,), *,
-                  pattern: torch.Tensor | None = None, noise: float = 0.2, seed: int = 0) -> torch.Tensor:
-    """One noisy test signal with the motif and its decoy at chosen places.
-
-    Parameters
-    ----------
-    length : int
-        Samples, at least the pattern's length.
-    motif_at, decoy_at : sequence of int
-        Where each copy of the motif and of the time-reversed decoy starts;
-        every copy must fit inside the signal.
-    pattern : torch.Tensor, optional
-        1-D pattern (default :func:`motif`).
-    noise : float
-        Standard deviation of the Gaussian noise, 0 to 2.
-    seed : int
-        Seed of the noise.
-
-    Returns
-    -------
-    torch.Tensor
-        (length,) float32.
-    """
-    pattern = motif() if pattern is None else check_tensor("pattern", pattern, ndim=1)
-    length = check_int("length", length, low=len(pattern))
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 2:
-        raise ValueError(f"noise must be a number in [0, 2], got {noise!r}")
-    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
-    signal = noise * torch.randn(length, generator=gen)
-    for name, starts, copy in (("motif_at", motif_at, pattern), ("decoy_at", decoy_at, pattern.flip(0))):
-        if isinstance(starts, (str, bytes)) or not isinstance(starts, Sequence | range):
-            raise ValueError(f"{name} must be a sequence of start positions, got {starts!r}")
-        for start in starts:
-            start = check_int(name, start, low=0, high=length - len(pattern))
-            signal[start:start + len(pattern)] += copy
-    return signal
