@@ -290,7 +290,7 @@ def parameters_held(module: nn.Module) -> int:
     """Numbers ``module`` stores as parameters, trainable or frozen (works on the meta device).
 
     This is the size of a layer's parameter storage, the quantity the chapters
-    on locality and sharing compare; ``trained_networks.parameter_count``
+    on locality and sharing compare; ``trained_networks.trainable_parameters``
     counts only the trainable ones.
     """
     if not isinstance(module, nn.Module):
