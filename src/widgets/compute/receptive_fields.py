@@ -8,7 +8,9 @@
   (:func:`measured_gradient`).
 * **Effective** (Luo et al., 2016): how strongly, on average, each input pixel
   influences one output unit, for random or trained weights
-  (:func:`effective_field`, :func:`random_effective_field`, :func:`train_digits`).
+  (:func:`effective_field`, :func:`random_effective_field`,
+  :func:`centre_effective_field`, :class:`DigitsCNN`, which the chapter trains
+  with :func:`widgets.compute.training.train`).
 
 Used by the chapter "Receptive fields grow with depth". Everything is one
 spatial axis at a time: kernels are square, so a field is a square.
@@ -637,10 +639,13 @@ def random_effective_field(layers: Sequence[Layer], size: int, *, channels: int 
                            samples: int = 8, seed: int = 0, relu: bool = True) -> torch.Tensor:
     """Effective receptive field of randomly initialised stacks, averaged over networks and inputs.
 
-    Builds ``networks`` copies of :func:`random_network` (seeds ``seed``,
-    ``seed + 1``, ...) and feeds each ``samples`` standard-normal inputs (from
-    a generator seeded with ``seed``), then averages their
-    :func:`effective_field` maps.
+    Builds ``networks`` copies of :func:`random_network` and feeds each
+    ``samples`` standard-normal inputs, then averages their
+    :func:`effective_field` maps, each network counting equally. The networks'
+    seeds and the inputs are drawn from one generator seeded with ``seed``, so
+    two different seeds give independent estimates. A network whose centre
+    unit gets no gradient from any of its inputs (in deep, narrow ReLU stacks
+    every path can be switched off) has no map and is left out.
 
     Parameters
     ----------
@@ -667,15 +672,102 @@ def random_effective_field(layers: Sequence[Layer], size: int, *, channels: int 
     samples = check_int("samples", samples, low=1, high=1024)
     seed = check_int("seed", seed, low=0)
     gen = torch.Generator().manual_seed(seed)
+    net_seeds = torch.randint(0, 2**62, (networks,), generator=gen).tolist()
     total = torch.zeros(size, size, dtype=torch.float64)
-    for n in range(networks):
-        net = random_network(layers, channels, seed=seed + n, relu=relu)
+    for net_seed in net_seeds:
+        net = random_network(layers, channels, seed=net_seed, relu=relu)
         x = torch.randn(samples, 1, size, size, generator=gen)
-        total += effective_field(net, x)
+        try:
+            total += effective_field(net, x)
+        except ValueError:  # every ReLU on the way to the centre unit is off: this network has no map
+            continue
+    if not total.sum() > 0:
+        raise ValueError(f"networks must include one whose centre unit responds to its inputs; none of "
+                         f"{networks} did (try more channels or networks)")
     return total / total.sum()
 
 
-def spread(field: torch.Tensor, axis: int = 0) -> float:
+#: The estimator behind every effective-field size the chapter quotes: random
+#: networks, and random inputs per network, averaged by
+#: :func:`centre_effective_field`. With these, the sides of the half-mass squares
+#: the chapter quotes come out the same for independent seeds.
+ESTIMATOR = {"networks": 64, "samples": 8}
+
+
+def centre_effective_field(layers: Sequence[Layer], size: int, *, channels: int = 4,
+                           networks: int = ESTIMATOR["networks"], samples: int = ESTIMATOR["samples"],
+                           seed: int = 0, relu: bool = True) -> torch.Tensor:
+    """:func:`random_effective_field` of the centre output unit, computed on its field alone.
+
+    The centre unit of the stack on a ``size`` x ``size`` input must see only
+    real pixels (its field lies inside the image). Then nothing outside the
+    field, padding included, can reach it, and the same stack without padding,
+    fed just the field, computes the same unit: the estimate is made there,
+    which is much cheaper for a small field on a large image, and placed back
+    at the field's position.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    size : int
+        Side of the image, at least :func:`min_input_size`.
+    channels, networks, samples, seed, relu
+        As for :func:`random_effective_field`; the defaults are :data:`ESTIMATOR`.
+
+    Returns
+    -------
+    torch.Tensor
+        (size, size) float64 map summing to 1, zero outside the field.
+    """
+    layers = _check_layers(layers)
+    size = check_int("size", size, low=min_input_size(layers))
+    centre = output_sizes(layers, size)[-1] // 2
+    region = input_region(layers, size, centre, centre)
+    if region.top < 0 or region.top + region.size > size:
+        raise ValueError(f"size must put the centre unit's {region.size}-pixel field inside the image, got {size} "
+                         f"(the field starts at {region.top})")
+    bare = [Layer(layer.kind, layer.kernel_size, layer.stride, 0, layer.dilation) for layer in layers]
+    small = random_effective_field(bare, region.size, channels=channels, networks=networks, samples=samples,
+                                   seed=seed, relu=relu)
+    out = torch.zeros(size, size, dtype=torch.float64)
+    out[region.top:region.top + region.size, region.left:region.left + region.size] = small
+    return out
+
+
+def zero_gradient_fraction(net: nn.Module, inputs: torch.Tensor) -> float:
+    """Average fraction of input pixels whose gradient for the centre output unit is exactly zero.
+
+    For each input of the batch, back-propagate 1 from the centre position of
+    the output map (all channels summed) and count the pixels whose input
+    gradient is zero (summed over input channels); average over the batch.
+    Pixels the unit is wired to can still get zero: inactive ReLUs and max
+    pooling cut the paths.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Maps (N, C, H, W) to (N, C_out, H_out, W_out), each image on its own.
+    inputs : torch.Tensor
+        (N, C, H, W) batch.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    if not isinstance(net, nn.Module):
+        raise ValueError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    check_tensor("inputs", inputs, ndim=4)
+    x = inputs.detach().clone().requires_grad_(True)
+    out = net(x)
+    if out.ndim != 4:
+        raise ValueError(f"net must return (N, C, H, W) maps, got shape {tuple(out.shape)}")
+    out[:, :, out.shape[2] // 2, out.shape[3] // 2].sum().backward()
+    zero = x.grad.detach().abs().sum(dim=1) == 0
+    return float(zero.double().mean())
+
+
+def sigma(field: torch.Tensor, axis: int = 0) -> float:
     """Standard deviation, in pixels, of a normalised map along one axis.
 
     The map is summed over the other axis and treated as a distribution of
@@ -686,7 +778,7 @@ def spread(field: torch.Tensor, axis: int = 0) -> float:
     field : torch.Tensor
         (H, W) non-negative map with a positive sum.
     axis : {0, 1}
-        0 for rows (vertical spread), 1 for columns.
+        0 for rows (vertical width), 1 for columns.
 
     Returns
     -------
@@ -755,6 +847,31 @@ def mass_squares(field: torch.Tensor, fractions: Sequence[float] = (0.5, 0.95)) 
     return {fraction: mass_square(field, fraction) for fraction in fractions}
 
 
+def window_mass(field: torch.Tensor, side: int) -> float:
+    """The largest fraction of a map's mass any ``side`` x ``side`` window (cut to the map) holds.
+
+    Parameters
+    ----------
+    field : torch.Tensor
+        (H, W) non-negative map with a positive sum.
+    side : int
+        Window side, at least 1.
+
+    Returns
+    -------
+    float
+        In (0, 1].
+    """
+    p = _distribution("field", field).numpy()
+    side = check_int("side", side, low=1)
+    h, w = p.shape
+    sh, sw = min(side, h), min(side, w)
+    cum = np.zeros((h + 1, w + 1))
+    cum[1:, 1:] = p.cumsum(0).cumsum(1)
+    sums = cum[sh:, sw:] - cum[:h - sh + 1, sw:] - cum[sh:, :w - sw + 1] + cum[:h - sh + 1, :w - sw + 1]
+    return float(sums.max())
+
+
 def mass_side(field: torch.Tensor, fraction: float = 0.95) -> int:
     """Only the side (an int from 1 to ``max(H, W)``) of :func:`mass_square`'s window; same arguments."""
     return mass_square(field, fraction)[2]
@@ -814,86 +931,6 @@ class DigitsCNN(nn.Module):
         return self.head(torch.relu(self.features(x)).mean(dim=(2, 3)))
 
 
-def train_digits(model: DigitsCNN, images: torch.Tensor, labels: torch.Tensor, *, epochs: int = 6,
-                 batch_size: int = 64, lr: float = 0.01, seed: int = 0) -> float:
-    """Train ``model`` in place with Adam and cross-entropy; return the last epoch's mean loss.
-
-    Parameters
-    ----------
-    model : DigitsCNN
-    images : torch.Tensor
-        (N, 1, H, W) training images, e.g. from :func:`widgets.compute.data.digits`.
-    labels : torch.Tensor
-        (N,) integer classes 0-9.
-    epochs, batch_size : int
-        Passes over the images (1 to 100), images per step (1 to 1024).
-    lr : float
-        Learning rate, in (0, 1].
-    seed : int
-        Seed of the batch order (the global random state is not touched).
-
-    Returns
-    -------
-    float
-        Mean cross-entropy over the batches of the last epoch.
-    """
-    if not isinstance(model, DigitsCNN):
-        raise ValueError(f"model must be a DigitsCNN, got {type(model).__name__}")
-    _check_labelled(images, labels)
-    epochs = check_int("epochs", epochs, low=1, high=100)
-    batch_size = check_int("batch_size", batch_size, low=1, high=1024)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 1:
-        raise ValueError(f"lr must be a number in (0, 1], got {lr!r}")
-    seed = check_int("seed", seed, low=0)
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(epochs):
-        losses = []
-        for batch in torch.randperm(images.shape[0], generator=gen).split(batch_size):
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(model(images[batch]), labels[batch])
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-    model.eval()
-    return float(np.mean(losses))
-
-
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Fraction of ``images`` whose highest class score is the right label.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        Maps (N, 1, H, W) images to (N, 10) class scores.
-    images : torch.Tensor
-        (N, 1, H, W) images.
-    labels : torch.Tensor
-        (N,) integer classes 0-9.
-
-    Returns
-    -------
-    float
-        In [0, 1].
-    """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    _check_labelled(images, labels)
-    with torch.no_grad():
-        predicted = model(images).argmax(dim=1)
-    return float((predicted == labels).double().mean())
-
-
-def _check_labelled(images, labels):
-    check_tensor("images", images, ndim=4)
-    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.shape[0] != images.shape[0] \
-            or labels.is_floating_point():
-        got = (f"{labels.dtype} of shape {tuple(labels.shape)}" if isinstance(labels, torch.Tensor)
-               else type(labels).__name__)
-        raise ValueError(f"labels must be a 1-D integer tensor with {images.shape[0]} entries, got {got}")
-
-
 # --------------------------------------------------------------------------- published architectures
 
 def _vgg16():
@@ -935,6 +972,26 @@ ARCHITECTURES: dict[str, tuple[tuple[str, Layer], ...]] = {
 }
 
 
+def architecture_layers(name: str, upto: str | None = None) -> tuple[Layer, ...]:
+    """The layers of a published architecture from its input up to one of its layers.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ARCHITECTURES`.
+    upto : str, optional
+        A layer name of that architecture (default: its last layer).
+
+    Returns
+    -------
+    tuple of Layer
+    """
+    check_choice("name", name, ARCHITECTURES)
+    names = [n for n, _ in ARCHITECTURES[name]]
+    upto = names[-1] if upto is None else check_choice("upto", upto, names)
+    return tuple(layer for _, layer in ARCHITECTURES[name][:names.index(upto) + 1])
+
+
 def architecture_field(name: str, upto: str | None = None) -> Field:
     """Theoretical field of a published architecture after one of its layers.
 
@@ -949,7 +1006,75 @@ def architecture_field(name: str, upto: str | None = None) -> Field:
     -------
     Field
     """
-    check_choice("name", name, ARCHITECTURES)
-    names = [n for n, _ in ARCHITECTURES[name]]
-    upto = names[-1] if upto is None else check_choice("upto", upto, names)
-    return receptive_field([layer for _, layer in ARCHITECTURES[name][:names.index(upto) + 1]])
+    return receptive_field(architecture_layers(name, upto))
+
+
+@dataclass(frozen=True)
+class OnImage:
+    """Where the units of a stack's last map look on an image of a given side (one axis).
+
+    In the terms of Araujo et al. (2019): unit ``i`` of the last map sees
+    input pixels ``i * jump - padding`` to ``i * jump - padding + size - 1``,
+    centred on ``centre(i) = i * jump - padding + (size - 1) / 2``.
+
+    Attributes
+    ----------
+    image, map_side : int
+        Side of the input image, and of the last feature map PyTorch computes.
+    size, jump : int
+        Theoretical field size and effective stride.
+    padding : int
+        Effective padding: how far the field of unit 0 starts before pixel 0
+        (minus :attr:`Field.offset`).
+    first_centre, last_centre : float
+        Centres of the fields of the first and last units of the map.
+    middle_seen : int
+        Image pixels (along one axis) the field of unit ``map_side // 2``
+        covers, cut to the image.
+    widest_seen : int
+        The most image pixels any unit of the map covers.
+    whole : int
+        Units of the map (along one axis) whose field covers the whole image.
+    """
+
+    image: int
+    map_side: int
+    size: int
+    jump: int
+    padding: int
+    first_centre: float
+    last_centre: float
+    middle_seen: int
+    widest_seen: int
+    whole: int
+
+    def centre(self, index: int) -> float:
+        """Input coordinate of the centre of unit ``index``'s field (a half-integer for an even field)."""
+        return check_int("index", index) * self.jump - self.padding + (self.size - 1) / 2
+
+
+def on_image(layers: Sequence[Layer], image: int) -> OnImage:
+    """How the last map of a stack covers a square image of side ``image``.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    image : int
+        Image side, at least :func:`min_input_size`.
+
+    Returns
+    -------
+    OnImage
+    """
+    layers = _check_layers(layers)
+    field = receptive_field(layers)
+    map_side = output_sizes(layers, check_int("image", image, low=min_input_size(layers)))[-1]
+
+    def seen(i):
+        start = field.start(i)
+        return max(0, min(start + field.size, image) - max(start, 0))
+
+    padding = -field.offset
+    return OnImage(image, map_side, field.size, field.jump, padding, (field.size - 1) / 2 - padding,
+                   (map_side - 1) * field.jump - padding + (field.size - 1) / 2, seen(map_side // 2),
+                   max(seen(i) for i in range(map_side)), sum(seen(i) == image for i in range(map_side)))

@@ -101,7 +101,7 @@ def gradient_supports(image, gradients: dict, *, region=None):
 
 
 @styled
-def width_growth(depths, theoretical, effective, spreads):
+def width_growth(depths, theoretical, effective, sigmas: dict, references: dict | None = None):
     """How the theoretical and the effective field grow with depth.
 
     Parameters
@@ -111,22 +111,33 @@ def width_growth(depths, theoretical, effective, spreads):
     theoretical : sequence of int
         Theoretical field size at each depth.
     effective : sequence of int
-        Side of the square holding 95 % of the effective field at each depth.
-    spreads : sequence of float
-        Standard deviation of the effective field (pixels) at each depth.
+        Side of the square holding 95 % of the effective field at each depth
+        (of the first entry of ``sigmas``).
+    sigmas : dict of str to sequence of float
+        One to three labelled series: the effective field's standard
+        deviation (pixels) at each depth, plotted divided by √depth.
+    references : dict of str to float, optional
+        Labelled constant levels of σ / √depth, drawn as dotted lines.
     """
     depths = np.asarray(depths, dtype=float)
     theoretical = np.asarray(theoretical, dtype=float)
     effective = np.asarray(effective, dtype=float)
-    spreads = np.asarray(spreads, dtype=float)
-    if not len(depths) == len(theoretical) == len(effective) == len(spreads) >= 2:
-        raise ValueError("depths, theoretical, effective and spreads must have the same length, at least 2")
-    per_root = spreads / np.sqrt(depths)
+    if not isinstance(sigmas, dict) or not 1 <= len(sigmas) <= 3:
+        raise ValueError(f"sigmas must be a dict of 1 to 3 labelled series, got {type(sigmas).__name__}")
+    series = {name: np.asarray(v, dtype=float) for name, v in sigmas.items()}
+    if not len(depths) == len(theoretical) == len(effective) >= 2 or any(
+            len(v) != len(depths) for v in series.values()):
+        raise ValueError("depths, theoretical, effective and every series of sigmas must have the same length, "
+                         "at least 2")
+    references = dict(references or {})
+    per_root = {name: v / np.sqrt(depths) for name, v in series.items()}
     fig, axes = figure(2, width=8.0, height=3.4, alt=(
         f"Left: the theoretical field grows linearly with depth, from {theoretical[0]:.0f} to "
         f"{theoretical[-1]:.0f} pixels over {depths[0]:.0f} to {depths[-1]:.0f} layers, while the square "
         f"holding 95 percent of the effective field grows only to {effective[-1]:.0f}. Right: the effective "
-        f"field's standard deviation divided by the square root of depth levels off near {per_root[-1]:.2f}"))
+        "field's standard deviation divided by the square root of depth levels off: "
+        + "; ".join(f"{name}, {v[-1]:.2f} at depth {depths[-1]:.0f}" for name, v in per_root.items())
+        + "".join(f"; dotted line {name} at {value:.2f}" for name, value in references.items())))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, wspace=0.3)
     ax, ax2 = axes[0]
     ax.plot(depths, theoretical, "o-", color=PALETTE["orange"], label="theoretical size")
@@ -135,11 +146,21 @@ def width_growth(depths, theoretical, effective, spreads):
     ax.set_ylabel("pixels")
     ax.set_title("field size against depth")
     ax.legend(frameon=False)
-    ax2.plot(depths, per_root, "o-", color=PALETTE["blue"])
-    ax2.set_ylim(0, 1.2 * per_root.max())
+    styles = [("o-", PALETTE["blue"]), ("s--", PALETTE["vermillion"]), ("^:", PALETTE["green"])]
+    for (name, v), (marker, color) in zip(per_root.items(), styles):
+        ax2.plot(depths, v, marker, color=color, label=name)
+    for name, value in references.items():
+        ax2.axhline(value, color="0.4", lw=0.8, ls=":")
+        ax2.annotate(name, (depths[0], value), xytext=(0, 3), textcoords="offset points", fontsize=8,
+                     color="0.3")
+    top = max([v.max() for v in per_root.values()] + list(references.values()))
+    ax2.set_ylim(0, 1.3 * top)
+    ax2.set_xscale("log", base=2)
+    ax2.set_xticks(depths, [f"{d:.0f}" for d in depths])
     ax2.set_xlabel("depth")
     ax2.set_ylabel("σ / √depth  (pixels)")
     ax2.set_title("effective σ grows like √depth")
+    ax2.legend(frameon=False, loc="lower right", fontsize=8)
     for a in (ax, ax2):
         a.spines[["top", "right"]].set_visible(False)
     return fig
