@@ -441,7 +441,6 @@ def test_trained_networks_chapter_numbers(book_build):
     assert g["cnn_converged"] == "True" and int(g["cnn_epochs"]) < tn.RULE["max_epochs"]
     assert float(g["first_loss"]) == pytest.approx(np.log(10), abs=0.15)  # "about ln 10"
     assert float(g["last_loss"]) < 0.05
-    assert float(g["cnn_train_accuracy"]) >= 0.99 and float(g["cnn_accuracy"]) > 0.9
     # "Every run stopped by the rule, and every network fits its training digits."
     assert g["all_converged"] == "True"
     assert float(g["lowest_train"]) >= 0.99

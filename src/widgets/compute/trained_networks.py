@@ -1,6 +1,6 @@
 """Dense, locally connected and convolutional networks trained on real digits.
 
-Used by the chapter "Trained networks on real digits". The data, the
+Used by chapter 7, "Putting it together: trained networks on real digits". The data, the
 training loop and the accuracy are the book's shared ones
 (:mod:`widgets.compute.data`, :mod:`widgets.compute.training`); this module
 adds the networks (:func:`build`), the comparisons the chapter reports
