@@ -92,6 +92,10 @@ def test_chapter_one_numbers(book_build):
     # Learning a kernel from input/output pairs: every seed recovers the edge detector.
     assert int(g["learn_seeds"]) >= 5 and int(g["learn_converged"]) == int(g["learn_seeds"])
     assert float(g["learn_error_max"]) < 0.05 < 1.0 < float(g["learn_initial_min"])
+    # Exercise 6: the blur is recovered to about the edge detector's absolute precision.
+    assert 0.5 < float(g["blur_error_max"]) / float(g["learn_error_max"]) < 2.0
+    assert int(g["ex1_side"]) == 124 and g["ex1_out"] == "(16, 32, 124, 124)"
+    assert int(g["ex2_weights"]) == 57_600 and int(g["ex2_params"]) == 57_664
     # Max pooling routes each window's gradient to its winner: 4 of 16 inputs.
     assert int(g["pool_nonzero"]) == 4 and int(g["pool_inputs"]) == 16
 

@@ -247,4 +247,6 @@ def test_local_connectivity_chapter_numbers(book_build):
     assert int(g["regions_conv"]) == 2 * 2 + 1
     assert int(g["two_layer_inputs"]) == 25
     assert int(g["regions_distinct"]) == 4 and int(g["shared_distinct"]) == 1
+    assert int(g["ex1_dense"]) == 30_720 and int(g["ex1_local"]) == 58_800
+    assert int(g["ex1_patch"]) == 75 and int(g["ex1_outputs"]) == 784
     assert int(g["unit_frames"]) == 4 * 4 * 2

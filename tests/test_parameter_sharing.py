@@ -244,4 +244,7 @@ def test_parameter_sharing_chapter_numbers(book_build):
     sd = max(float(g["anywhere_lc_std"]), float(g["anywhere_conv_std"]))
     assert float(g["anywhere_conv_mean"]) - float(g["anywhere_lc_mean"]) > 2 * sd
     assert float(g["aligned_conv_train_mean"]) < 0.9 and float(g["anywhere_lc_train_mean"]) > 0.97
+    assert int(g["ex1_weights"]) == 73_728 and int(g["ex1_params"]) == 73_856
+    assert int(g["ex2_units"]) == 290_400 and int(g["ex2_inputs"]) == 363
+    assert int(g["ex2_macs"]) == 105_415_200
     assert float(g["corr_photo"]) > 0.7 and abs(float(g["corr_shuffled"])) < 0.1
