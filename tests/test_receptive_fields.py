@@ -543,6 +543,24 @@ def test_random_effective_field_seeds_are_independent_and_dead_networks_are_left
         rf.effective_field(dead, torch.randn(2, 1, 3, 3))
 
 
+def test_magnitude_estimator_is_sqrt_two_wider_than_the_squared_gradient():
+    """The chapter's argument: E g^2 follows the path count (sigma = sqrt(2n/3)), E|g| its square root
+    (sigma approaching sqrt(4n/3) as the stack deepens)."""
+    n = 8
+    layers = [Layer("conv", 3)] * n
+    size = 2 * n + 1
+    squared = torch.zeros(size, size, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(0)
+    for seed in range(32):
+        x = torch.randn(2, 1, size, size, generator=gen).requires_grad_(True)
+        rf.random_network(layers, 8, seed=seed)(x)[:, :, 0, 0].sum().backward()
+        squared += (x.grad.double() ** 2).sum(dim=1).mean(dim=0)
+    magnitude = rf.centre_effective_field(layers, size, channels=8, networks=32, samples=2)
+    assert rf.sigma(squared) == pytest.approx(math.sqrt(2 * n / 3), rel=0.08)
+    assert rf.sigma(magnitude) == pytest.approx(math.sqrt(4 * n / 3), rel=0.1)
+    assert rf.sigma(magnitude) / rf.sigma(squared) > 1.25
+
+
 def test_zero_gradient_fraction_counts_cut_paths():
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1, bias=False), torch.nn.ReLU())
     with torch.no_grad():
@@ -839,7 +857,7 @@ def check_chapter_numbers(g):
     assert float(g["root_four_thirds"]) == pytest.approx(math.sqrt(4 / 3))
     assert float(g["uniform_sigma_65"]) == pytest.approx(math.sqrt((65 ** 2 - 1) / 12))
     # The digits network over 5 seeds, trained to convergence: field 14 (3, 5, 6, 10, 14) holds the digit.
-    assert int(g["digit_theory"]) == 14 and int(g["digit_n_test"]) == 500
+    assert int(g["digit_theory"]) == 14 and int(g["digit_n_test"]) == 500 and int(g["digit_total"]) == 1797
     assert int(g["digit_covering"]) == 3  # units 1, 2, 3 of 8: fields [2i - 3, 2i + 11) hold rows 4-11
     assert int(g["digit_seeds"]) == 5 and int(g["digit_converged"]) == 5
     train, test = _values(g, "digit_train"), _values(g, "digit_test")
