@@ -62,6 +62,13 @@ def test_kernel_playground_validates_its_arguments(kwargs, message):
         controls.kernel_playground(**kwargs)
 
 
+def test_the_kernel_a_front_end_sends_back_is_read():
+    w = controls.kernel_playground(IMAGE)
+    w.set_state({"kernel": memoryview(np.arange(27, dtype="<f4").tobytes()), "stride": 2})
+    torch.testing.assert_close(w.kernel_tensor(), torch.arange(27.0).view(3, 3, 3))
+    assert w.stride == 2
+
+
 def test_kernel_playground_state_is_binary_and_round_trips():
     w = controls.kernel_playground(IMAGE, preset="red − green", padding="circular", stride=2)
     assert isinstance(w.image, bytes) and len(w.image) == 4 * IMAGE.numel()
@@ -419,3 +426,121 @@ def test_the_playground_section_quotes_computed_sizes(book_build):
     assert int(g["play_stride2"]) == size(256, 3, stride=2, padding=1) == 128
     assert int(g["play_products"]) == 27
     assert int(g["play_limit"]) == 10
+
+
+# --------------------------------------------------------------------------
+# The same live figure in JupyterLab with a kernel: drawn by anywidget's
+# JupyterLab extension, and the reader's kernel sent back to Python.
+
+LAB_NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [
+            "from widgets import compute, controls\n",
+            "playground = controls.kernel_playground(compute.data.photo(32, channels=3))\n",
+            "playground"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [
+            "print('kernel', playground.kernel_tensor()[1, 1, 1].item(), 'stride', playground.stride)"]},
+    ],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+@pytest.fixture(scope="module")
+def lab_notebook(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 serving one small notebook with a kernel playground."""
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    root = tmp_path_factory.mktemp("live-lab")
+    (root / "live.ipynb").write_text(json.dumps(LAB_NOTEBOOK))
+    state = tmp_path_factory.mktemp("live-lab-state")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "live-test-token"
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTER_CONFIG_DIR=str(state / "config"),
+               JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"), JUPYTER_PLATFORM_DIRS="1", OMP_NUM_THREADS="1")
+    args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+            "--LabApp.extension_manager=readonly"]
+    if os.geteuid() == 0:
+        args.append("--allow-root")
+    url = f"http://127.0.0.1:{port}"
+    with open(state / "server.log", "w") as log:
+        server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"JupyterLab did not start:\n{(state / 'server.log').read_text()[-3000:]}")
+                    time.sleep(0.5)
+            yield url, token
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+@pytest.mark.browser
+def test_the_playground_works_in_jupyterlab_and_sends_the_kernel_back(browser, lab_notebook):
+    url, token = lab_notebook
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    foreign = []
+
+    def route(r):
+        if r.request.url.startswith((url, "data:", "blob:")):
+            r.continue_()
+        else:
+            foreign.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(f"{url}/lab/tree/live.ipynb?token={token}")
+        page.locator(".jp-NotebookPanel").wait_for(state="visible", timeout=60_000)
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
+        cells = page.locator(".jp-Notebook .jp-CodeCell")
+        cells.nth(1).wait_for(timeout=30_000)
+        # Run the first cell (the second runs after the reader's edits). A cell run
+        # before the kernel's connection is up is dropped, so try again until it starts.
+        prompt = cells.nth(0).locator(".jp-InputPrompt")
+        for attempt in range(6):
+            cells.nth(0).locator(".jp-InputArea-editor").click()
+            page.keyboard.press("Shift+Enter")
+            try:
+                page.wait_for_function("e => /\\[(\\*|\\d+)\\]/.test(e.textContent)",
+                                       arg=prompt.element_handle(), timeout=10_000)
+                break
+            except Exception:
+                if attempt == 5:
+                    raise
+        playground = page.locator(".jp-OutputArea-output .cw-kernel-playground")
+        playground.wait_for(timeout=120_000)
+        state, x, weight, out = read_back(page)
+        assert tuple(x.shape) == (3, 32, 32)
+        assert_matches_pytorch(state, x, weight, out)
+        # The reader's edits reach the Python object.
+        playground.locator("input.cw-live-field").nth(13).fill("2.5")
+        playground.locator("select").nth(2).select_option("2")
+        cell = cells.nth(1)
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_function(
+            "e => /kernel 2\\.5 stride 2/.test(e.textContent)", arg=cell.element_handle(), timeout=60_000)
+        state, x, weight, out = read_back(page)
+        assert state["stride"] == 2 and float(weight[0, 1, 1, 1]) == 2.5
+        assert_matches_pytorch(state, x, weight, out)
+        assert foreign == [], f"JupyterLab asked other hosts for: {foreign}"
+    finally:
+        page.close()

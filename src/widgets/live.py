@@ -169,6 +169,15 @@ def playground_presets(channels: int = 3) -> dict[str, torch.Tensor]:
     return presets
 
 
+class Buffer(traitlets.Bytes):
+    """A binary widget trait: bytes from Python, and the memoryview a front end sends back."""
+
+    def validate(self, obj, value):
+        if isinstance(value, memoryview):
+            value = value.tobytes()
+        return super().validate(obj, value)
+
+
 class KernelPlayground(anywidget.AnyWidget):
     """An image, one editable 3 × 3 kernel per channel, and the feature map, computed in the browser.
 
@@ -179,16 +188,16 @@ class KernelPlayground(anywidget.AnyWidget):
 
     _esm = esm("kernel_playground")
     _css = (JS_DIR / "live.css").read_text(encoding="utf-8")
-    image = traitlets.Bytes().tag(sync=True)
+    image = Buffer().tag(sync=True)
     image_shape = traitlets.List(traitlets.Int()).tag(sync=True)
-    kernel = traitlets.Bytes().tag(sync=True)
+    kernel = Buffer().tag(sync=True)
     presets = traitlets.Dict().tag(sync=True)
     preset = traitlets.Unicode().tag(sync=True)
     padding = traitlets.Unicode("none").tag(sync=True)
     stride = traitlets.Int(1).tag(sync=True)
     limit = traitlets.Float(10.0).tag(sync=True)
     selected = traitlets.List(traitlets.Int(), [0, 0]).tag(sync=True)
-    colormap = traitlets.Bytes().tag(sync=True)
+    colormap = Buffer().tag(sync=True)
     channel_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     description = traitlets.Unicode().tag(sync=True)
 
