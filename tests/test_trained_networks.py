@@ -423,7 +423,7 @@ def test_trained_networks_chapter_numbers(book_build):
     if book_build.executed is None:
         pytest.skip("CW_SITE set: no executed notebooks")
     g = glued(book_build.executed, "book/07_trained_networks")
-    assert int(g["n_train"]) == 1297 and int(g["n_test"]) == 1797 - 1297
+    assert int(g["n_train"]) == 1297 and int(g["n_test"]) == 1797 - 1297 and int(g["n_digits"]) == 1797
     assert int(g["params_dense"]) == dense_params()
     assert int(g["params_local"]) == local_params()
     assert int(g["params_conv"]) == conv_params()
