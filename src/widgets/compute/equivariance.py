@@ -22,12 +22,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._checks import check_choice, check_int, check_tensor
+from . import data, training
 from .conv_layer import hand_filter
 
 #: How a shift treats the pixels it moves past the border, named as PyTorch names padding.
 SHIFT_MODES = ("circular", "zeros")
 #: The downsampling layers :func:`pooling` builds.
-POOLINGS = ("none", "max", "average", "blur", "max-blur", "global average")
+POOLINGS = ("none", "subsample", "max", "average", "blur", "max-blur", "global average")
 
 
 # --------------------------------------------------------------------------- shifts
@@ -294,39 +295,76 @@ def invariance_error(f: Callable, x: torch.Tensor, dy: int, dx: int, *, mode: st
     return _relative(_apply(f, g_x), _apply(f, x), "f(x)")
 
 
-def shift_robustness(f: Callable, x: torch.Tensor, shifts: Sequence[int], *, axis: str = "x",
-                     mode: str = "circular") -> torch.Tensor:
-    """Mean relative change of ``f``'s output, image by image, as the input shifts.
+# --------------------------------------------------------------------------- aliasing
+
+
+def fractional_shift(y: torch.Tensor, dy: float, dx: float) -> torch.Tensor:
+    """Shift maps by a possibly fractional number of pixels, circularly, by band-limited interpolation.
+
+    Each map is treated as the samples of the smoothest periodic signal
+    through them (its discrete Fourier series); the result samples that
+    signal ``(dy, dx)`` pixels further on. For whole shifts this is exactly
+    :func:`shift` with ``mode="circular"``. The Nyquist frequency, whose
+    phase a half-pixel shift leaves undetermined, is treated as a cosine.
 
     Parameters
     ----------
-    f : torch.nn.Module or callable
-        Maps an (N, C, H, W) batch to a batch with N first.
-    x : torch.Tensor
-        (N, C, H, W) batch of images; the change is measured for each image
-        separately (:func:`invariance_error`) and averaged.
-    shifts : sequence of int
-        Shifts in pixels, each in ``(-size, size)``.
-    axis : {"x", "y", "diagonal"}
-        Shift columns (``(0, s)``), rows (``(s, 0)``) or both (``(s, s)``).
-    mode : {"circular", "zeros"}
-        How the shift treats the border.
+    y : torch.Tensor
+        (N, C, H, W) batch of maps.
+    dy, dx : float
+        Rows down and columns right, finite.
 
     Returns
     -------
     torch.Tensor
-        Float64, shape (len(shifts),).
+        Same shape as ``y``, float64.
+    """
+    check_tensor("y", y, ndim=4)
+    for name, value in (("dy", dy), ("dx", dx)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number of pixels, got {value!r}")
+    h, w = y.shape[-2:]
+    ky = torch.fft.fftfreq(h, dtype=torch.float64).view(h, 1)
+    kx = torch.fft.rfftfreq(w, dtype=torch.float64).view(1, -1)
+    phase = torch.exp(-2j * math.pi * (ky * dy + kx * dx))
+    return torch.fft.irfft2(torch.fft.rfft2(y.detach().double()) * phase, s=(h, w)).real
+
+
+def aliasing_error(f: Callable, x: torch.Tensor, dy: int, dx: int, *, stride: int = 2) -> float:
+    """Equivariance error of a strided layer against the shift its output should follow, fractional or not.
+
+    ``||f(g(x)) - g'(f(x))|| / ||f(x)||`` with circular shifts, where ``g``
+    shifts the input by (dy, dx) and ``g'`` shifts the output by
+    ``(dy / stride, dx / stride)`` with :func:`fractional_shift`. When the
+    stride divides the shift this is :func:`equivariance_error`. When it
+    does not, a layer whose output were the samples of a smooth
+    (band-limited) map would still give zero; what remains is the detail the
+    subsampling folded onto coarser patterns: *aliasing*.
+
+    Parameters
+    ----------
+    f : torch.nn.Module or callable
+        Maps (N, C, H, W) to (N, C', H / stride, W / stride).
+    x : torch.Tensor
+        (N, C, H, W) input batch.
+    dy, dx : int
+        Input shift in pixels.
+    stride : int
+        Total stride of ``f``, at least 1.
+
+    Returns
+    -------
+    float
     """
     check_tensor("x", x, ndim=4)
-    check_choice("axis", axis, ("x", "y", "diagonal"))
-    if isinstance(shifts, (str, bytes)) or not isinstance(shifts, Sequence | range) or len(shifts) == 0:
-        raise ValueError(f"shifts must be a non-empty sequence of integers, got {shifts!r}")
-    out = []
-    for s in shifts:
-        s = check_int("shifts", s)
-        dy, dx = {"x": (0, s), "y": (s, 0), "diagonal": (s, s)}[axis]
-        out.append(sum(invariance_error(f, x[i:i + 1], dy, dx, mode=mode) for i in range(len(x))) / len(x))
-    return torch.tensor(out, dtype=torch.float64)
+    stride = check_int("stride", stride, low=1)
+    y, y_shifted = _apply(f, x), _apply(f, shift(x, dy, dx, "circular"))
+    check_tensor("f(x)", y, ndim=4)
+    for axis, n_in, n_out in (("height", x.shape[2], y.shape[2]), ("width", x.shape[3], y.shape[3])):
+        if n_out * stride != n_in:
+            raise ValueError(f"stride must be f's downsampling factor, got stride={stride} but f maps "
+                             f"{axis} {n_in} to {n_out}")
+    return _relative(y_shifted, fractional_shift(y, dy / stride, dx / stride), "f(x)")
 
 
 # --------------------------------------------------------------------------- zero padding at the border
@@ -507,6 +545,49 @@ def peak(y: torch.Tensor) -> tuple[int, int]:
     return divmod(index, y.shape[1])
 
 
+def random_conv(in_channels: int, out_channels: int, kernel_size: int = 3, *, seed: int,
+                padding_mode: str = "zeros", bias: bool = False) -> nn.Conv2d:
+    """A stride-1 ``Conv2d`` with padding ``kernel_size // 2`` and random weights drawn from ``seed``.
+
+    The weights are normal with variance ``2 / fan_in`` (He et al.'s
+    initialisation); a bias, if any, is normal with standard deviation 0.1.
+    PyTorch's global random generator is neither used nor changed. The layer
+    is not trainable.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        1 to 256.
+    kernel_size : int
+        Odd, 1 to 15.
+    seed : int
+        Seed of the weights.
+    padding_mode : {"circular", "zeros"}
+        How the layer pads the border.
+    bias : bool
+        Whether the layer adds a bias.
+    """
+    in_channels = check_int("in_channels", in_channels, low=1, high=256)
+    out_channels = check_int("out_channels", out_channels, low=1, high=256)
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=15)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd (padding kernel_size // 2 keeps the size), got {kernel_size}")
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    check_choice("padding_mode", padding_mode, SHIFT_MODES)
+    if not isinstance(bias, bool):
+        raise ValueError(f"bias must be True or False, got {bias!r}")
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2,
+                         padding_mode=padding_mode, bias=bias)
+    fan_in = in_channels * kernel_size * kernel_size
+    with torch.no_grad():
+        conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * math.sqrt(2.0 / fan_in))
+        if bias:
+            conv.bias.copy_(0.1 * torch.randn(out_channels, generator=generator))
+    return conv.requires_grad_(False)
+
+
 def edge_conv(padding_mode: str = "circular", stride: int = 1) -> nn.Conv2d:
     """The vertical-edge filter of chapter 1 as a ``Conv2d(1, 1, 3, padding=1)`` (no bias, not trainable).
 
@@ -589,10 +670,30 @@ def transform_error(f: Callable, x: torch.Tensor, transform: Callable) -> float:
 # --------------------------------------------------------------------------- pooling
 
 
-def blur_kernel() -> torch.Tensor:
-    """The (3, 3) binomial blur ``[1, 2, 1]^T [1, 2, 1] / 16`` (sums to 1)."""
-    row = torch.tensor([1.0, 2.0, 1.0])
-    return torch.outer(row, row) / 16.0
+def binomial_taps(taps: int = 3) -> torch.Tensor:
+    """The 1-D binomial filter with ``taps`` entries, summing to 1: ``[1, 1] / 2``, ``[1, 2, 1] / 4``, ...
+
+    Zhang (2019) compared blur filters of 2 to 7 taps; 2 taps is the box
+    filter of average pooling.
+
+    Parameters
+    ----------
+    taps : int
+        Length, 1 to 7.
+    """
+    taps = check_int("taps", taps, low=1, high=7)
+    row = torch.tensor([float(math.comb(taps - 1, i)) for i in range(taps)])
+    return row / row.sum()
+
+
+def blur_kernel(taps: int = 3) -> torch.Tensor:
+    """The (taps, taps) binomial blur, the outer product of :func:`binomial_taps` with itself.
+
+    ``blur_kernel()`` is ``[1, 2, 1]^T [1, 2, 1] / 16``; ``blur_kernel(2)`` is
+    the 2 x 2 box of average pooling. Every such kernel sums to 1.
+    """
+    row = binomial_taps(taps)
+    return torch.outer(row, row)
 
 
 class BlurPool(nn.Module):
@@ -600,30 +701,32 @@ class BlurPool(nn.Module):
 
     The anti-aliased downsampling of Zhang (2019): low-pass filtering before
     subsampling, so that what a stride discards is mostly high frequencies.
+    With ``taps=2`` (the box filter [1, 1]) it is exactly 2 x 2 average
+    pooling on maps of even size.
 
     Parameters
     ----------
     channels : int
         Number of channels (each is blurred separately).
     padding_mode : {"circular", "zeros"}
-        How the blur pads the border (one pixel).
+        How the blur pads the border: ``(taps - 1) // 2`` pixels before and
+        ``taps // 2`` after, along each axis.
+    taps : int
+        Length of the binomial filter, 1 to 7 (3 gives ``[1, 2, 1] / 4``).
     """
 
-    def __init__(self, channels: int, padding_mode: str = "circular"):
+    def __init__(self, channels: int, padding_mode: str = "circular", taps: int = 3):
         super().__init__()
         self.channels = check_int("channels", channels, low=1)
         self.padding_mode = check_choice("padding_mode", padding_mode, SHIFT_MODES)
-        self.register_buffer("kernel", blur_kernel().expand(self.channels, 1, 3, 3).clone())
+        self.taps = check_int("taps", taps, low=1, high=7)
+        self.register_buffer("kernel", blur_kernel(self.taps).expand(self.channels, 1, taps, taps).clone())
 
     def forward(self, x):
+        before, after = (self.taps - 1) // 2, self.taps // 2
         pad = "circular" if self.padding_mode == "circular" else "constant"
-        x = F.pad(x, (1, 1, 1, 1), mode=pad)
-        # The same numbers as conv2d(x, kernel, stride=2, groups=channels), computed
-        # separably ([1, 2, 1] / 4 down the rows, then along the columns) and only at
-        # the positions kept: several times faster on a CPU, forward and backward.
-        n_rows, n_cols = (x.shape[2] - 1) // 2, (x.shape[3] - 1) // 2
-        x = (x[:, :, 0:2 * n_rows:2] + 2 * x[:, :, 1:2 * n_rows:2] + x[:, :, 2:2 * n_rows + 1:2]) / 4
-        return (x[..., 0:2 * n_cols:2] + 2 * x[..., 1:2 * n_cols:2] + x[..., 2:2 * n_cols + 1:2]) / 4
+        x = F.pad(x, (before, after, before, after), mode=pad)
+        return F.conv2d(x, self.kernel.to(x.dtype), stride=2, groups=self.channels)
 
 
 class MaxBlurPool(nn.Module):
@@ -640,12 +743,14 @@ class MaxBlurPool(nn.Module):
         ``"circular"`` wraps the max's window around the border so the size is
         kept before the blur; ``"zeros"`` takes the max over the windows that fit
         (one pixel fewer) and blurs with zero padding.
+    taps : int
+        Length of the binomial blur, as for :class:`BlurPool`.
     """
 
-    def __init__(self, channels: int, padding_mode: str = "circular"):
+    def __init__(self, channels: int, padding_mode: str = "circular", taps: int = 3):
         super().__init__()
         self.padding_mode = check_choice("padding_mode", padding_mode, SHIFT_MODES)
-        self.blur = BlurPool(channels, padding_mode)
+        self.blur = BlurPool(channels, padding_mode, taps)
 
     def forward(self, x):
         if self.padding_mode == "circular":
@@ -660,13 +765,14 @@ class GlobalAveragePool(nn.Module):
         return x.mean(dim=(2, 3))
 
 
-def pooling(kind: str, channels: int, padding_mode: str = "circular") -> nn.Module:
+def pooling(kind: str, channels: int, padding_mode: str = "circular", taps: int = 3) -> nn.Module:
     """A downsampling layer by name.
 
     Parameters
     ----------
     kind : str
-        One of :data:`POOLINGS`: ``"none"`` (identity), ``"max"`` and
+        One of :data:`POOLINGS`: ``"none"`` (identity), ``"subsample"``
+        (keep every second row and column, with no filtering), ``"max"`` and
         ``"average"`` (2 x 2 windows, stride 2), ``"blur"`` (:class:`BlurPool`),
         ``"max-blur"`` (:class:`MaxBlurPool`), ``"global average"``
         (:class:`GlobalAveragePool`).
@@ -674,16 +780,20 @@ def pooling(kind: str, channels: int, padding_mode: str = "circular") -> nn.Modu
         Number of channels, at least 1 (used by the blurring kinds).
     padding_mode : {"circular", "zeros"}
         Border handling of the blurring kinds.
+    taps : int
+        Length of the binomial blur of the blurring kinds (:class:`BlurPool`).
     """
     check_choice("kind", kind, POOLINGS)
+    taps = check_int("taps", taps, low=1, high=7)
     channels = check_int("channels", channels, low=1)
     check_choice("padding_mode", padding_mode, SHIFT_MODES)
     return {
         "none": lambda: nn.Identity(),
+        "subsample": lambda: nn.MaxPool2d(kernel_size=1, stride=2),
         "max": lambda: nn.MaxPool2d(2),
         "average": lambda: nn.AvgPool2d(2),
-        "blur": lambda: BlurPool(channels, padding_mode),
-        "max-blur": lambda: MaxBlurPool(channels, padding_mode),
+        "blur": lambda: BlurPool(channels, padding_mode, taps),
+        "max-blur": lambda: MaxBlurPool(channels, padding_mode, taps),
         "global average": lambda: GlobalAveragePool(),
     }[kind]()
 
@@ -725,8 +835,12 @@ class SmallCNN(nn.Module):
     """Two convolution-ReLU-downsample stages, a global average and a linear classifier.
 
     ``Conv2d(1, c1, 3, padding=1)``, ReLU, downsample, ``Conv2d(c1, c2, 3,
-    padding=1)``, ReLU, downsample, mean over positions, ``Linear(c2, 10)``.
-    Zero padding throughout.
+    padding=1)``, ReLU, downsample, ``Conv2d(c2, c2, 3, padding=1)``, ReLU,
+    mean over positions, ``Linear(c2, n_classes)``. Zero padding throughout,
+    and the convolutions have no bias: a blank region of the input then gives
+    exactly zero in every feature map, the same value as the padding, so the
+    canvas border affects the output only where a map's content reaches it.
+    The total stride is 4.
 
     Parameters
     ----------
@@ -748,130 +862,23 @@ class SmallCNN(nn.Module):
         c2 = check_int("channels[1]", channels[1], low=1, high=64)
         n_classes = check_int("n_classes", n_classes, low=2, high=100)
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), pooling(downsample, c1, "zeros"),
-            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), pooling(downsample, c2, "zeros"),
-            nn.Conv2d(c2, c2, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(1, c1, 3, padding=1, bias=False), nn.ReLU(), pooling(downsample, c1, "zeros"),
+            nn.Conv2d(c1, c2, 3, padding=1, bias=False), nn.ReLU(), pooling(downsample, c2, "zeros"),
+            nn.Conv2d(c2, c2, 3, padding=1, bias=False), nn.ReLU(),
             GlobalAveragePool(),
         )
         self.classifier = nn.Linear(c2, n_classes)
         for layer in self.features:
             if isinstance(layer, nn.Conv2d):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-                nn.init.zeros_(layer.bias)
 
     def forward(self, x):
         return self.classifier(self.features(x))
 
 
-def random_shifts(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
-    """Shift each image of a batch by its own random (dy, dx), zero-filled.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        (N, C, H, W) batch.
-    max_shift : int
-        Each of dy and dx is drawn uniformly from ``-max_shift .. max_shift``
-        (0 to ``min(H, W) - 1``).
-    generator : torch.Generator
-        Source of the random shifts.
-
-    Returns
-    -------
-    torch.Tensor
-        Same shape as ``x``.
-    """
-    check_tensor("x", x, ndim=4)
-    max_shift = check_int("max_shift", max_shift, low=0, high=min(x.shape[-2:]) - 1)
-    if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    d = torch.randint(-max_shift, max_shift + 1, (len(x), 2), generator=generator)
-    m = max_shift
-    h, w = x.shape[-2:]
-    padded = F.pad(x, (m, m, m, m))
-    out = torch.empty_like(x)
-    for i, (dy, dx) in enumerate(d.tolist()):
-        out[i] = padded[i, :, m - dy:m - dy + h, m - dx:m - dx + w]
-    return out
-
-
-def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, seed: int,
-                     epochs: int = 10, batch_size: int = 64, lr: float = 0.01,
-                     max_shift: int = 0) -> list[float]:
-    """Train a classifier with Adam and cross-entropy, reproducibly.
-
-    The batches' order (and any random shifts) come from a generator seeded
-    with ``seed``, and deterministic algorithms are switched on for the
-    duration (then restored), so the same model, data and seed give the same
-    weights on the same machine and thread count.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        Maps (N, 1, H, W) images to (N, n_classes) logits; trained in place.
-    images : torch.Tensor
-        (N, 1, H, W) training images.
-    labels : torch.Tensor
-        (N,) integer classes.
-    seed : int
-        Seed of the batch order and shifts, 0 to 2**63 - 1.
-    epochs : int
-        Passes over the data, 1 to 1000.
-    batch_size : int
-        1 to N.
-    lr : float
-        Adam's learning rate, in (0, 1].
-    max_shift : int
-        0 trains on the images as given; otherwise each batch is shifted at
-        random by up to ``max_shift`` pixels on each axis (data augmentation).
-
-    Returns
-    -------
-    list of float
-        The mean training loss of each epoch.
-    """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    check_tensor("images", images, ndim=4)
-    if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),) or labels.is_floating_point():
-        raise ValueError(f"labels must be an integer tensor of shape ({len(images)},), got "
-                         f"{getattr(labels, 'dtype', type(labels).__name__)} {tuple(getattr(labels, 'shape', ()))}")
-    seed = check_int("seed", seed, low=0, high=2**63 - 1)
-    epochs = check_int("epochs", epochs, low=1, high=1000)
-    batch_size = check_int("batch_size", batch_size, low=1, high=len(images))
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 1:
-        raise ValueError(f"lr must be a number in (0, 1], got {lr!r}")
-    max_shift = check_int("max_shift", max_shift, low=0, high=min(images.shape[-2:]) - 1)
-    generator = torch.Generator().manual_seed(seed)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    losses = []
-    try:
-        model.train()
-        for _ in range(epochs):
-            order = torch.randperm(len(images), generator=generator)
-            total = 0.0
-            for start in range(0, len(images), batch_size):
-                idx = order[start:start + batch_size]
-                xb = images[idx]
-                if max_shift:
-                    xb = random_shifts(xb, max_shift, generator)
-                loss = F.cross_entropy(model(xb), labels[idx])
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-                total += float(loss.detach()) * len(idx)
-            losses.append(total / len(images))
-        model.eval()
-    finally:
-        torch.use_deterministic_algorithms(was_deterministic)
-    return losses
-
-
 def build_and_train(downsample: str, images: torch.Tensor, labels: torch.Tensor, *, seed: int,
-                    **train_options) -> SmallCNN:
-    """A :class:`SmallCNN` initialised from ``seed`` and trained with :func:`train_classifier`.
+                    channels: tuple[int, int] = (8, 16), **train_options) -> tuple[SmallCNN, training.Run]:
+    """A :class:`SmallCNN` initialised from ``seed`` and trained by :func:`widgets.compute.training.train`.
 
     The initial weights are drawn inside :func:`torch.random.fork_rng`, so the
     global random state is left as it was.
@@ -881,40 +888,34 @@ def build_and_train(downsample: str, images: torch.Tensor, labels: torch.Tensor,
     downsample : {"max", "max-blur"}
         The network's downsampling layers.
     images, labels : torch.Tensor
-        Training data, as for :func:`train_classifier`.
+        Training data: (N, 1, H, W) images and (N,) int64 classes.
     seed : int
         Seed of the initial weights and of the training.
+    channels : tuple of int
+        The network's channels, as for :class:`SmallCNN`.
     **train_options
-        ``epochs``, ``batch_size``, ``lr``, ``max_shift`` of :func:`train_classifier`.
+        Passed to :func:`widgets.compute.training.train` (``max_epochs``,
+        ``batch_size``, ``lr``, ``tol``, ``patience``, ``max_shift``).
+
+    Returns
+    -------
+    (SmallCNN, Run)
+        The trained network and what its training did.
     """
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = SmallCNN(downsample)
-    train_classifier(model, images, labels, seed=seed, **train_options)
-    return model
-
-
-def predict(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """Predicted classes (argmax of the logits) of an (N, C, H, W) batch, without gradients."""
-    check_tensor("images", images, ndim=4)
-    with torch.no_grad():
-        return model(images).argmax(dim=1)
-
-
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Fraction of ``images`` that ``model`` classifies as ``labels``."""
-    pred = predict(model, images)
-    if not isinstance(labels, torch.Tensor) or labels.shape != pred.shape:
-        raise ValueError(f"labels must be a tensor of shape {tuple(pred.shape)}, got {getattr(labels, 'shape', labels)!r}")
-    return float((pred == labels).double().mean())
+        model = SmallCNN(downsample, channels)
+    run = training.train(model, images, labels, seed=seed, **train_options)
+    return model, run
 
 
 def consistency(model: nn.Module, images: torch.Tensor, max_shift: int, *, seed: int) -> float:
     """Zhang's (2019) consistency: how often two random shifts of an image get the same class.
 
     Each image is shifted twice, independently, by (dy, dx) drawn uniformly
-    from ``-max_shift .. max_shift`` (zero-filled, :func:`random_shifts`); the
+    from ``-max_shift .. max_shift`` (zero-filled,
+    :func:`widgets.compute.data.random_shifts`); the
     result is the fraction of images whose two versions are given the same
     class. The true label plays no part.
 
@@ -932,21 +933,47 @@ def consistency(model: nn.Module, images: torch.Tensor, max_shift: int, *, seed:
     check_tensor("images", images, ndim=4)
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
     generator = torch.Generator().manual_seed(seed)
-    a = predict(model, random_shifts(images, max_shift, generator))
-    b = predict(model, random_shifts(images, max_shift, generator))
+    a = training.predict(model, data.random_shifts(images, max_shift, generator))
+    b = training.predict(model, data.random_shifts(images, max_shift, generator))
     return float((a == b).double().mean())
 
 
-def split(n: int, n_test: int, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seeded random split of ``range(n)`` into training and test indices.
+def same_prediction(model: nn.Module, images: torch.Tensor, shifts: Sequence[tuple[int, int]]) -> tuple[float, float]:
+    """How often every shift in ``shifts`` leaves a classifier's answer unchanged, and its largest logit change.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A classifier of (N, C, H, W) images.
+    images : torch.Tensor
+        (N, C, H, W) images; each is compared with its zero-filled shifts.
+    shifts : sequence of (int, int)
+        The (dy, dx) shifts to try, at least one.
 
     Returns
     -------
-    (train, test) : tuple of torch.Tensor
-        ``n - n_test`` and ``n_test`` distinct indices.
+    (float, float)
+        The fraction of images whose predicted class is the same for every
+        shift as for the image itself, and the largest absolute change of any
+        logit over all images and shifts.
     """
-    n = check_int("n", n, low=2)
-    n_test = check_int("n_test", n_test, low=1, high=n - 1)
-    seed = check_int("seed", seed, low=0, high=2**63 - 1)
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return order[n_test:], order[:n_test]
+    check_tensor("images", images, ndim=4)
+    if isinstance(shifts, (str, bytes)) or not isinstance(shifts, Sequence) or not shifts:
+        raise ValueError(f"shifts must be a non-empty sequence of (dy, dx) pairs, got {shifts!r}")
+    for pair in shifts:
+        if not (isinstance(pair, Sequence) and len(pair) == 2):
+            raise ValueError(f"shifts must hold (dy, dx) pairs, got {pair!r}")
+    with training.one_thread(), torch.no_grad():
+        was_training = model.training
+        model.eval()
+        try:
+            base = model(images)
+            same = torch.ones(len(images), dtype=torch.bool)
+            change = 0.0
+            for dy, dx in shifts:
+                logits = model(shift(images, dy, dx, "zeros"))
+                same &= logits.argmax(dim=1) == base.argmax(dim=1)
+                change = max(change, float((logits - base).abs().max()))
+        finally:
+            model.train(was_training)
+    return float(same.double().mean()), change

@@ -124,52 +124,65 @@ _LINES = [("blue", "o"), ("vermillion", "s"), ("orange", "^"), ("sky", "v"), ("g
           ("black", "+"), ("yellow", "*")]
 
 
+def _values(name, values) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or len(arr) == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a non-empty sequence of finite numbers, got {values!r:.80}")
+    return arr
+
+
+def _std(arr: np.ndarray) -> float:
+    return float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
 @styled
-def shift_robustness(shifts: Sequence[int], curves: Mapping[str, Sequence[float]], *,
-                     title: str = "how much the representation changes when the input shifts"):
-    """One line per representation: its mean relative change against the input shift.
+def aliasing_bars(errors: Mapping[str, Sequence[float]], *, shift: int = 1,
+                  what: str = "image"):
+    """One horizontal bar per downsampling layer: its mean aliasing error, with the spread as an error bar.
 
     Parameters
     ----------
-    shifts : sequence of int
-        The shifts, in input pixels (the x axis).
-    curves : mapping of str to sequence of float
-        Name of the representation to its relative change at each shift (at most 8).
+    errors : mapping of str to sequence of float
+        Name of the layer to its error on each image (at most 8 layers).
+    shift : int
+        The input shift the errors were measured at, for the title.
+    what : str
+        What one value is measured on, for the caption ("image", "tile").
     """
-    shifts = [int(s) for s in shifts]
-    if not 1 <= len(curves) <= len(_LINES):
-        raise ValueError(f"curves must hold 1 to {len(_LINES)} lines, got {len(curves)}")
-    for name, values in curves.items():
-        if len(values) != len(shifts):
-            raise ValueError(f"curves[{name!r}] must have one value per shift ({len(shifts)}), got {len(values)}")
-    at_one = ", ".join(f"{name} {float(v[shifts.index(1)]):.2f}" for name, v in curves.items()) \
-        if 1 in shifts else ""
-    fig, axes = figure(1, width=6.5, height=3.6, alt=(
-        "Line plot of the relative change of a representation against the input shift in pixels, "
-        f"from {shifts[0]} to {shifts[-1]}, for {', '.join(curves)}"
-        + (f"; at a one-pixel shift: {at_one}" if at_one else "")))
+    if not 1 <= len(errors) <= len(_LINES):
+        raise ValueError(f"errors must hold 1 to {len(_LINES)} layers, got {len(errors)}")
+    arrays = {name: _values(f"errors[{name!r}]", v) for name, v in errors.items()}
+    text = ", ".join(f"{name} {a.mean():.2f}" for name, a in arrays.items())
+    fig, axes = figure(1, width=6.5, height=0.8 + 0.38 * len(arrays), alt=(
+        f"Bar chart of the aliasing error after a {shift}-pixel shift, mean over each {what} with one "
+        f"standard deviation as an error bar: {text}"))
     ax = axes[0, 0]
-    fig.subplots_adjust(left=0.11, bottom=0.14, right=0.97, top=0.9)
-    for (name, values), (colour, marker) in zip(curves.items(), _LINES):
-        ax.plot(shifts, [float(v) for v in values], marker=marker, color=PALETTE[colour], label=name, lw=1.5, ms=4)
-    ax.set_xlabel("input shift (pixels)")
-    ax.set_ylabel("relative change ‖f(g(x)) − f(x)‖ / ‖f(x)‖")
-    ax.set_xticks(shifts)
-    ax.set_ylim(bottom=-0.03)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="center right", ncol=2)
-    ax.set_title(title)
+    fig.subplots_adjust(left=0.3, right=0.95, bottom=0.8 / (0.8 + 0.38 * len(arrays)), top=0.88)
+    names = list(arrays)
+    means = [arrays[n].mean() for n in names]
+    stds = [_std(arrays[n]) for n in names]
+    ys = np.arange(len(names))
+    ax.barh(ys, means, xerr=stds, height=0.7, color=PALETTE["blue"], ecolor=PALETTE["black"], capsize=3)
+    for y, m, sd in zip(ys, means, stds):
+        ax.text(m + sd + 0.01, y, f"{m:.2f}", va="center", fontsize=7)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(m + sd for m, sd in zip(means, stds)) * 1.2 + 0.02)
+    ax.set_xlabel(f"‖f(g(x)) − g′(f(x))‖ / ‖f(x)‖, output shifted by {shift}/2 pixel")
+    ax.set_title(f"aliasing: equivariance error after a {shift}-pixel input shift")
     return fig
 
 
 @styled
-def consistency_bars(results: Mapping[str, Mapping[str, float]]):
-    """Grouped horizontal bars: each measure (accuracy, consistency, ...) for each model.
+def consistency_bars(results: Mapping[str, Mapping[str, Sequence[float]]]):
+    """Grouped horizontal bars: each measure for each model, mean over seeds, one dot per seed, a std error bar.
 
     Parameters
     ----------
-    results : mapping of str to mapping of str to float
-        Model name to {measure name: value in [0, 1]}; every model has the same measures.
+    results : mapping of str to mapping of str to sequence of float
+        Model name to {measure name: one value in [0, 1] per seed}; every
+        model has the same measures.
     """
     models = list(results)
     if not models:
@@ -178,24 +191,33 @@ def consistency_bars(results: Mapping[str, Mapping[str, float]]):
     for m in models:
         if list(results[m]) != measures:
             raise ValueError(f"results[{m!r}] must have the measures {measures}, got {list(results[m])}")
-    text = "; ".join(f"{m}: " + ", ".join(f"{k} {results[m][k]:.2f}" for k in measures) for m in models)
-    fig, axes = figure(1, width=6.5, height=0.6 + 0.45 * len(models) * len(measures), alt=(
-        f"Bar chart comparing {len(models)} networks on {len(measures)} measures, each from 0 to 1: {text}"))
+    values = {m: {k: _values(f"results[{m!r}][{k!r}]", results[m][k]) for k in measures} for m in models}
+    text = "; ".join(f"{m}: " + ", ".join(f"{k} {values[m][k].mean():.2f} ± {_std(values[m][k]):.2f}"
+                                          for k in measures) for m in models)
+    n_seeds = max(len(v) for per in values.values() for v in per.values())
+    fig, axes = figure(1, width=6.5, height=0.7 + 0.45 * len(models) * len(measures), alt=(
+        f"Bar chart comparing {len(models)} networks on {len(measures)} measures, each from 0 to 1, "
+        f"mean ± standard deviation over {n_seeds} seeds: {text}"))
     ax = axes[0, 0]
     fig.subplots_adjust(left=0.3, right=0.95, bottom=0.16, top=0.88)
     height = 0.8 / len(models)
     colours = [PALETTE[c] for c, _ in _LINES]
     for i, m in enumerate(models):
         ys = np.arange(len(measures)) + i * height
-        vals = [results[m][k] for k in measures]
-        ax.barh(ys, vals, height=height * 0.9, color=colours[i], label=m)
-        for y, v in zip(ys, vals):
-            ax.text(v + 0.01, y, f"{v:.2f}", va="center", fontsize=7)
+        means = [values[m][k].mean() for k in measures]
+        stds = [_std(values[m][k]) for k in measures]
+        ax.barh(ys, means, xerr=stds, height=height * 0.9, color=colours[i], label=m,
+                ecolor=PALETTE["black"], capsize=2)
+        for y, k in zip(ys, measures):
+            ax.plot(values[m][k], np.full(len(values[m][k]), y), "o", ms=2.5, color=PALETTE["black"],
+                    alpha=0.6)
+        for y, v, sd in zip(ys, means, stds):
+            ax.text(min(v + sd, 1.0) + 0.01, y, f"{v:.2f}", va="center", fontsize=7)
     ax.set_yticks(np.arange(len(measures)) + height * (len(models) - 1) / 2)
     ax.set_yticklabels(measures)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.1)
-    ax.set_xlabel("fraction of test digits")
+    ax.set_xlim(0, 1.12)
+    ax.set_xlabel(f"fraction of test digits (bar: mean over {n_seeds} seeds; dots: one per seed)")
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title("trained on centred digits; tested centred and shifted")
     return fig
