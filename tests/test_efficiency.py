@@ -608,6 +608,7 @@ def test_efficiency_chapter_numbers(book_build):
     assert int(g["matrix_frames"]) == 3 * 3
     assert g["gray_matrix_shape"] == "2,256 × 2,304"     # 48 x 47 by 48 x 48
     assert g["layer_matrix_shape"] == "3,600 × 3,072"    # 4 x 30 x 30 by 3 x 32 x 32
+@pytest.mark.build
     assert float(g["gap_gray"]) < 1e-6 and float(g["gap_colour"]) < 1e-5
     # The book's example.
     assert g["book_out"] == "319 × 280"
