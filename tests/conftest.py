@@ -54,6 +54,23 @@ class Build:
     returncode: int
 
 
+#: Fixtures that need the whole book built (a test using one needs the ``build`` or ``browser`` marker).
+BUILD_FIXTURES = {"book_build", "site", "site_url", "executed"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """A test that asks for the built book is a build test, marked or not.
+
+    So ``-m "not build and not browser"`` (the quick unit-test run) never
+    starts a full build because a test forgot its marker.
+    """
+    for item in items:
+        needs_build = BUILD_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if needs_build and not (item.get_closest_marker("build") or item.get_closest_marker("browser")):
+            item.add_marker(pytest.mark.build)
+
+
 @pytest.fixture(scope="session")
 def book_build(tmp_path_factory) -> Build:
     reuse = os.environ.get("CW_SITE")
@@ -80,6 +97,14 @@ def book_build(tmp_path_factory) -> Build:
     )
     return Build(out / "_build" / "html", out / "_build" / "jupyter_execute",
                  proc.stdout + proc.stderr, proc.returncode)
+
+
+@pytest.fixture(scope="session")
+def executed(book_build) -> Path:
+    """The folder of executed notebooks and their glued values; skips when CW_SITE reuses a site."""
+    if book_build.executed is None:
+        pytest.skip("CW_SITE set: no executed notebooks")
+    return book_build.executed
 
 
 @pytest.fixture(scope="session")
