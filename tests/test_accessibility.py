@@ -87,7 +87,3 @@ def test_diverging_map_is_symmetric_with_a_light_neutral_centre():
     centre = len(light) // 2
     assert light.argmax() == centre and light[centre] > 85, "zero is the lightest, neutral colour"
     assert np.all(np.diff(light[:centre + 1]) > 0) and np.all(np.diff(light[centre:]) < 0)
-
-
-def test_palette_is_okabe_ito():
-    assert set(style.PALETTE.values()) >= {"#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"}

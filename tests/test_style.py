@@ -248,7 +248,25 @@ def test_to_png_size_and_content():
     got = np.asarray(img.convert("RGB"), dtype=float)
     assert got.shape == reference.shape
     assert np.abs(got - reference).mean() < 2.0
-    assert len(png) <= len(raw.getvalue())
+
+
+def test_to_png_quantises_a_figure_of_many_colours():
+    """A photograph-like figure has thousands of colours: to_png must cut them to a
+    256-colour palette, and the file must be strictly smaller than matplotlib's own PNG."""
+    from PIL import Image
+
+    fig, axes = style.figure(1, width=3.0, height=3.0)
+    rgb = np.random.default_rng(0).random((48, 48, 3))
+    axes[0, 0].imshow(rgb, interpolation="bilinear")
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=style.DPI)
+    with Image.open(io.BytesIO(raw.getvalue())) as original:
+        assert len(original.convert("RGB").getcolors(maxcolors=2**24)) > 256
+    png = style.to_png(fig)
+    with Image.open(io.BytesIO(png)) as img:
+        assert img.mode == "P"
+        assert len(img.convert("RGB").getcolors(maxcolors=2**24)) <= 256
+    assert len(png) < len(raw.getvalue())
 
 
 def test_img_tag_round_trips_png_and_escapes_alt():

@@ -226,6 +226,19 @@ def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
     margin of 0.1 inch), so that a frame drawn on a grid with empty cells takes
     only the room its content needs.
     """
+    small = _palette_image(fig, dpi, trim)
+    png, webp = io.BytesIO(), io.BytesIO()
+    # Encoder effort: WebP's method 2 and PNG's default level are within 2 % of
+    # their smallest output here, at a fraction of the time (frames add up).
+    small.save(png, format="PNG")
+    small.save(webp, format="WEBP", lossless=True, quality=100, method=2)
+    data, mime = min((png.getvalue(), "image/png"), (webp.getvalue(), "image/webp"), key=lambda d: len(d[0]))
+    scale = dpi / CSS_DPI
+    return Picture(data, mime, round(small.width / scale), round(small.height / scale))
+
+
+def _palette_image(fig: Figure, dpi: int, trim: bool):
+    """The figure's pixels at ``dpi``, with legible text, cut to a 256-colour palette (a PIL image)."""
     from PIL import Image
 
     dpi = check_int("dpi", dpi, low=10, high=600)
@@ -235,15 +248,7 @@ def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
     rgb = Image.frombytes("RGBA", _raw_size(fig, dpi, len(buf.getvalue())), buf.getvalue()).convert("RGB")
     if trim:
         rgb = _trim_bottom(rgb, margin=round(0.1 * dpi))
-    small = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    png, webp = io.BytesIO(), io.BytesIO()
-    # Encoder effort: WebP's method 2 and PNG's default level are within 2 % of
-    # their smallest output here, at a fraction of the time (frames add up).
-    small.save(png, format="PNG")
-    small.save(webp, format="WEBP", lossless=True, quality=100, method=2)
-    data, mime = min((png.getvalue(), "image/png"), (webp.getvalue(), "image/webp"), key=lambda d: len(d[0]))
-    scale = dpi / CSS_DPI
-    return Picture(data, mime, round(rgb.width / scale), round(rgb.height / scale))
+    return rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
 
 
 def _raw_size(fig: Figure, dpi: int, n_bytes: int) -> tuple[int, int]:
@@ -268,15 +273,9 @@ def _trim_bottom(rgb, margin: int):
 
 
 def to_png(fig: Figure, dpi: int = DPI) -> bytes:
-    """Render a figure to palette-quantised PNG bytes (see :func:`render`)."""
-    from PIL import Image
-
-    picture = render(fig, dpi)
-    if picture.mime == "image/png":
-        return picture.data
-    with Image.open(io.BytesIO(picture.data)) as img:
-        out = io.BytesIO()
-        img.save(out, format="PNG", optimize=True)
+    """Render a figure to palette-quantised PNG bytes (the pixels of :func:`render`, always PNG)."""
+    out = io.BytesIO()
+    _palette_image(fig, dpi, trim=False).save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
