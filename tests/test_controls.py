@@ -180,12 +180,13 @@ def test_frames_are_valid_images_shown_at_their_css_size():
 
 
 def test_default_resolution_is_twice_the_display_size():
-    assert style.CSS_DPI == 80 and style.DPI == 160
     ex = controls.explore(Recorder(), {"a": [1]})
     attrs = img_attrs(ex.frames[(1,)])
     with Image.open(io.BytesIO(png_of(ex.frames[(1,)]))) as img:
-        assert img.size == (320, 192)  # 2 x 1.2 inches at 160 dpi
-    assert (attrs["width"], attrs["height"]) == ("160", "96")
+        width, height = img.size
+    # Twice as many image pixels as CSS pixels, for sharp figures on 2x screens.
+    assert (width, height) == (2 * int(attrs["width"]), 2 * int(attrs["height"]))
+    assert (attrs["width"], attrs["height"]) == ("160", "96")  # 2 x 1.2 inches at 80 CSS px per inch
 
 
 def _half_empty(**params):
@@ -372,10 +373,11 @@ def test_grid_over_budget_is_rejected_before_rendering():
 
 
 def test_default_budget_is_max_frames():
-    assert controls.MAX_FRAMES == 120
-    grid = {"a": list(range(11)), "b": list(range(11))}  # 121 frames
-    with pytest.raises(ValueError, match="max_frames=120"):
-        controls.explore(never_called, grid)
+    too_many = {"a": list(range(controls.MAX_FRAMES + 1))}
+    with pytest.raises(ValueError, match=f"max_frames={controls.MAX_FRAMES}"):
+        controls.explore(never_called, too_many)
+    just_enough = controls.explore(Recorder(), {"a": list(range(2))}, max_frames=2)
+    assert just_enough.n_frames == 2
 
 
 def test_budget_is_inclusive():

@@ -131,8 +131,17 @@ def test_toggles_and_play_buttons(browser, site_url, doc):
                 before = explorer_state(explorer)
                 plays.click()
                 wait_for_new_frame(explorer, before)
-                # Pause (the second button), then check the other controls still drive the frame.
+                # Pause (the second button): the frames stop ...
                 explorer.locator(".widget-play button").nth(1).click()
+                paused = explorer_state(explorer)
+                visit.page.wait_for_timeout(600)
+                assert explorer_state(explorer)["alt"] == paused["alt"], "the pause button stops the frames"
+                # ... and the slider the play button drives still moves the frame by keyboard.
+                handle = explorer.locator(".noUi-handle").first
+                at_start = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemin")
+                handle.focus()
+                visit.page.keyboard.press("ArrowRight" if at_start else "ArrowLeft")
+                wait_for_new_frame(explorer, paused)
                 checked += 1
             if toggles.count() > 1:
                 before = explorer_state(explorer)
