@@ -757,7 +757,10 @@ def test_width_growth_and_effective_fields_figures():
             "b": rf.random_effective_field([Layer()] * 2, 9, networks=1, samples=2, seed=1)}
     region = rf.input_region([Layer()] * 2, 9, 2, 2)
     fig = drf.effective_fields(maps, region)
-    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "row profiles, Gaussian fits"]
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[2] == "row profiles, Gaussian fits"
+    assert titles[0] == f"a\nσ = {rf.sigma(maps['a']):.2f}" and titles[1].startswith("b\nσ = ")
+    assert [t.get_text() for t in fig.axes[2].get_legend().get_texts()] == ["a", "b"]
     assert "5 by 5" in fig.alt
     assert fig.axes[0].patches[0].get_xy() == (1.5, 1.5)  # the field of unit (2, 2) starts at pixel 2
     with pytest.raises(ValueError, match="^maps must be a dict of 1 to 3"):
@@ -858,7 +861,9 @@ def check_chapter_numbers(g):
     assert float(g["uniform_sigma_65"]) == pytest.approx(math.sqrt((65 ** 2 - 1) / 12))
     # The digits network over 5 seeds, trained to convergence: field 14 (3, 5, 6, 10, 14) holds the digit.
     assert int(g["digit_theory"]) == 14 and int(g["digit_n_test"]) == 500 and int(g["digit_total"]) == 1797
-    assert int(g["digit_covering"]) == 3  # units 1, 2, 3 of 8: fields [2i - 3, 2i + 11) hold rows 4-11
+    # Effective padding 1 + 1 + 2 + 2 = 6: unit i of 8 sees rows [2i - 6, 2i + 8), which hold the
+    # digit's rows 4-11 for i = 2, 3, 4, 5.
+    assert int(g["digit_covering"]) == 4
     assert int(g["digit_seeds"]) == 5 and int(g["digit_converged"]) == 5
     train, test = _values(g, "digit_train"), _values(g, "digit_test")
     assert len(train) == len(test) == 5

@@ -192,17 +192,17 @@ def effective_fields(maps: dict, region):
     fig.subplots_adjust(bottom=0.16)
     stats = []
     for ax, (name, arr), color in zip(axes[0], arrays.items(), colors):
-        show_image(ax, arr, vmin=0, vmax=vmax, title=name)
-        outline(ax, region.top, region.left, size, size)
         profile = arr.sum(axis=1)
         pos = np.arange(h)
         mean = (profile * pos).sum()
         sigma = np.sqrt((profile * (pos - mean) ** 2).sum())
         stats.append((name, profile, mean, sigma, color))
+        show_image(ax, arr, vmin=0, vmax=vmax, title=f"{name}\nσ = {sigma:.2f}")
+        outline(ax, region.top, region.left, size, size)
     ax = axes[0, -1]
     fine = np.linspace(0, h - 1, 200)
     for name, profile, mean, sigma, color in stats:
-        ax.plot(np.arange(h), profile, "o", ms=3, color=color, label=f"{name}: σ = {sigma:.2f}")
+        ax.plot(np.arange(h), profile, "o", ms=3, color=color, label=name)
         ax.plot(fine, np.exp(-0.5 * ((fine - mean) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)), "-",
                 lw=1, color=color)
     ax.axvspan(region.top - 0.5, region.top + size - 0.5, color=PALETTE["orange"], alpha=0.15, lw=0)
@@ -210,6 +210,6 @@ def effective_fields(maps: dict, region):
     ax.set_title("row profiles, Gaussian fits")
     ax.set_yticks([])
     ax.set_ylim(0, 1.7 * max(p.max() for _, p, *_ in stats))
-    ax.legend(frameon=False, fontsize=7, loc="upper center")
+    ax.legend(frameon=False, fontsize=7, loc="upper left", borderaxespad=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
     return fig
