@@ -15,6 +15,7 @@ from nbclient import NotebookClient
 
 
 def main(path: str) -> None:
+    """Execute the chapter at ``path`` and print its time and the kernel's peak memory as JSON."""
     chapter = Path(path).resolve()
     notebook = jupytext.read(chapter)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3",

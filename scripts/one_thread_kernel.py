@@ -19,6 +19,7 @@ ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPEN
 
 
 def main() -> None:
+    """Write the "python3" kernel spec, with one thread, into this environment's kernels folder."""
     folder = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "python3"
     folder.mkdir(parents=True, exist_ok=True)
     spec = {

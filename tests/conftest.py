@@ -8,11 +8,17 @@ CW_SITE=/path/to/_build/html (the build tests are then skipped).
 
 from __future__ import annotations
 
+import matplotlib
+
+# Headless figures for every test module: set before anything imports pyplot
+# (pytest imports this file before it collects the test modules).
+matplotlib.use("Agg")
+
 import functools
-import json
-import shutil
 import http.server
+import json
 import os
+import shutil
 import subprocess
 import sys
 import threading

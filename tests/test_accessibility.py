@@ -1,13 +1,14 @@
 """Accessibility: an axe-core audit of every built page, alt text on every figure,
-labels on every control, and colour maps that every reader can read."""
+labels on every control, and colour maps that every reader can read.
+"""
 
 from __future__ import annotations
 
 import matplotlib
 import numpy as np
 import pytest
-
 from conftest import ROOT, Visit, toc_files
+
 from widgets.draw import style
 
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -17,7 +18,8 @@ BLOCKING = {"serious", "critical"}
 @pytest.fixture(scope="module")
 def ready(request, browser, site_url):
     """A page with its widgets drawn, shared by this module's checks of that page
-    (module scope and ``indirect`` parametrization: pytest groups them, one page at a time)."""
+    (module scope and ``indirect`` parametrization: pytest groups them, one page at a time).
+    """
     visit = Visit(browser, f"{site_url}/{request.param}.html")
     visit.wait_for_widgets()
     visit.page.wait_for_timeout(300)  # let the page's accessibility script name the new controls
@@ -36,10 +38,12 @@ def test_figures_have_alt_text_and_controls_have_names(ready):
             return {
                 missingAlt: imgs.filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.src.slice(0, 60)),
                 framesWithoutValues: frames.filter(i => !/\\(\\w+ = [^)]+\\)$/.test(i.alt)).map(i => i.alt),
-                unnamedSliders: [...main.querySelectorAll('.noUi-handle')].filter(h => !h.getAttribute('aria-label')).length,
+                unnamedSliders: [...main.querySelectorAll('.noUi-handle')]
+                    .filter(h => !h.getAttribute('aria-label')).length,
                 unnamedButtons: [...main.querySelectorAll('.cw-explorer button')]
                     .filter(b => !(b.getAttribute('aria-label') || b.textContent.trim())).length,
-                unlabelledControls: [...main.querySelectorAll('.cw-explorer .widget-slider, .cw-explorer .widget-toggle-buttons')]
+                unlabelledControls: [...main.querySelectorAll(
+                    '.cw-explorer .widget-slider, .cw-explorer .widget-toggle-buttons')]
                     .filter(c => !(c.querySelector('.widget-label') || {}).textContent).length,
             };
         }""")

@@ -1,5 +1,6 @@
 """Run it anywhere: Binder's environment matches requirements.txt, and every chapter
-page carries its launch and download buttons."""
+page carries its launch and download buttons.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, chapter_files
 
 

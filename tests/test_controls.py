@@ -4,25 +4,22 @@ Frames are rendered for real, so the grids are tiny (at most 6 frames) and the
 drawing functions draw next to nothing.
 """
 
-import matplotlib
 
-matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
+import base64
+import io
+import itertools
+from html.parser import HTMLParser
 
-import base64  # noqa: E402
-import io  # noqa: E402
-import itertools  # noqa: E402
-from html.parser import HTMLParser  # noqa: E402
+import ipywidgets as ipw
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from ipywidgets.widgets import widget as ipw_widget
+from ipywidgets.widgets.widget_link import Link
+from PIL import Image
 
-import ipywidgets as ipw  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from ipywidgets.widgets import widget as ipw_widget  # noqa: E402
-from ipywidgets.widgets.widget_link import Link  # noqa: E402
-from PIL import Image  # noqa: E402
-import numpy as np  # noqa: E402
-
-from widgets import controls  # noqa: E402
-from widgets.draw import style  # noqa: E402
+from widgets import controls
+from widgets.draw import style
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -407,7 +404,8 @@ def test_max_frames_at_frame_limit_is_allowed():
         (None, {"a": [1]}, {}, "^frame must be callable"),
         (never_called, [("a", [1])], {}, "^grid must be a mapping"),
         (never_called, {}, {}, "^grid must have 1 to 4 parameters, got 0"),
-        (never_called, {"a": [1], "b": [1], "c": [1], "d": [1], "e": [1]}, {}, "^grid must have 1 to 4 parameters, got 5"),
+        (never_called, {"a": [1], "b": [1], "c": [1], "d": [1], "e": [1]}, {},
+         "^grid must have 1 to 4 parameters, got 5"),
         (never_called, {"a": []}, {}, r"^grid\['a'\] must offer at least one value"),
         (never_called, {"a": range(0)}, {}, r"^grid\['a'\] must offer at least one value"),
         (never_called, {"a": [1, 2, 1]}, {}, r"^grid\['a'\] values must be distinct"),
@@ -557,4 +555,5 @@ def test_frames_and_stacks_share_their_layout_and_style():
 ])
 def test_a_larger_grid_adds_only_frames_and_stacks_to_the_page_state(small, large, added):
     # Each frame, stack or link is one model; none brings a layout or style model of its own.
-    assert len(models_of(controls.explore(Recorder(), large))) - len(models_of(controls.explore(Recorder(), small))) == added
+    grown = len(models_of(controls.explore(Recorder(), large))) - len(models_of(controls.explore(Recorder(), small)))
+    assert grown == added

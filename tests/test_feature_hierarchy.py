@@ -6,23 +6,20 @@ answer is known, and the chapter's glued numbers against the sentences that
 quote them.
 """
 
-import matplotlib
 
-matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from conftest import glued
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from torch import nn
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-from torch import nn  # noqa: E402
-
-from conftest import glued  # noqa: E402
-from widgets.compute import data, training  # noqa: E402
-from widgets.compute import feature_hierarchy as fh  # noqa: E402
-from widgets.compute import receptive_fields as rf  # noqa: E402
-from widgets.draw import feature_hierarchy as dfh  # noqa: E402
+from widgets.compute import data, training
+from widgets.compute import feature_hierarchy as fh
+from widgets.compute import receptive_fields as rf
+from widgets.draw import feature_hierarchy as dfh
 
 
 @pytest.fixture(scope="module")
@@ -463,8 +460,6 @@ def chapter_claims(g: dict) -> None:
 
 
 @pytest.mark.build
-def test_feature_hierarchy_chapter_numbers(book_build):
+def test_feature_hierarchy_chapter_numbers(executed):
     """The numbers the chapter's prose quotes, and the direction of each of its claims."""
-    if book_build.executed is None:
-        pytest.skip("CW_SITE set: no executed notebooks")
-    chapter_claims(glued(book_build.executed, "book/08_feature_hierarchy"))
+    chapter_claims(glued(executed, "book/08_feature_hierarchy"))

@@ -1,5 +1,6 @@
 """Read locally: a real JupyterLab server opens a chapter's .md file as a notebook,
-runs it with a live kernel, and its widgets work there too."""
+runs it with a live kernel, and its widgets work there too.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import time
 import urllib.request
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser

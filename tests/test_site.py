@@ -10,7 +10,6 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import WIDGET_TIMEOUT_MS, Visit, chapter_files, toc_files
 
 pytestmark = pytest.mark.browser
@@ -263,7 +262,8 @@ def test_nothing_scrolls_sideways_on_a_phone(browser, site_url, doc):
 
 def visible_play_icons(explorer):
     """How many icons the explorer's first play button shows: nested svgs that are
-    displayed, plus the icon font's glyph on the <i> itself."""
+    displayed, plus the icon font's glyph on the <i> itself.
+    """
     return explorer.locator(".widget-play button").first.evaluate(
         """b => {
             const svgs = [...b.querySelectorAll('svg')].filter(s => {
@@ -357,7 +357,8 @@ def test_bibliography_labels_are_author_and_year(browser, site_url):
 @pytest.mark.parametrize("doc", chapter_files())
 def test_figures_sit_on_one_light_card_in_dark_mode(browser, site_url, doc):
     """In dark mode each figure or explorer has exactly one background behind it
-    between the image and the page: a light card, with no grey frame inside."""
+    between the image and the page: a light card, with no grey frame inside.
+    """
     visit = Visit(browser, page_url(site_url, doc))
     try:
         visit.wait_for_widgets()

@@ -1,20 +1,17 @@
 """Tests of widgets.draw.style: the book's colours, colour maps and figure helpers."""
 
+import base64
+import io
+
 import matplotlib
+import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
-
-import base64  # noqa: E402
-import io  # noqa: E402
-
-import matplotlib.colors as mcolors  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from widgets.draw import style  # noqa: E402
+from widgets.draw import style
 
 # Okabe & Ito (2008), "Color Universal Design", the published hex values.
 OKABE_ITO = {
@@ -252,7 +249,8 @@ def test_to_png_size_and_content():
 
 def test_to_png_quantises_a_figure_of_many_colours():
     """A photograph-like figure has thousands of colours: to_png must cut them to a
-    256-colour palette, and the file must be strictly smaller than matplotlib's own PNG."""
+    256-colour palette, and the file must be strictly smaller than matplotlib's own PNG.
+    """
     from PIL import Image
 
     fig, axes = style.figure(1, width=3.0, height=3.0)

@@ -9,24 +9,19 @@ of :func:`widgets.compute.training.clearly_greater`.
 
 import ast
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from conftest import glued
+from hypothesis import settings
+from matplotlib.figure import Figure
+from torch import nn
 
-matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from torch import nn  # noqa: E402
-
-from conftest import glued  # noqa: E402
-from widgets.compute import data, training  # noqa: E402
-from widgets.compute import trained_networks as tn  # noqa: E402
-from widgets.compute.local_connectivity import LocallyConnected2d  # noqa: E402
-from widgets.draw import trained_networks as dtn  # noqa: E402
+from widgets.compute import data, training
+from widgets.compute import trained_networks as tn
+from widgets.compute.local_connectivity import LocallyConnected2d
+from widgets.draw import trained_networks as dtn
 
 PROPERTY = settings(max_examples=25, deadline=None)
 
@@ -418,11 +413,9 @@ def _values(g, key):
 
 
 @pytest.mark.build
-def test_trained_networks_chapter_numbers(book_build):
+def test_trained_networks_chapter_numbers(executed):
     """The numbers chapter 7's prose quotes, and the direction of every comparative sentence."""
-    if book_build.executed is None:
-        pytest.skip("CW_SITE set: no executed notebooks")
-    g = glued(book_build.executed, "book/07_trained_networks")
+    g = glued(executed, "book/07_trained_networks")
     assert int(g["n_train"]) == 1297 and int(g["n_test"]) == 1797 - 1297 and int(g["n_digits"]) == 1797
     assert int(g["params_dense"]) == dense_params()
     assert int(g["params_local"]) == local_params()

@@ -24,6 +24,7 @@ def _surname(person) -> str:
 
 
 def author_year(entry) -> str:
+    """The label of ``entry``: its authors' (or editors') surnames as the text cites them, and its year."""
     people = entry.persons.get("author") or entry.persons.get("editor") or []
     names = [_surname(p) for p in people]
     if not names:
@@ -38,7 +39,10 @@ def author_year(entry) -> str:
 
 
 class AuthorYearLabels(BaseLabelStyle):
+    """Author-and-year labels, told apart by a letter after the year when two coincide."""
+
     def format_labels(self, sorted_entries):
+        """Yield one label per entry, in the order given."""
         entries = list(sorted_entries)
         labels = [author_year(e) for e in entries]
         seen = {}
@@ -55,6 +59,8 @@ class AuthorYearLabels(BaseLabelStyle):
 
 
 class AuthorYearStyle(AlphaStyle):
+    """The alphabetic style's formatting with :class:`AuthorYearLabels` labels."""
+
     default_label_style = "author_year"
 
 

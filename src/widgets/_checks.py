@@ -1,5 +1,7 @@
-"""Argument checks shared by every layer: each raises ``ValueError`` naming the
-parameter, the value it got and what is allowed."""
+"""Argument checks shared by every layer.
+
+Each raises ``ValueError`` naming the parameter, the value it got and what is allowed.
+"""
 
 from __future__ import annotations
 

@@ -26,12 +26,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as ipw
-from ipywidgets.widgets.widget_string import HTMLStyle
 import matplotlib.pyplot as plt
+from ipywidgets.widgets.widget_string import HTMLStyle
 from matplotlib.figure import Figure
 
 from ._checks import check_int
 from .draw.style import DPI, img_tag, render
+
 # Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
 from .live import kernel_playground
 
@@ -287,7 +288,8 @@ def _control(name, values, kind):
     return ipw.ToggleButtons(options=labels, value=values[0], description=name,
                              style={**style, "button_width": "auto"},
                              # label and buttons side by side in every front end
-                             layout=ipw.Layout(width="auto", display="flex", align_items="center", margin="0 16px 4px 0"))
+                             layout=ipw.Layout(width="auto", display="flex", align_items="center",
+                                               margin="0 16px 4px 0"))
 
 
 def _nest(names, values, frames, controls, prefix, layout):

@@ -4,8 +4,18 @@ One module per chapter topic, plus :mod:`data` for the images the book uses
 and :mod:`training` for the one training loop every trained network uses.
 """
 
-from . import (conv_layer, data, efficiency, equivariance, feature_hierarchy, local_connectivity, parameter_sharing,
-               receptive_fields, trained_networks, training)
+from . import (
+               conv_layer,
+               data,
+               efficiency,
+               equivariance,
+               feature_hierarchy,
+               local_connectivity,
+               parameter_sharing,
+               receptive_fields,
+               trained_networks,
+               training,
+)
 
 __all__ = ["conv_layer", "data", "efficiency", "equivariance", "feature_hierarchy", "local_connectivity",
            "parameter_sharing", "receptive_fields", "trained_networks", "training"]

@@ -69,8 +69,10 @@ def difference_kernel() -> torch.Tensor:
 
 
 def _axis_windows(size: int, kernel: int, stride: int, padding: int):
-    """Along one axis: the output index of every (output, kernel tap) pair that lands inside
-    the input (zero padding lies outside), and the output length."""
+    """Along one axis: which (output, kernel tap) pairs land inside the input, and the output length.
+
+    Zero padding lies outside the input, so taps that land on it are left out.
+    """
     n_out = (size + 2 * padding - kernel) // stride + 1
     out = np.repeat(np.arange(n_out), kernel)
     inp = out * stride + np.tile(np.arange(kernel), n_out) - padding

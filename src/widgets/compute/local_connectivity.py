@@ -77,6 +77,7 @@ class LocallyConnected2d(nn.Module):
             nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Each output unit's own weights applied to its patch of ``x`` (N, C, H, W), plus its bias."""
         if x.ndim != 4 or x.shape[1] != self.in_channels or tuple(x.shape[2:]) != self.input_size:
             raise ValueError(f"x must have shape (N, {self.in_channels}, {self.input_size[0]}, "
                              f"{self.input_size[1]}), got {tuple(x.shape)}")
@@ -198,7 +199,8 @@ def layer_counts(in_channels: int, image_size: int, out_channels: int, kernel_si
     return counts
 
 
-def closed_form_counts(in_channels: int, image_size: int, out_channels: int, kernel_size: int) -> dict[str, dict[str, int]]:
+def closed_form_counts(in_channels: int, image_size: int, out_channels: int,
+                       kernel_size: int) -> dict[str, dict[str, int]]:
     """The same numbers as :func:`layer_counts`, from formulas.
 
     With m = C·H·W inputs, n = O·H'·W' outputs and K = C·k² inputs per patch:
@@ -210,7 +212,8 @@ def closed_form_counts(in_channels: int, image_size: int, out_channels: int, ker
     n = out_channels * side * side
     patch = in_channels * kernel_size ** 2
     return {
-        "dense": {"parameters": m * n + n, "weights": m * n, "connections": m * n, "multiply_adds": m * n, "outputs": n},
+        "dense": {"parameters": m * n + n, "weights": m * n, "connections": m * n,
+                  "multiply_adds": m * n, "outputs": n},
         "locally connected": {"parameters": n * patch + n, "weights": n * patch, "connections": n * patch,
                               "multiply_adds": n * patch, "outputs": n},
         "convolution": {"parameters": out_channels * patch + out_channels, "weights": out_channels * patch,

@@ -91,7 +91,8 @@ def learned_in_one_region(kernel: torch.Tensor, input_size: int, region: int, se
     return layer
 
 
-def detector_responses(canvas: torch.Tensor, kernel: torch.Tensor, unshared: LocallyConnected2d) -> dict[str, torch.Tensor]:
+def detector_responses(canvas: torch.Tensor, kernel: torch.Tensor,
+                       unshared: LocallyConnected2d) -> dict[str, torch.Tensor]:
     """Responses of a shared detector (a convolution) and an unshared layer to one canvas.
 
     Returns

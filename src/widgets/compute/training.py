@@ -263,6 +263,7 @@ class Spread:
         return len(self.values)
 
     def __format__(self, spec: str) -> str:
+        """Mean ± standard deviation, each formatted with ``spec``."""
         return f"{format(self.mean, spec)} ± {format(self.std, spec)}"
 
 

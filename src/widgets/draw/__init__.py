@@ -4,8 +4,17 @@ One module per chapter topic; every function returns a
 :class:`~widgets.draw.style.BookFigure` made outside pyplot's registry.
 """
 
-from . import (conv_layer, efficiency, equivariance, feature_hierarchy, local_connectivity, parameter_sharing,
-               receptive_fields, style, trained_networks)
+from . import (
+               conv_layer,
+               efficiency,
+               equivariance,
+               feature_hierarchy,
+               local_connectivity,
+               parameter_sharing,
+               receptive_fields,
+               style,
+               trained_networks,
+)
 
 __all__ = ["conv_layer", "efficiency", "equivariance", "feature_hierarchy", "local_connectivity", "parameter_sharing",
            "receptive_fields", "style", "trained_networks"]

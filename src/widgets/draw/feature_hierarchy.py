@@ -11,6 +11,7 @@ import numpy as np
 from .._checks import check_int
 from .style import HIGHLIGHT, PALETTE, PHOTO, figure, outline, series, show_image, styled
 
+
 def _strip(patches, gap: int = 1) -> np.ndarray:
     """Patches (k, s, s) side by side in one image, separated by ``gap`` columns of NaN."""
     k, s, _ = patches.shape
@@ -208,7 +209,8 @@ def by_layer(measures: Mapping[str, object], *, fields: Sequence[int]):
         Each layer's receptive-field side, for the axis labels.
     """
     if not isinstance(measures, Mapping) or not measures:
-        raise ValueError(f"measures must be a non-empty mapping of name to (layers, seeds) values, got {measures!r:.80}")
+        raise ValueError("measures must be a non-empty mapping of name to (layers, seeds) values, "
+                         f"got {measures!r:.80}")
     fields = [check_int("fields", f, low=1) for f in fields]
     fig, axes = figure(1, width=6.5, height=3.4, alt="")
     ax = axes[0, 0]

@@ -76,7 +76,8 @@ RC = {
     "legend.fontsize": 10,
     # Colours only: a line style or marker from the cycle would give lines in
     # diagrams a meaning they do not have. Plots whose lines may overlap use series().
-    "axes.prop_cycle": matplotlib.cycler(color=[PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky")]),
+    "axes.prop_cycle": matplotlib.cycler(
+        color=[PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky")]),
     "lines.markersize": 5,
     "image.interpolation": "nearest",
     "savefig.facecolor": "white",
@@ -85,9 +86,11 @@ RC = {
 
 
 def series(index: int) -> dict:
-    """Keyword arguments for ``Axes.plot`` for the ``index``-th of several lines that
-    may overlap: colour, marker, line style and marker fill all differ from the
-    other entries (cycling after :data:`SERIES` runs out)."""
+    """Keyword arguments for ``Axes.plot`` for the ``index``-th of several lines that may overlap.
+
+    Colour, marker, line style and marker fill all differ from the other entries
+    (cycling after :data:`SERIES` runs out).
+    """
     index = check_int("index", index, low=0, high=10_000)
     return dict(SERIES[index % len(SERIES)], markeredgewidth=1.2)
 
@@ -104,8 +107,10 @@ def styled(draw):
 
 
 class BookFigure(Figure):
-    """A matplotlib figure that shows itself, in JupyterLab and on the site, as a
-    PNG image with alt text (``alt``), without going through pyplot."""
+    """A matplotlib figure that shows itself as a PNG image with alt text (``alt``).
+
+    It does so in JupyterLab and on the site alike, without going through pyplot.
+    """
 
     alt: str = ""
 
@@ -184,16 +189,20 @@ def outline(ax, top: int, left: int, height: int, width: int, color: str = HIGHL
 
 
 def min_font_points(width: float) -> float:
-    """The smallest font size, in points, that a figure ``width`` inches wide may
-    use so that its text is at least :data:`MIN_TEXT_PX` CSS pixels on a page
-    1280 pixels wide: shown at :data:`CSS_DPI`, or scaled down to the column."""
+    """The smallest font size, in points, that a figure ``width`` inches wide may use.
+
+    At that size its text is at least :data:`MIN_TEXT_PX` CSS pixels on a page
+    1280 pixels wide: shown at :data:`CSS_DPI`, or scaled down to the column.
+    """
     css_per_inch = min(CSS_DPI, COLUMN_PX / float(width))
     return MIN_TEXT_PX * 72.0 / css_per_inch
 
 
 def legible(fig: Figure) -> Figure:
-    """Raise every piece of text in ``fig`` smaller than :func:`min_font_points`
-    to that size (titles, labels, tick labels, legends, annotations); returns ``fig``."""
+    """Raise every piece of text in ``fig`` smaller than :func:`min_font_points` to that size.
+
+    Titles, labels, tick labels, legends and annotations all count; returns ``fig``.
+    """
     floor = min_font_points(fig.get_figwidth())
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
@@ -218,9 +227,11 @@ class Picture:
 
 
 def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
-    """Render a figure for the page: legible text, :data:`SCALE` image pixels per
-    CSS pixel at the default ``dpi``, palette-quantised (256 colours, no dithering)
-    and stored as PNG or lossless WebP, whichever is smaller.
+    """Render a figure for the page.
+
+    The text is made legible, the image has :data:`SCALE` image pixels per CSS
+    pixel at the default ``dpi``, is palette-quantised (256 colours, no dithering)
+    and is stored as PNG or lossless WebP, whichever is smaller.
 
     ``trim=True`` drops the blank rows below the figure's content (keeping a
     margin of 0.1 inch), so that a frame drawn on a grid with empty cells takes
@@ -280,9 +291,10 @@ def to_png(fig: Figure, dpi: int = DPI) -> bytes:
 
 
 def img_tag(picture: Picture | bytes, alt: str) -> str:
-    """An HTML <img> that carries the image inline, with alt text, shown at its CSS
-    size (``width`` and ``height``, so the page reserves its room before it
-    decodes) and scaled down to the column when the column is narrower.
+    """An HTML <img> that carries the image inline, with alt text.
+
+    It is shown at its CSS size (``width`` and ``height``, so the page reserves
+    its room before it decodes) and scaled down to the column when the column is narrower.
 
     ``picture`` is a :class:`Picture`, or PNG bytes rendered at :data:`DPI`.
     """
