@@ -811,6 +811,122 @@ def test_draw_transform_failure():
         deq.transform_failure([])
 
 
+# --------------------------------------------------------------------------- stages, compression, border
+
+
+def test_pooling_stack_is_nested_and_seeded():
+    deep = eq.pooling_stack(3, seed=4)
+    assert len(deep) == 2 + 3 * 3
+    assert [type(m).__name__ for m in deep[:5]] == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU"]
+    # The same seed gives the same weights, so a shallower stack is the first stages of a deeper one.
+    shallow = eq.pooling_stack(1, seed=4)
+    for a, b in zip(shallow, eq.first_stages(deep, 1)):
+        if isinstance(a, torch.nn.Conv2d):
+            assert torch.equal(a.weight, b.weight)
+    x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(shallow(x), eq.first_stages(deep, 1)(x))
+    assert eq.first_stages(deep, 3)(x).shape == (2, 16, 2, 2)
+    assert not torch.equal(eq.pooling_stack(1, seed=5)[0].weight, shallow[0].weight)
+    # pool="none": stride-1 convolutions with the same weights.
+    plain = eq.pooling_stack(3, seed=4, pool="none")
+    assert plain(x).shape == (2, 16, 16, 16)
+    assert torch.equal(plain[3].weight, deep[3].weight)
+    with pytest.raises(ValueError, match="^pool must be one of"):
+        eq.pooling_stack(1, seed=0, pool="global average")
+    with pytest.raises(ValueError, match="^stages must be"):
+        eq.pooling_stack(7, seed=0)
+    with pytest.raises(ValueError, match="^stages must be"):
+        eq.first_stages(deep, 4)
+    with pytest.raises(ValueError, match="^stack must be made by pooling_stack"):
+        eq.first_stages(torch.nn.Sequential(torch.nn.ReLU()), 0)
+
+
+def test_stages_lose_exact_invariance_of_the_global_average_except_on_the_stride_grid():
+    x = eq.tiles(data.photo(64), 32)
+    stack = eq.pooling_stack(2, seed=1)
+    for n in range(3):
+        averaged = torch.nn.Sequential(eq.first_stages(stack, n), eq.GlobalAveragePool())
+        assert eq.invariance_error(averaged, x, 2**n, -(2**n)) < 1e-5
+        if n:
+            assert eq.invariance_error(averaged, x, 0, 1) > 1e-3
+    assert eq.invariance_error(torch.nn.Sequential(eq.first_stages(stack, 0), eq.GlobalAveragePool()),
+                               x, 0, 1) < 1e-5
+
+
+def test_conv_multiply_adds_by_hand():
+    x = torch.zeros(3, 2, 10, 12)
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 5, 3, padding=1), torch.nn.MaxPool2d(2),
+                                torch.nn.Conv2d(5, 4, (3, 1)), torch.nn.Conv2d(4, 4, 1, groups=2))
+    # 10 x 12 outputs x 5 channels x (2 x 9); then 5 x 6 -> 3 x 6 outputs x 4 x (5 x 3); then 3 x 6 x 4 x 2.
+    assert eq.conv_multiply_adds(model, x) == [10 * 12 * 5 * 18, 3 * 6 * 4 * 15, 3 * 6 * 4 * 2]
+    # The hooks are removed afterwards.
+    assert all(not m._forward_hooks for m in model.modules())
+    with pytest.raises(ValueError, match="^model must contain at least one Conv2d"):
+        eq.conv_multiply_adds(torch.nn.ReLU(), x)
+    with pytest.raises(ValueError, match="^model must be a torch module"):
+        eq.conv_multiply_adds(lambda t: t, x)
+
+
+def test_border_distance_by_hand():
+    assert eq.border_distance(4, 5).tolist() == [[0, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 1, 1, 1, 0],
+                                                 [0, 0, 0, 0, 0]]
+    with pytest.raises(ValueError, match="^height must be"):
+        eq.border_distance(0, 3)
+
+
+def test_zero_padding_tells_positions_near_the_border_apart_and_circular_padding_does_not():
+    blank = torch.ones(1, 1, 20, 20)
+    for layers in (1, 2, 3):
+        zeros = eq.pooling_stack(layers - 1, seed=3, pool="none", padding_mode="zeros")(blank)
+        circular = eq.pooling_stack(layers - 1, seed=3, pool="none", padding_mode="circular")(blank)
+        profile = eq.border_profile(zeros)
+        assert len(profile) == 10
+        # Each 3 x 3 layer reaches one pixel further from the border, and no further.
+        assert min(profile[:layers]) > 0.01 and max(profile[layers:]) == 0.0
+        assert eq.distinct_positions(zeros) == (2 * layers + 1) ** 2
+        assert eq.distinct_positions(circular) == 1
+        assert max(eq.border_profile(circular)) == 0.0
+
+
+def test_border_profile_and_distinct_positions_by_hand():
+    y = torch.ones(1, 2, 5, 5)
+    y[0, 0, 0, :] = 3.0  # the top row differs from the centre by (2, 0): |(2, 0)| / |(1, 1)|
+    profile = eq.border_profile(y)
+    assert profile[0] == pytest.approx(5 / 16 * 2 / math.sqrt(2))
+    assert profile[1:] == [0.0, 0.0]
+    assert eq.distinct_positions(y) == 2
+    with pytest.raises(ValueError, match="^y must have a non-zero feature vector"):
+        eq.border_profile(torch.zeros(1, 2, 5, 5))
+    with pytest.raises(ValueError, match="^y must hold one map"):
+        eq.distinct_positions(torch.ones(2, 1, 3, 3))
+
+
+def test_draw_invariance_by_depth_and_border_maps():
+    maps = [[0.4, 0.3, 0.2], [0.2, 0.3, 0.1]]
+    averaged = [[0.0, 0.01, 0.03], [0.0, 0.02, 0.05]]
+    fig = _new_figures_after(lambda: deq.invariance_by_depth(maps, averaged))
+    left, right = fig.get_axes()
+    np.testing.assert_allclose(left.get_lines()[-1].get_ydata(), [0.3, 0.3, 0.15])
+    np.testing.assert_allclose(right.get_lines()[-1].get_ydata(), [0.0, 0.015, 0.04])
+    assert len(left.get_lines()) == 3  # one per network and the mean
+    assert "feature maps: 0.300, 0.300, 0.150" in fig.alt and "for 2 random networks" in fig.alt
+    with pytest.raises(ValueError, match="^maps and averaged must have one shape"):
+        deq.invariance_by_depth(maps, averaged[:1])
+    with pytest.raises(ValueError, match="^maps must hold one row"):
+        deq.invariance_by_depth([0.1, 0.2], averaged)
+    y = torch.arange(8.0).view(1, 2, 2, 2)
+    fig = _new_figures_after(lambda: deq.border_maps({"zeros": y, "circular": torch.ones(1, 2, 2, 2)},
+                                                     channel=1))
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["zeros", "circular"]
+    np.testing.assert_allclose(axes[0].get_images()[0].get_array(), [[4, 5], [6, 7]])
+    assert axes[1].get_images()[0].get_clim() == (1.0, 7.0)  # one colour scale
+    with pytest.raises(ValueError, match="^channel must be 0 to 1"):
+        deq.border_maps({"zeros": y}, channel=2)
+    with pytest.raises(ValueError, match="^maps must hold 1 to 4 maps"):
+        deq.border_maps({})
+
+
 # --------------------------------------------------------------------------- the chapter
 
 
@@ -884,6 +1000,50 @@ def test_equivariance_chapter_numbers(book_build):
         assert float(g[f"{k}_change8"]) > 1e-2  # (8, 8): content reaches the edge
     # Exercise 3: pairs of shifts in -4..4 differing by a multiple of 4 on both axes: (21 / 81)^2.
     assert abs(float(g["aligned_pairs"]) - (21 / 81) ** 2) < 1e-12
+    # Stacking stages (8 nested random networks, 0 to 4 max-pool stages, a one-pixel shift).
+    n_nets = int(g["n_stage_seeds"])
+    maps = ast.literal_eval(g["map_depth_values"])
+    avgs = ast.literal_eval(g["avg_depth_values"])
+    assert n_nets >= 5 and len(maps) == len(avgs) == 5 and all(len(c) == n_nets for c in maps + avgs)
+    for key, columns in (("map", maps), ("avg", avgs)):
+        for n, column in enumerate(columns):
+            assert float(g[f"{key}_depth{n}"]) == pytest.approx(sum(column) / n_nets)
+    map_means = [sum(c) / n_nets for c in maps]
+    avg_means = [sum(c) / n_nets for c in avgs]
+    # "On the feature maps the summary holds on average": the mean falls at every stage ...
+    assert all(a > b for a, b in zip(map_means, map_means[1:]))
+    # ... "deepest maps change less than its shallowest in N of the 8 cases" (paired, per network) ...
+    assert int(g["map_deepest_fell"]) == sum(c4 < c0 for c0, c4 in zip(maps[0], maps[4])) >= n_nets - 1
+    # ... "one stage more does not always help": some step rose, most fell.
+    steps = int(g["n_depth_steps"])
+    assert steps == 4 * n_nets and steps / 2 < int(g["map_steps_fell"]) < steps
+    # "no depth's mean is below the previous one's by twice that spread"
+    assert not any(training.clearly_greater(a, b) for a, b in zip(maps, maps[1:]))
+    assert float(g["map_std_max"]) == pytest.approx(max(training.spread(c).std for c in maps))
+    # The global average: exact without pooling, larger with stages (mean rises at every stage,
+    # deepest above one stage for nearly every network), exact again at shifts of 2^n.
+    assert float(g["avg_depth0"]) < 1e-5
+    assert all(a < b for a, b in zip(avg_means, avg_means[1:]))
+    assert int(g["avg_deepest_rose"]) == sum(c4 > c1 for c1, c4 in zip(avgs[1], avgs[4])) >= n_nets - 1
+    assert steps / 2 < int(g["avg_steps_rose"]) <= steps
+    assert float(g["stride_exact"]) < 1e-5
+    # Compression: 16 channels of 3 x 3 on 64 x 64; each pooled layer a quarter of the one before.
+    first, full = 64 * 64 * 16 * 9, 64 * 64 * 16 * 16 * 9
+    assert int(g["plain_macs1"]) == int(g["pooled_macs1"]) == first
+    assert [int(g[f"plain_macs{i}"]) for i in (2, 3, 4)] == [full] * 3
+    assert [int(g[f"pooled_macs{i}"]) for i in (2, 3, 4)] == [full // 4, full // 16, full // 64]
+    assert int(g["plain_macs_total"]) == first + 3 * full
+    assert float(g["macs_ratio"]) == pytest.approx((first + 3 * full) / (2 * first + full // 4 + full // 64))
+    # Fields: 1 + 4 x 2 = 9 without pooling; 3, 4, 8, 10, 18, 22, 38 with it.
+    assert int(g["plain_field"]) == 9 and int(g["pooled_field"]) == 38
+    # The border: three zero-padded 3 x 3 layers tell 7 x 7 classes of positions apart, every seed;
+    # circular padding none; deviations only within 3 pixels of the border.
+    assert ast.literal_eval(g["distinct_zeros_values"]) == [49] * int(g["n_border_seeds"])
+    assert ast.literal_eval(g["distinct_circular_values"]) == [1] * int(g["n_border_seeds"])
+    assert int(g["n_border_seeds"]) >= 5 and int(g["border_reach"]) == 3
+    assert float(g["border_inside"]) == 0.0 and float(g["circular_profile"]) == 0.0
+    profiles = ast.literal_eval(g["border_profiles"])
+    assert all(min(p[:3]) > 0.05 for p in profiles)
     # Rotation and scaling: not equivariant. After the quarter turn the best match is the top end
     # of the upward stroke (centre and below: 2 + 2); enlarged, the thick corner scores 3 x 2 - 1.
     assert float(g["rotation_error"]) > 0.5 and float(g["scale_error"]) > 0.5

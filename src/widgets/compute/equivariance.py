@@ -828,6 +828,163 @@ def tiles(image: torch.Tensor, size: int) -> torch.Tensor:
     return t.permute(1, 2, 0, 3, 4).reshape(-1, c, size, size).contiguous()
 
 
+# --------------------------------------------------------------------------- stages, depth and the border
+
+
+def pooling_stack(stages: int, *, seed: int, channels: int = 16, pool: str = "max",
+                  padding_mode: str = "circular") -> nn.Sequential:
+    """A convolution-ReLU, then ``stages`` times (downsample, convolution-ReLU), with random weights.
+
+    Every convolution is a 3 x 3 :func:`random_conv` with ``channels``
+    outputs and no bias; the first reads one channel. The stack is *nested*:
+    :func:`first_stages` cuts it after any number of stages, so the shallower
+    networks are the first layers of the deeper one, with the same weights.
+
+    Parameters
+    ----------
+    stages : int
+        Number of downsampling stages, 0 to 6.
+    seed : int
+        Seed of the weights (convolution ``i`` uses ``seed * 100 + i``).
+    channels : int
+        Channels of every convolution, 1 to 64.
+    pool : str
+        A kind of :func:`pooling`: a stride-2 one (``"max"``,
+        ``"average"``, ``"subsample"``, ``"blur"``, ``"max-blur"``), or
+        ``"none"`` for a stack of stride-1 convolutions with the same weights.
+    padding_mode : {"circular", "zeros"}
+        Border handling of the convolutions and the blurring pools.
+    """
+    stages = check_int("stages", stages, low=0, high=6)
+    seed = check_int("seed", seed, low=0, high=2**56)
+    channels = check_int("channels", channels, low=1, high=64)
+    check_choice("pool", pool, ("none", "max", "average", "subsample", "blur", "max-blur"))
+    check_choice("padding_mode", padding_mode, SHIFT_MODES)
+    layers = [random_conv(1, channels, seed=seed * 100, padding_mode=padding_mode), nn.ReLU()]
+    for i in range(1, stages + 1):
+        layers += [pooling(pool, channels, padding_mode),
+                   random_conv(channels, channels, seed=seed * 100 + i, padding_mode=padding_mode),
+                   nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def first_stages(stack: nn.Sequential, stages: int) -> nn.Sequential:
+    """The first ``stages`` stages of a :func:`pooling_stack` (its first convolution-ReLU included).
+
+    Parameters
+    ----------
+    stack : torch.nn.Sequential
+        Made by :func:`pooling_stack`.
+    stages : int
+        0 to the number of stages the stack has.
+    """
+    if not isinstance(stack, nn.Sequential) or len(stack) % 3 != 2:
+        raise ValueError(f"stack must be made by pooling_stack, got {type(stack).__name__} "
+                         f"of {len(stack) if isinstance(stack, nn.Sequential) else '?'} modules")
+    stages = check_int("stages", stages, low=0, high=(len(stack) - 2) // 3)
+    return stack[:2 + 3 * stages]
+
+
+def conv_multiply_adds(model: nn.Module, x: torch.Tensor) -> list[int]:
+    """Multiply-adds of each ``Conv2d`` of ``model`` for one image of ``x``'s size, in the order they run.
+
+    Each output value of a convolution costs one multiply-add per weight it
+    reads: ``in_channels / groups * kernel_height * kernel_width``. The
+    sizes are those of an actual forward pass of ``x[:1]``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Containing at least one ``Conv2d``.
+    x : torch.Tensor
+        (N, C, H, W) input; only its first image is used.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch module, got {type(model).__name__}")
+    check_tensor("x", x, ndim=4)
+    counts, hooks = [], []
+
+    def count(conv, _inputs, output):
+        per_output = conv.in_channels // conv.groups * conv.kernel_size[0] * conv.kernel_size[1]
+        counts.append(int(output[0].numel()) * per_output)
+
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            hooks.append(module.register_forward_hook(count))
+    if not hooks:
+        raise ValueError("model must contain at least one Conv2d, got none")
+    try:
+        _apply(model, x[:1])
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return counts
+
+
+def border_distance(height: int, width: int) -> torch.Tensor:
+    """(height, width) int64 map: each pixel's distance, in pixels, to the nearest border row or column.
+
+    The pixels of the outer rim are at distance 0.
+    """
+    height = check_int("height", height, low=1)
+    width = check_int("width", width, low=1)
+    rows = torch.arange(height)
+    cols = torch.arange(width)
+    dr = torch.minimum(rows, height - 1 - rows)[:, None]
+    dc = torch.minimum(cols, width - 1 - cols)[None, :]
+    return torch.minimum(dr, dc)
+
+
+def border_profile(y: torch.Tensor) -> list[float]:
+    """How far each position's feature vector is from the centre's, by distance to the border.
+
+    For a map computed from a constant image, every position would carry
+    the same vector if the layers could not tell where they are. Entry ``d``
+    is the mean, over the positions at distance ``d`` from the border
+    (:func:`border_distance`), of ``||y[:, p] - y[:, c]|| / ||y[:, c]||``,
+    with ``c`` the centre position ``(H // 2, W // 2)``.
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        (1, C, H, W) single map, with a non-zero vector at the centre.
+
+    Returns
+    -------
+    list of float
+        One value per distance, 0 to ``(min(H, W) - 1) // 2``.
+    """
+    check_tensor("y", y, ndim=4)
+    if y.shape[0] != 1:
+        raise ValueError(f"y must hold one map, got a batch of {y.shape[0]}")
+    y = y[0].detach().double()
+    h, w = y.shape[-2:]
+    centre = y[:, h // 2, w // 2]
+    scale = float(torch.linalg.vector_norm(centre))
+    if scale == 0.0:
+        raise ValueError("y must have a non-zero feature vector at its centre, got all zeros")
+    deviation = torch.linalg.vector_norm(y - centre[:, None, None], dim=0) / scale
+    distance = border_distance(h, w)
+    return [float(deviation[distance == d].mean()) for d in range((min(h, w) - 1) // 2 + 1)]
+
+
+def distinct_positions(y: torch.Tensor) -> int:
+    """The number of different feature vectors in a single map: how many positions the map can tell apart.
+
+    Vectors count as equal only when every value is bit for bit equal.
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        (1, C, H, W) single map.
+    """
+    check_tensor("y", y, ndim=4)
+    if y.shape[0] != 1:
+        raise ValueError(f"y must hold one map, got a batch of {y.shape[0]}")
+    vectors = y[0].detach().flatten(1).T
+    return int(torch.unique(vectors, dim=0).shape[0])
+
+
 # --------------------------------------------------------------------------- a small network, trained
 
 

@@ -255,3 +255,82 @@ def transform_failure(rows: Sequence[Mapping]):
         show_image(ax_row[3], a - b, cmap=DIVERGING, vmin=-bound, vmax=bound,
                    title=f"difference: error {row['error']:.2f}")
     return fig
+
+
+@styled
+def invariance_by_depth(maps: Sequence[Sequence[float]], averaged: Sequence[Sequence[float]], *,
+                        shift: int = 1):
+    """Two panels: invariance error against the number of stages, one thin line per network, the mean thick.
+
+    Parameters
+    ----------
+    maps, averaged : sequence of sequence of float
+        For each network (seed), its error at 0, 1, 2, ... stages: of the
+        feature maps (left) and of their global average (right). Both have
+        the same number of networks and depths.
+    shift : int
+        The input shift, for the titles.
+    """
+    arrays = []
+    for name, rows in (("maps", maps), ("averaged", averaged)):
+        arr = np.asarray(rows, dtype=float)
+        if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 2 or not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must hold one row of at least 2 finite errors per network, "
+                             f"got shape {arr.shape}")
+        arrays.append(arr)
+    if arrays[0].shape != arrays[1].shape:
+        raise ValueError(f"maps and averaged must have one shape, got {arrays[0].shape} and {arrays[1].shape}")
+    n, depths = arrays[0].shape
+    means = [arr.mean(axis=0) for arr in arrays]
+    text = "; ".join(f"{what}: " + ", ".join(f"{m:.3f}" for m in mean)
+                     for what, mean in zip(("feature maps", "global average"), means))
+    fig, axes = figure(2, width=7.5, height=2.9, alt=(
+        f"Two line plots of the relative change after a {shift}-pixel shift against the number of "
+        f"pooling stages, 0 to {depths - 1}, for {n} random networks, with the mean over networks; "
+        f"means {text}"))
+    titles = ("feature maps: ‖f(g(x)) − f(x)‖ / ‖f(x)‖", "global average of the maps")
+    for ax, arr, mean, title in zip(axes[0], arrays, means, titles):
+        xs = np.arange(depths)
+        for row in arr:
+            ax.plot(xs, row, color=PALETTE["sky"], lw=0.8, alpha=0.8)
+        ax.plot(xs, mean, "o-", color=PALETTE["blue"], lw=2, label=f"mean of {n} networks")
+        ax.set_xticks(xs)
+        ax.set_xlabel("pooling stages")
+        ax.set_ylim(0, None)
+        ax.set_title(title)
+    axes[0, 0].set_ylabel(f"change after a {shift}-pixel shift")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def border_maps(maps: Mapping[str, object], *, channel: int = 0):
+    """One channel of each feature map of a constant image, side by side, on one colour scale.
+
+    Parameters
+    ----------
+    maps : mapping of str to tensor
+        Title (e.g. the padding) to a (1, C, H, W) map; 1 to 4 of them.
+    channel : int
+        Which channel to show.
+    """
+    if not 1 <= len(maps) <= 4:
+        raise ValueError(f"maps must hold 1 to 4 maps, got {len(maps)}")
+    arrays = {}
+    for name, y in maps.items():
+        arr = np.asarray(y.detach() if hasattr(y, "detach") else y, dtype=float)
+        if arr.ndim != 4 or arr.shape[0] != 1:
+            raise ValueError(f"maps[{name!r}] must be one (1, C, H, W) map, got shape {arr.shape}")
+        if not 0 <= channel < arr.shape[1]:
+            raise ValueError(f"channel must be 0 to {arr.shape[1] - 1}, got {channel}")
+        arrays[name] = arr[0, channel]
+    low = min(float(a.min()) for a in arrays.values())
+    high = max(float(a.max()) for a in arrays.values())
+    text = "; ".join(f"{name}: values {a.min():.2f} to {a.max():.2f}" for name, a in arrays.items())
+    fig, axes = figure(len(arrays), width=2.6 * len(arrays), height=2.8, alt=(
+        f"Channel {channel} of the feature map of a constant image, one panel per padding, on one "
+        f"colour scale; {text}"))
+    for ax, (name, arr) in zip(axes[0], arrays.items()):
+        show_image(ax, arr, title=name, vmin=low, vmax=high)
+    return fig
