@@ -243,8 +243,18 @@ def test_alt_text_falls_back_to_the_figure_alt():
     ex = controls.explore(Recorder(alt="A line to {a}"), {"a": [1, 2]})
     assert img_attrs(ex.frames[(1,)])["alt"] == "A line to 1 (a = 1)"
     assert img_attrs(ex.frames[(2,)])["alt"] == "A line to 2 (a = 2)"
-    # describe wins over the figure's own alt text.
-    ex = controls.explore(Recorder(alt="A line to {a}"), {"a": [1]}, describe="Frame {a}")
+
+
+def test_alt_text_keeps_the_figure_alt_after_describe():
+    # The figure's own alt text says what this frame's data show; describe adds
+    # what the explorer is about, as a sentence of its own before it.
+    ex = controls.explore(Recorder(alt="A line to {a}, peak at {a}0."), {"a": [1, 2]}, describe="Frame {a}")
+    assert img_attrs(ex.frames[(1,)])["alt"] == "Frame 1. A line to 1, peak at 10. (a = 1)"
+    assert img_attrs(ex.frames[(2,)])["alt"] == "Frame 2. A line to 2, peak at 20. (a = 2)"
+    # A describe that already ends a sentence gets no second full stop; the same text is not said twice.
+    ex = controls.explore(Recorder(alt="Same {a}"), {"a": [1]}, describe="Frame {a}?")
+    assert img_attrs(ex.frames[(1,)])["alt"] == "Frame 1? Same 1 (a = 1)"
+    ex = controls.explore(Recorder(alt="Frame {a}"), {"a": [1]}, describe="Frame {a}")
     assert img_attrs(ex.frames[(1,)])["alt"] == "Frame 1 (a = 1)"
 
 

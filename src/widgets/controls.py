@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-import time
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as ipw
@@ -64,12 +63,11 @@ class Explorer(ipw.VBox):
         The outermost stack.
     frames : dict
         Tuple of parameter values to the frame widget (an ``HTML`` image).
-    n_frames, png_bytes, render_seconds : int, int, float
-        How many frames, their total encoded size (PNG or WebP) in bytes, and the
-        time taken to render them.
+    n_frames, png_bytes : int, int
+        How many frames, and their total encoded size (PNG or WebP) in bytes.
     """
 
-    def __init__(self, names, values, controls, play, stack, frames, png_bytes, render_seconds, **kwargs):
+    def __init__(self, names, values, controls, play, stack, frames, png_bytes, **kwargs):
         self.names = tuple(names)
         self.values = tuple(tuple(v) for v in values)
         self.controls = dict(controls)
@@ -78,7 +76,6 @@ class Explorer(ipw.VBox):
         self.frames = dict(frames)
         self.n_frames = len(self.frames)
         self.png_bytes = png_bytes
-        self.render_seconds = render_seconds
         row = [self.play] if self.play is not None else []
         row += [self.controls[n] for n in self.names]
         super().__init__([ipw.HBox(row, layout=ipw.Layout(flex_flow="row wrap")), stack], **kwargs)
@@ -127,9 +124,9 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
         toggle buttons).
     describe : str, optional
         Alt text for each frame, formatted with the parameters
-        (e.g. ``"Patch under output ({row}, {col})"``); without it, the
-        figure's own ``alt`` attribute, if any. The parameter values are
-        appended either way.
+        (e.g. ``"Patch under output ({row}, {col})"``). The figure's own
+        ``alt`` attribute, which describes what that frame's data show,
+        follows it, and the parameter values close the text.
     toggles : sequence of str
         Integer parameters to show as toggle buttons rather than a slider.
     play : str, optional
@@ -185,7 +182,6 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
             raise ValueError(f"describe must only use the fields {{{'}, {'.join(names)}}}, "
                              f"got {describe!r} ({err!r})") from None
 
-    start = time.perf_counter()
     frames, png_bytes = {}, 0
     # Every frame shares one layout and one style, and every stack one layout:
     # each would otherwise be a model of its own in the page's widget state, and
@@ -197,7 +193,6 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
         png_bytes += len(picture.data)
         frames[combo] = ipw.HTML(img_tag(picture, _alt_text(describe, alt, params)),
                                  layout=frame_layout, style=frame_style)
-    render_seconds = time.perf_counter() - start
 
     controls = {n: _control(n, v, kinds[n]) for n, v in zip(names, values)}
     stack = _nest(names, values, frames, controls, (), stack_layout)
@@ -207,7 +202,7 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
                                interval=play_interval, description=f"play {play}",
                                tooltip=f"play through {play}")
         _link((play_widget, "value"), (controls[play], "index"))
-    return Explorer(names, values, controls, play_widget, stack, frames, png_bytes, render_seconds)
+    return Explorer(names, values, controls, play_widget, stack, frames, png_bytes)
 
 
 def _check_grid(grid):
@@ -255,7 +250,7 @@ def _render(frame, params, dpi, trim=False):
         if not isinstance(fig, Figure):
             raise TypeError(f"frame must return a matplotlib Figure, got {type(fig).__name__} for {params}")
         label = _params_text(params)
-        title = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        title = fig.get_suptitle()
         fig.suptitle(f"{title} ({label})" if title else label)
         return render(fig, dpi, trim=trim), getattr(fig, "alt", "")
     finally:
@@ -274,7 +269,10 @@ def _params_text(params) -> str:
 
 
 def _alt_text(describe, alt, params) -> str:
-    text = describe.format(**params) if describe else (alt or "Figure")
+    """A frame's alt text: ``describe`` formatted, then the figure's own alt text, then the values."""
+    parts = [p.strip() for p in (describe.format(**params) if describe else "", alt or "")]
+    parts = [p for i, p in enumerate(parts) if p and p not in parts[:i]] or ["Figure"]
+    text = " ".join([p if p[-1] in ".!?" else f"{p}." for p in parts[:-1]] + parts[-1:])
     return f"{text} ({_params_text(params)})"
 
 
