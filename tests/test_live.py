@@ -1,11 +1,13 @@
 """Live figures (widgets.live): argument checks, the browser's layer module
 against PyTorch (run in Node.js), and the chapter-1 kernel playground driven in
-headless Chromium on the built site, its numbers compared with PyTorch."""
+headless Chromium on the built site and in JupyterLab with a kernel, its
+numbers compared with PyTorch."""
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import subprocess
 import sys
@@ -321,18 +323,23 @@ def test_clicking_and_arrow_keys_show_the_multiply_add_of_that_pixel(chapter_one
     page.locator(f"{PLAYGROUND} select").nth(1).select_option("zeros")
     canvas = page.locator(f"{PLAYGROUND} canvas.cw-live-output")
     box = canvas.bounding_box()
-    # Click the pixel at 40 % across and 70 % down.
-    canvas.click(position={"x": 0.4 * box["width"], "y": 0.7 * box["height"]})
+    rows, cols = read_back(page)[0]["outputShape"][1:]
+    # Click 40 % across and 70 % down (the browser reports whole CSS pixels):
+    # the pixel of the map under that point is selected.
+    px, py = math.floor(box["x"] + 0.4 * box["width"]), math.floor(box["y"] + 0.7 * box["height"])
+    page.mouse.click(px, py)
+    row = math.floor((py - box["y"]) / box["height"] * rows)
+    col = math.floor((px - box["x"]) / box["width"] * cols)
+    assert abs(row - 0.7 * rows) < 2 and abs(col - 0.4 * cols) < 2
     state, x, weight, out = read_back(page)
-    rows, cols = state["outputShape"][1:]
-    assert (state["selected"]["row"], state["selected"]["col"]) == (int(0.7 * rows), int(0.4 * cols))
+    assert (state["selected"]["row"], state["selected"]["col"]) == (row, col)
     for key, (dr, dc) in [("ArrowRight", (0, 1)), ("ArrowDown", (1, 1)), ("ArrowLeft", (1, 0)), ("ArrowUp", (0, 0))]:
         canvas.press(key)
         moved = read_back(page)[0]["selected"]
-        assert (moved["row"], moved["col"]) == (int(0.7 * rows) + dr, int(0.4 * cols) + dc), key
+        assert (moved["row"], moved["col"]) == (row + dr, col + dc), key
     # Click the top-left pixel, where the patch reads the zero padding; the arrow
     # keys stop at the edge.
-    canvas.click(position={"x": 0.5 * box["width"] / cols, "y": 0.5 * box["height"] / rows})
+    page.mouse.click(math.ceil(box["x"]), math.ceil(box["y"]))
     canvas.press("ArrowUp")
     canvas.press("ArrowLeft")
     state, x, weight, out = read_back(page)

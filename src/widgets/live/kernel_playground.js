@@ -183,7 +183,7 @@ function render({ model, el: root }) {
     detail.replaceChildren();
     for (let c = 0; c < C; c++) {
       let sum = 0;
-      const tables = [["patch", patch], ["kernel", weight], ["products", products]].map(([title]) => (
+      const tables = ["patch", "kernel", "products"].map((title) => (
         el("table", { class: "cw-live-table" }, [el("caption", { text: `${names[c]} ${title}` })])));
       for (let a = 0; a < SIZE; a++) {
         const rows = tables.map(() => el("tr"));
@@ -235,7 +235,7 @@ function render({ model, el: root }) {
       return;
     }
     field.removeAttribute("aria-invalid");
-    const stillInvalid = [...fields].some((f) => f !== field && f.getAttribute("aria-invalid") === "true" &&
+    const stillInvalid = fields.some((f) => f !== field && f.getAttribute("aria-invalid") === "true" &&
       Math.floor(Number(f.dataset.index) / (SIZE * SIZE)) === c);
     if (!stillInvalid) { message.textContent = ""; }
     weight[Number(field.dataset.index)] = value;
