@@ -8,6 +8,38 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 
+#: The largest image side, signal length or padding, in pixels, that any function
+#: accepts: far above the book's largest image (256 pixels on a side), far below a
+#: size whose tensors would not fit in memory.
+MAX_SIDE = 4096
+#: The largest number of examples, channels or hidden units that any function builds.
+MAX_COUNT = 100_000
+
+
+#: The most values one tensor that a function builds may hold (1 GiB at float32, the
+#: dense-matrix budget of :func:`widgets.compute.efficiency.time_methods`).
+MAX_ELEMENTS = 2**28
+
+
+def check_elements(name: str, shape) -> None:
+    """Raise ``ValueError`` if a tensor of ``shape`` would hold more than :data:`MAX_ELEMENTS` values."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    if n > MAX_ELEMENTS:
+        raise ValueError(f"{name} would hold {n:,} values (shape {tuple(shape)}), more than {MAX_ELEMENTS:,}; "
+                         "choose smaller sizes")
+
+
+def check_side(name: str, value, *, low: int = 1) -> int:
+    """Return ``value`` as an int in [low, :data:`MAX_SIDE`], or raise ``ValueError``."""
+    return check_int(name, value, low=low, high=MAX_SIDE)
+
+
+def check_count(name: str, value, *, low: int = 1) -> int:
+    """Return ``value`` as an int in [low, :data:`MAX_COUNT`], or raise ``ValueError``."""
+    return check_int(name, value, low=low, high=MAX_COUNT)
+
 
 def check_int(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` if it is not an integer in [low, high]."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .._checks import check_int, check_tensor
+from .._checks import check_count, check_int, check_side, check_tensor
 
 
 def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
@@ -19,23 +19,23 @@ def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) 
     Parameters
     ----------
     size : int
-        Input length (height or width), at least 1.
+        Input length (height or width), 1 to :data:`~widgets._checks.MAX_SIDE`.
     kernel_size : int
         Kernel length, at least 1 and at most ``size + 2 * padding``.
     stride : int
-        Step between windows, at least 1.
+        Step between windows, 1 to ``MAX_SIDE``.
     padding : int
-        Zeros added on each side, at least 0.
+        Zeros added on each side, 0 to ``MAX_SIDE``.
 
     Returns
     -------
     int
         ``(size + 2 * padding - kernel_size) // stride + 1``.
     """
-    size = check_int("size", size, low=1)
-    padding = check_int("padding", padding, low=0)
+    size = check_side("size", size)
+    padding = check_side("padding", padding, low=0)
     kernel_size = check_int("kernel_size", kernel_size, low=1, high=size + 2 * padding)
-    stride = check_int("stride", stride, low=1)
+    stride = check_side("stride", stride)
     return (size + 2 * padding - kernel_size) // stride + 1
 
 
@@ -423,7 +423,7 @@ def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int =
     from .data import photo
 
     check_tensor("target", target, ndim=2)
-    n = check_int("n", n, low=1)
+    n = check_count("n", n)
     size = check_int("size", size, low=max(4, *target.shape), high=64)
     g = torch.Generator().manual_seed(check_int("seed", seed, low=0))
     picture = photo(128, channels=1)[0]

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .._checks import check_choice, check_int, check_tensor
+from .._checks import check_choice, check_count, check_elements, check_int, check_side, check_tensor
 
 #: The three ways of computing one convolution, in the order the chapter shows them.
 METHODS = ("convolution", "sparse matrix", "dense matrix")
@@ -80,10 +80,10 @@ def _axis_windows(size: int, kernel: int, stride: int, padding: int):
 
 
 def _check_geometry(height, width, kernel_height, kernel_width, stride, padding):
-    height = check_int("height", height, low=1)
-    width = check_int("width", width, low=1)
-    stride = check_int("stride", stride, low=1)
-    padding = check_int("padding", padding, low=0)
+    height = check_side("height", height)
+    width = check_side("width", width)
+    stride = check_side("stride", stride)
+    padding = check_side("padding", padding, low=0)
     kernel_height = check_int("kernel_height", kernel_height, low=1, high=height + 2 * padding)
     kernel_width = check_int("kernel_width", kernel_width, low=1, high=width + 2 * padding)
     return height, width, kernel_height, kernel_width, stride, padding
@@ -133,6 +133,8 @@ def conv_matrix(weight: torch.Tensor, height: int, width: int, *, stride: int = 
     w_out = (width + 2 * padding - kw) // stride + 1
     n_rows = out_channels * h_out * w_out
     n_cols = in_channels * height * width
+    shape = (out_channels, h_out, w_out, in_channels, kh, kw)
+    check_elements("the matrix", (n_rows, n_cols) if layout == "dense" else shape)
     # One candidate entry per (out channel o, output row i, output col j, in channel ch,
     # kernel row u, kernel col v), broadcast in that order. Row-major order of these axes is
     # row order (o, i, j) and, inside a row, column order (ch, input row, input col), so the
@@ -141,7 +143,6 @@ def conv_matrix(weight: torch.Tensor, height: int, width: int, *, stride: int = 
                          for a, n in enumerate((out_channels, h_out, w_out, in_channels, kh, kw)))
     in_row = i * stride + u - padding
     in_col = j * stride + v - padding
-    shape = (out_channels, h_out, w_out, in_channels, kh, kw)
     inside = ((in_row >= 0) & (in_row < height) & (in_col >= 0) & (in_col < width)).expand(shape)
     rows = ((o * h_out + i) * w_out + j).expand(shape)[inside]
     cols = ((ch * height + in_row) * width + in_col).expand(shape)[inside]
@@ -301,8 +302,8 @@ def costs(height: int, width: int, kernel_height: int, kernel_width: int, *, in_
     """
     height, width, kernel_height, kernel_width, stride, padding = _check_geometry(
         height, width, kernel_height, kernel_width, stride, padding)
-    in_channels = check_int("in_channels", in_channels, low=1)
-    out_channels = check_int("out_channels", out_channels, low=1)
+    in_channels = check_count("in_channels", in_channels)
+    out_channels = check_count("out_channels", out_channels)
     check_choice("sparse_layout", sparse_layout, ("csr", "coo"))
     value_bytes = check_int("value_bytes", value_bytes, low=1)
     index_bytes = check_int("index_bytes", index_bytes, low=1)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .._checks import check_int, check_tensor
+from .._checks import MAX_SIDE, check_count, check_int, check_tensor
 from . import data, training
 from . import receptive_fields as rf
 from .training import one_thread
@@ -117,7 +117,10 @@ def fields(model: nn.Sequential) -> list[rf.Field]:
     list of widgets.compute.receptive_fields.Field
         One per ``Conv2d`` at the top level of ``model``.
     """
-    return [rf.receptive_field(rf.layers_of(model[:i + 1])) for i in _conv_indices(model)]
+    convs = _conv_indices(model)
+    if not convs:
+        raise ValueError(f"model must hold at least one Conv2d at its top level, got {model!r:.80}")
+    return [rf.receptive_field(rf.layers_of(model[:i + 1])) for i in convs]
 
 
 def hidden_maps(model: nn.Sequential, images: torch.Tensor) -> list[torch.Tensor]:
@@ -600,9 +603,9 @@ def motif_signals(n: int, length: int = 64, *, pattern: torch.Tensor | None = No
     positions : torch.Tensor
         (n,) where the pattern or decoy starts.
     """
-    n = check_int("n", n, low=2)
+    n = check_count("n", n, low=2)
     pattern = motif() if pattern is None else check_tensor("pattern", pattern, ndim=1)
-    length = check_int("length", length, low=2 * len(pattern))
+    length = check_int("length", length, low=2 * len(pattern), high=MAX_SIDE)
     noise = _check_noise(noise)
     gen = torch.Generator().manual_seed(check_int("seed", seed, low=0, high=2**63 - 1))
     labels = torch.randperm(n, generator=gen) % 2
@@ -660,7 +663,7 @@ def motif_example(length: int = 96, motif_at: Sequence[int] = (12, 64), decoy_at
         (length,) float32.
     """
     pattern = motif() if pattern is None else check_tensor("pattern", pattern, ndim=1)
-    length = check_int("length", length, low=len(pattern))
+    length = check_int("length", length, low=len(pattern), high=MAX_SIDE)
     noise = _check_noise(noise)
     gen = torch.Generator().manual_seed(check_int("seed", seed, low=0, high=2**63 - 1))
     signal = noise * torch.randn(length, generator=gen)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_int
+from .._checks import check_count, check_elements, check_int, check_side
 from .conv_layer import output_size
 
 
@@ -50,19 +50,23 @@ class LocallyConnected2d(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, input_size, kernel_size: int,
                  stride: int = 1, padding: int = 0, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        self.in_channels = check_int("in_channels", in_channels, low=1)
-        self.out_channels = check_int("out_channels", out_channels, low=1)
+        self.in_channels = check_count("in_channels", in_channels)
+        self.out_channels = check_count("out_channels", out_channels)
         height, width = _pair("input_size", input_size)
         self.input_size = (height, width)
-        self.padding = check_int("padding", padding, low=0)
+        self.padding = check_side("padding", padding, low=0)
         self.kernel_size = check_int("kernel_size", kernel_size, low=1,
                                      high=min(height, width) + 2 * self.padding)
-        self.stride = check_int("stride", stride, low=1)
+        self.stride = check_side("stride", stride)
+        if not isinstance(bias, bool):
+            raise ValueError(f"bias must be True or False, got {bias!r}")
         self.output_size = (output_size(height, self.kernel_size, self.stride, self.padding),
                             output_size(width, self.kernel_size, self.stride, self.padding))
         out_h, out_w = self.output_size
         k = self.kernel_size
         factory = {"device": device, "dtype": dtype}
+        if torch.device(device or "cpu").type != "meta":
+            check_elements("weight", (out_h, out_w, out_channels, in_channels, k, k))
         self.weight = nn.Parameter(torch.empty(out_h, out_w, out_channels, in_channels, k, k, **factory))
         self.bias = nn.Parameter(torch.empty(out_channels, out_h, out_w, **factory)) if bias else None
         self.reset_parameters()
@@ -117,8 +121,8 @@ def _pair(name, value) -> tuple[int, int]:
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return check_int(name, value[0], low=1), check_int(name, value[1], low=1)
-    value = check_int(name, value, low=1)
+        return check_side(name, value[0]), check_side(name, value[1])
+    value = check_side(name, value)
     return value, value
 
 
@@ -138,6 +142,8 @@ def dense_layer(input_shape, output_shape, device=None) -> nn.Sequential:
     """
     c, h, w = _triple("input_shape", input_shape)
     oc, oh, ow = _triple("output_shape", output_shape)
+    if torch.device(device or "cpu").type != "meta":
+        check_elements("the weight matrix", (oc * oh * ow, c * h * w))
     return nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, oc * oh * ow, device=device),
                          nn.Unflatten(1, (oc, oh, ow)))
 
@@ -145,7 +151,7 @@ def dense_layer(input_shape, output_shape, device=None) -> nn.Sequential:
 def _triple(name, value) -> tuple[int, int, int]:
     if not isinstance(value, (tuple, list)) or len(value) != 3:
         raise ValueError(f"{name} must be (C, H, W), got {value!r}")
-    return tuple(check_int(name, v, low=1) for v in value)
+    return check_count(name, value[0]), check_side(name, value[1]), check_side(name, value[2])
 
 
 def layer_trio(in_channels: int, image_size: int, out_channels: int, kernel_size: int,
@@ -165,6 +171,7 @@ def layer_trio(in_channels: int, image_size: int, out_channels: int, kernel_size
     image_size = check_int("image_size", image_size, low=1)
     out_channels = check_int("out_channels", out_channels, low=1)
     kernel_size = check_int("kernel_size", kernel_size, low=1, high=image_size)
+    in_channels, out_channels = check_count("in_channels", in_channels), check_count("out_channels", out_channels)
     side = output_size(image_size, kernel_size)
     return {
         "dense": dense_layer((in_channels, image_size, image_size), (out_channels, side, side), device=device),
@@ -207,6 +214,8 @@ def closed_form_counts(in_channels: int, image_size: int, out_channels: int,
     dense has m·n weights and connections; locally connected n·K of each;
     the convolution O·K weights but n·K connections. Biases: n, n and O.
     """
+    in_channels, out_channels = check_count("in_channels", in_channels), check_count("out_channels", out_channels)
+    image_size = check_side("image_size", image_size)
     m = in_channels * image_size ** 2
     side = output_size(image_size, kernel_size)
     n = out_channels * side * side
@@ -242,9 +251,10 @@ def connected_inputs(layer: nn.Module, input_shape, channel: int, row: int, col:
     torch.Tensor
         Boolean (C, H, W) mask of the connected inputs.
     """
-    if len(input_shape) != 3:
-        raise ValueError(f"input_shape must be (C, H, W), got {input_shape!r}")
-    shape = tuple(check_int("input_shape", v, low=1) for v in input_shape)
+    if not isinstance(layer, nn.Module):
+        raise ValueError(f"layer must be a torch.nn.Module, got {type(layer).__name__}")
+    shape = _triple("input_shape", input_shape)
+    check_elements("input_shape", shape)
     x = torch.rand(1, *shape, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
     out = layer(x)
     if out.ndim != 4:
@@ -266,7 +276,12 @@ def unit_weights(layers: dict[str, nn.Module], channel: int, row: int, col: int)
         the (k, k) kernel that belongs to this position; ``"convolution"``: the
         (k, k) kernel every position shares.
     """
+    kinds = {"convolution": nn.Conv2d, "locally connected": LocallyConnected2d, "dense": nn.Sequential}
+    if not isinstance(layers, dict) or any(not isinstance(layers.get(k), t) for k, t in kinds.items()):
+        raise ValueError(f"layers must be a dict of layer_trio's layers {list(kinds)}, got {layers!r:.80}")
     conv, local, dense = layers["convolution"], layers["locally connected"], layers["dense"]
+    if len(dense) < 2 or not isinstance(dense[1], nn.Linear):
+        raise ValueError(f"layers['dense'] must be a dense_layer (Flatten, Linear, Unflatten), got {dense!r:.80}")
     out_h, out_w = local.output_size
     channel = check_int("channel", channel, low=0, high=conv.out_channels - 1)
     row = check_int("row", row, low=0, high=out_h - 1)
@@ -327,7 +342,7 @@ def position_kernels(layer: nn.Module, input_size: int | None = None) -> torch.T
         if layer.in_channels != 1 or layer.out_channels != 1:
             raise ValueError(f"layer must have one input and one output channel, got "
                              f"{layer.in_channels} and {layer.out_channels}")
-        size = check_int("input_size", input_size, low=1)
+        size = check_side("input_size", input_size)
         out_h, out_w = (output_size(size, k, s, p) for k, s, p in
                         zip(layer.kernel_size, layer.stride, layer.padding))
         return layer.weight.detach()[0, 0].expand(out_h, out_w, -1, -1).clone()

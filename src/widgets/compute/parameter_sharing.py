@@ -10,23 +10,24 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_int, check_tensor
+from .._checks import MAX_SIDE, check_choice, check_count, check_int, check_side, check_tensor
 from . import training
 from .local_connectivity import LocallyConnected2d, parameters_held
 
 
 def dense_parameters(in_features: int, units: int) -> int:
     """Parameters of ``nn.Linear(in_features, units)``, counted on the meta device."""
-    in_features = check_int("in_features", in_features, low=1)
-    units = check_int("units", units, low=1)
+    # A MAX_SIDE x MAX_SIDE image with up to four channels, into up to MAX_COUNT units.
+    in_features = check_int("in_features", in_features, low=1, high=4 * MAX_SIDE**2)
+    units = check_count("units", units)
     return parameters_held(nn.Linear(in_features, units, device="meta"))
 
 
 def conv_parameters(in_channels: int, out_channels: int, kernel_size: int) -> int:
     """Parameters of ``nn.Conv2d(in_channels, out_channels, kernel_size)``: independent of the image size."""
-    in_channels = check_int("in_channels", in_channels, low=1)
-    out_channels = check_int("out_channels", out_channels, low=1)
-    kernel_size = check_int("kernel_size", kernel_size, low=1)
+    in_channels = check_count("in_channels", in_channels)
+    out_channels = check_count("out_channels", out_channels)
+    kernel_size = check_side("kernel_size", kernel_size)
     return parameters_held(nn.Conv2d(in_channels, out_channels, kernel_size, device="meta"))
 
 
@@ -51,7 +52,7 @@ def place_patch(patch: torch.Tensor, canvas_size: int, top: int, left: int) -> t
     """
     check_tensor("patch", patch, ndim=2)
     h, w = patch.shape
-    canvas_size = check_int("canvas_size", canvas_size, low=max(h, w))
+    canvas_size = check_int("canvas_size", canvas_size, low=max(h, w), high=MAX_SIDE)
     top = check_int("top", top, low=0, high=canvas_size - h)
     left = check_int("left", left, low=0, high=canvas_size - w)
     canvas = patch.new_zeros(canvas_size, canvas_size)
@@ -79,7 +80,7 @@ def learned_in_one_region(kernel: torch.Tensor, input_size: int, region: int, se
     """
     check_tensor("kernel", kernel, ndim=2)
     k = kernel.shape[0]
-    input_size = check_int("input_size", input_size, low=k)
+    input_size = check_int("input_size", input_size, low=k, high=MAX_SIDE)
     layer = LocallyConnected2d(1, 1, input_size, k, bias=False)
     out = layer.output_size[0]
     region = check_int("region", region, low=1, high=out)
@@ -225,7 +226,7 @@ def stroke_task(n: int, task: str, seed: int, noise: float = 0.3) -> tuple[torch
     labels : torch.Tensor
         (n,) int64 in {0, 1}.
     """
-    n = check_int("n", n, low=1)
+    n = check_count("n", n)
     check_choice("task", task, TASKS)
     seed = check_int("seed", seed, low=0)
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < float("inf"):
@@ -315,8 +316,8 @@ def prior_study(seeds=range(5), n_train: int = 300, n_test: int = 2000) -> Prior
     PriorStudy
     """
     seeds = training.check_seeds(seeds)
-    n_train = check_int("n_train", n_train, low=10)
-    n_test = check_int("n_test", n_test, low=10)
+    n_train = check_count("n_train", n_train, low=10)
+    n_test = check_count("n_test", n_test, low=10)
     acc, train_acc, epochs, cpu = {}, {}, {}, 0.0
     for offset, task in zip((100, 200), TASKS):
         x, y = stroke_task(n_train, task, seed=offset)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_int
+from .._checks import check_choice, check_count, check_elements, check_int, check_side
 from . import data, training
 from .local_connectivity import LocallyConnected2d
 
@@ -51,8 +51,9 @@ def dense_network(canvas: int = 16, hidden: Sequence[int] = (128, 64)) -> nn.Seq
     hidden : (int, int)
         Units in the two hidden layers.
     """
-    canvas = check_int("canvas", canvas, low=1)
+    canvas = check_side("canvas", canvas)
     h1, h2 = _pair_of("hidden", hidden)
+    check_elements("the first layer's weights", (h1, canvas * canvas))
     return nn.Sequential(nn.Flatten(), nn.Linear(canvas * canvas, h1), nn.ReLU(),
                          nn.Linear(h1, h2), nn.ReLU(), nn.Linear(h2, CLASSES))
 
@@ -149,7 +150,7 @@ def trainable_parameters(model: nn.Module) -> int:
 def _pair_of(name, value) -> tuple[int, int]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
         raise ValueError(f"{name} must be a pair of positive integers, got {value!r}")
-    return check_int(name, value[0], low=1), check_int(name, value[1], low=1)
+    return check_count(name, value[0]), check_count(name, value[1])
 
 
 # --------------------------------------------------------------------------- the comparisons

@@ -1,0 +1,260 @@
+"""Every public function of the compute modules refuses bad arguments with ValueError or TypeError.
+
+The functions are enumerated with :mod:`inspect`, so a new public function
+without bad-argument cases here fails :func:`test_every_public_function_has_cases`.
+Each call runs under an address-space limit of one more gibibyte than the
+process holds, so a size that is not bounded fails fast instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import resource
+
+import pytest
+import torch
+from torch import nn
+
+from widgets.compute import (
+    conv_layer,
+    data,
+    efficiency,
+    feature_hierarchy,
+    local_connectivity,
+    parameter_sharing,
+    trained_networks,
+    training,
+)
+
+MODULES = (data, training, trained_networks, feature_hierarchy, conv_layer, local_connectivity,
+           parameter_sharing, efficiency)
+HUGE = 10**9
+NOT_A_NETWORK = "a network"
+
+
+def public_callables() -> dict[str, object]:
+    """Module-level public functions and classes (not plain result records) of :data:`MODULES`."""
+    found = {}
+    for module in MODULES:
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if inspect.isfunction(obj) or (inspect.isclass(obj) and not dataclasses.is_dataclass(obj)):
+                found[f"{module.__name__.rsplit('.', 1)[1]}.{name}"] = obj
+    return found
+
+
+class Call:
+    """One call: positional and keyword arguments."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+    def __repr__(self):
+        return f"Call{self.args!r:.60} {self.kwargs!r:.60}"
+
+
+# Valid arguments, made once (small); each case below changes one of them.
+IMG = torch.rand(4, 1, 16, 16)
+LABELS = torch.arange(4) % 10
+SPLIT = data.DigitSplit(torch.rand(20, 1, 16, 16), torch.arange(20) % 10, torch.rand(10, 1, 16, 16),
+                        torch.arange(10) % 10)
+NET = trained_networks.build("convolutional", seed=0)
+HIER = feature_hierarchy.hierarchy_network(seed=0)
+MAPS = torch.rand(4, 8, 12, 12)
+TRIO = local_connectivity.layer_trio(1, 8, 1, 3)
+LOCAL = local_connectivity.LocallyConnected2d(1, 1, 8, 3)
+KERNEL3 = torch.rand(3, 3)
+WEIGHT = torch.rand(1, 1, 3, 3)
+
+
+def _top():
+    field = feature_hierarchy.fields(HIER)[0]
+    maps = feature_hierarchy.hidden_maps(HIER, torch.rand(4, 1, 32, 32))[0]
+    return feature_hierarchy.top_patches(torch.rand(4, 1, 32, 32), maps, field, 0, k=2), field, maps
+
+
+TOP, FIELD, HMAPS = _top()
+IMG32 = torch.rand(4, 1, 32, 32)
+
+CASES: dict[str, list[Call]] = {
+    # data
+    "data.photo": [Call(HUGE), Call(64, 2), Call("64")],
+    "data.digits": [Call(HUGE), Call(16, 0), Call(16, HUGE)],
+    "data.digit_split": [Call(canvas=HUGE), Call(n_train=0), Call(n_train=HUGE), Call(seed=-1), Call(scale=HUGE)],
+    "data.balanced_subset": [Call([1, 2], 1), Call(LABELS, HUGE), Call(LABELS, -1), Call(LABELS, 2, seed=-1)],
+    "data.shift_inside": [Call("images", 1, 1), Call(IMG, HUGE, 0), Call(IMG, 0, -HUGE)],
+    "data.random_shifts": [Call(IMG, HUGE, torch.Generator()), Call(IMG, 1, "generator"),
+                           Call("images", 1, torch.Generator())],
+    "data.place_randomly": [Call(IMG, HUGE), Call("images", 1), Call(IMG, 1, seed=-1)],
+    "data.anywhere": [Call("split"), Call(SPLIT, HUGE), Call(SPLIT, 1, seed=-1)],
+    # training
+    "training.train": [Call(NOT_A_NETWORK, IMG, LABELS, seed=0), Call(NET, "x", LABELS, seed=0),
+                       Call(NET, IMG, LABELS, seed=0, max_epochs=HUGE), Call(NET, IMG, LABELS, seed=0, lr=-1.0),
+                       Call(NET, IMG, LABELS, seed=0, loss="l1"), Call(NET, IMG, LABELS, seed=0, batch_size=HUGE),
+                       Call(NET, IMG, LABELS, seed=0, max_shift=HUGE)],
+    "training.predict": [Call(NOT_A_NETWORK, IMG), Call(NET, "x"), Call(NET, IMG, batch_size=0)],
+    "training.accuracy": [Call(NOT_A_NETWORK, IMG, LABELS), Call(NET, IMG, "labels"), Call(NET, IMG, LABELS[:2])],
+    "training.one_thread": [],
+    "training.check_labelled": [Call("images", LABELS), Call(IMG, LABELS[:2]), Call(IMG, LABELS.float())],
+    "training.check_seeds": [Call("abc"), Call([]), Call([-1]), Call([0, 0]), Call(5)],
+    "training.spread": [Call([]), Call("abc"), Call([float("nan")]), Call(None)],
+    "training.clearly_greater": [Call([], [1.0]), Call([1.0], [2.0], k=-1), Call("a", "b")],
+    # trained networks
+    "trained_networks.dense_network": [Call(canvas=HUGE), Call(hidden=()), Call(hidden=(HUGE,)), Call(hidden="ab")],
+    "trained_networks.local_network": [Call("yes"), Call(True, canvas=HUGE), Call(True, channels=(HUGE, 16)),
+                                       Call(True, kernel_size=0), Call(True, kernel_size=HUGE),
+                                       Call(True, head="mean")],
+    "trained_networks.build": [Call("resnet"), Call("dense", seed=-1), Call("dense", canvas=HUGE)],
+    "trained_networks.trainable_parameters": [Call(NOT_A_NETWORK), Call(None)],
+    "trained_networks.training_subset": [Call("split", 10, 0), Call(SPLIT, HUGE, 0), Call(SPLIT, 10, -1),
+                                         Call(SPLIT, 0, 0)],
+    "trained_networks.compare": [Call("split", [10]), Call(SPLIT, []), Call(SPLIT, [HUGE]),
+                                 Call(SPLIT, [10], names=["resnet"]), Call(SPLIT, [10], seeds=[]),
+                                 Call(SPLIT, [10], bogus=1), Call(SPLIT, [10], max_epochs=HUGE)],
+    "trained_networks.clear_wins": [Call("results"), Call({"a": [1.0, 2.0]}, k=-1), Call({"a": []})],
+    "trained_networks.shifted_accuracy": [Call(NOT_A_NETWORK, IMG, LABELS, [0]), Call(NET, IMG, LABELS, [HUGE]),
+                                          Call(NET, IMG, LABELS, "ab"), Call(NET, "x", LABELS, [0])],
+    "trained_networks.first_layer_kernels": [Call(NOT_A_NETWORK), Call(nn.Sequential(nn.Flatten()))],
+    "trained_networks.first_layer_gradient": [Call(NOT_A_NETWORK, IMG, LABELS), Call(NET, "x", LABELS),
+                                              Call(nn.Sequential(nn.Flatten()), IMG, LABELS)],
+    # feature hierarchy
+    "feature_hierarchy.hierarchy_network": [Call(seed=-1), Call(channels=(HUGE, 16, 32)),
+                                            Call(kernel_sizes=(HUGE, 3, 3)), Call(channels=()),
+                                            Call(channels="abc")],
+    "feature_hierarchy.fields": [Call(NOT_A_NETWORK), Call(nn.Sequential(nn.Flatten()))],
+    "feature_hierarchy.hidden_maps": [Call(NOT_A_NETWORK, IMG32), Call(HIER, "x"), Call(HIER, torch.rand(3))],
+    "feature_hierarchy.first_layer_kernels": [Call(NOT_A_NETWORK), Call(nn.Sequential(nn.Flatten()))],
+    "feature_hierarchy.dead_channels": [Call("maps"), Call(torch.zeros(3))],
+    "feature_hierarchy.solid_ink_response": [Call(NOT_A_NETWORK, MAPS), Call(HIER, "maps")],
+    "feature_hierarchy.top_patches": [Call("images", HMAPS, FIELD, 0), Call(IMG32, HMAPS, FIELD, HUGE),
+                                      Call(IMG32, HMAPS, FIELD, 0, k=0), Call(IMG32, HMAPS, FIELD, 0, k=HUGE),
+                                      Call(IMG32, HMAPS, "field", 0)],
+    "feature_hierarchy.blank": [Call("top"), Call(None)],
+    "feature_hierarchy.class_purity": [Call("top", LABELS), Call(TOP, "labels"), Call(TOP, LABELS[:1])],
+    "feature_hierarchy.ink_share": [Call("images", TOP), Call(IMG32, "top")],
+    "feature_hierarchy.mean_patch": [Call("top")],
+    "feature_hierarchy.edge_contrast": [Call("patch"), Call(torch.zeros(0, 0)), Call(torch.zeros(3))],
+    "feature_hierarchy.edge_orientation": [Call("patch"), Call(torch.zeros(0, 0)), Call(torch.zeros(3))],
+    "feature_hierarchy.summarise": [Call(NOT_A_NETWORK, IMG32, LABELS), Call(HIER, IMG32, LABELS, k=0),
+                                    Call(HIER, IMG32, LABELS, edge_threshold=-1.0), Call(HIER, "x", LABELS)],
+    "feature_hierarchy.study": [Call("split", [0]), Call(SPLIT, []), Call(SPLIT, [0], k=0),
+                                Call(SPLIT, [0], max_epochs=0), Call(SPLIT, [0], channels=(HUGE, 1, 1))],
+    "feature_hierarchy.motif": [Call(HUGE), Call(0), Call("7")],
+    "feature_hierarchy.motif_signals": [Call(HUGE), Call(10, HUGE), Call(10, pattern="x"), Call(10, noise=-1.0),
+                                        Call(10, seed=-1)],
+    "feature_hierarchy.motif_detector": [Call(HUGE), Call(0), Call(7, seed=-1)],
+    "feature_hierarchy.motif_responses": [Call(NOT_A_NETWORK, torch.rand(64)), Call(
+        feature_hierarchy.motif_detector(), "signal")],
+    "feature_hierarchy.motif_example": [Call(HUGE), Call(motif_at=(HUGE,)), Call(noise=-1.0), Call(motif_at="ab")],
+    # conv layer
+    "conv_layer.output_size": [Call(HUGE, 3), Call(5, 7), Call("5", 3), Call(5, 3, stride=0),
+                               Call(5, 3, padding=HUGE)],
+    "conv_layer.sliding_window_conv2d": [Call("x", WEIGHT), Call(IMG, WEIGHT, padding=HUGE),
+                                         Call(IMG, WEIGHT, stride=0), Call(IMG, torch.rand(1, 2, 3, 3))],
+    "conv_layer.multiply_add": [Call(IMG[0, 0], KERNEL3, HUGE, 0), Call("image", KERNEL3, 0, 0),
+                                Call(IMG[0, 0], KERNEL3, 0, 0, stride=HUGE)],
+    "conv_layer.hand_filter": [Call("nope"), Call(3)],
+    "conv_layer.colour_filter": [Call("nope"), Call(None)],
+    "conv_layer.colour_filter_conv": [Call(HUGE), Call(0), Call(2, padding=HUGE)],
+    "conv_layer.colour_filter_maps": [Call(torch.rand(3, 16, 16), HUGE), Call("image", 2)],
+    "conv_layer.channel_products": [Call(torch.rand(3, 8, 8), torch.rand(3, 3, 3), HUGE, 0),
+                                    Call("image", torch.rand(3, 3, 3), 0, 0)],
+    "conv_layer.border_ratio": [Call("map"), Call(torch.rand(8, 8), width=HUGE), Call(torch.rand(8, 8), width=-1)],
+    "conv_layer.input_gradient": [Call(NOT_A_NETWORK, IMG, 0, 0, 0), Call(nn.Conv2d(1, 1, 3), IMG, HUGE, 0, 0),
+                                  Call(nn.Conv2d(1, 1, 3), IMG, 0, HUGE, 0)],
+    "conv_layer.kernel_pairs": [Call(KERNEL3, n=HUGE), Call(KERNEL3, size=HUGE), Call("target"),
+                                Call(KERNEL3, seed=-1)],
+    "conv_layer.learn_kernel": [Call(KERNEL3, 0, n=HUGE), Call(KERNEL3, -1), Call(KERNEL3, 0, size=HUGE)],
+    "conv_layer.pool_gradient": [Call("x", torch.rand(1, 1, 4, 4)), Call(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 4, 4),
+                                                                          kernel_size=HUGE)],
+    # local connectivity
+    "local_connectivity.LocallyConnected2d": [Call(1, 1, HUGE, 3), Call(HUGE, 1, 8, 3), Call(1, HUGE, 8, 3),
+                                              Call(1, 1, 8, 0), Call(1, 1, 8, 3, bias="yes"), Call(1, 1, "8", 3)],
+    "local_connectivity.dense_layer": [Call((1, HUGE, HUGE), (1, 8, 8)), Call("shape", (1, 8, 8)),
+                                       Call((1, 8, 8), (HUGE, 8, 8))],
+    "local_connectivity.layer_trio": [Call(1, HUGE, 1, 3), Call(0, 8, 1, 3), Call(1, 8, HUGE, 3)],
+    "local_connectivity.layer_counts": [Call(1, HUGE, 1, 3), Call(0, 8, 1, 3), Call(1, 8, 1, 9)],
+    "local_connectivity.closed_form_counts": [Call(1, HUGE, 1, 3), Call(0, 8, 1, 3), Call(1, 8, 1, 9)],
+    "local_connectivity.connected_inputs": [Call(NOT_A_NETWORK, (1, 8, 8), 0, 0, 0),
+                                            Call(LOCAL, (1, 8, 8), 0, HUGE, 0), Call(LOCAL, (1, HUGE, HUGE), 0, 0, 0)],
+    "local_connectivity.unit_weights": [Call({}, 0, 0, 0), Call("layers", 0, 0, 0), Call(TRIO, 0, HUGE, 0),
+                                        Call({**TRIO, "convolution": NOT_A_NETWORK}, 0, 0, 0),
+                                        Call({k: torch.empty(0) for k in TRIO}, 0, 0, 0)],
+    "local_connectivity.seven": [],
+    "local_connectivity.parameters_held": [Call(NOT_A_NETWORK), Call(None)],
+    "local_connectivity.position_kernels": [Call(NOT_A_NETWORK), Call(nn.Conv2d(1, 1, 3)),
+                                            Call(nn.Conv2d(1, 1, 3), input_size=HUGE)],
+    # parameter sharing
+    "parameter_sharing.dense_parameters": [Call(HUGE**2, 10), Call(0, 10), Call("1", 10)],
+    "parameter_sharing.conv_parameters": [Call(HUGE, 1, 3), Call(1, 0, 3), Call(1, 1, HUGE)],
+    "parameter_sharing.unshared_parameters": [Call(1, 1, HUGE, 3), Call(1, 1, 8, 9), Call(1, 1, 8, 3, stride=0)],
+    "parameter_sharing.place_patch": [Call(KERNEL3, HUGE, 0, 0), Call("patch", 8, 0, 0), Call(KERNEL3, 8, 7, 0)],
+    "parameter_sharing.learned_in_one_region": [Call(KERNEL3, HUGE, 2), Call("kernel", 8, 2), Call(KERNEL3, 8, HUGE)],
+    "parameter_sharing.detector_responses": [Call("canvas", KERNEL3, LOCAL), Call(torch.rand(8, 8), KERNEL3,
+                                                                                   NOT_A_NETWORK)],
+    "parameter_sharing.neighbour_correlation": [Call("values"), Call(torch.zeros(0)), Call(torch.zeros(0, 0))],
+    "parameter_sharing.shuffle_positions": [Call("values"), Call(torch.rand(4, 4), seed=-1)],
+    "parameter_sharing.weight_gradients": [Call(NOT_A_NETWORK, IMG, IMG), Call(nn.Conv2d(1, 1, 3), "x", IMG)],
+    "parameter_sharing.stroke_task": [Call(HUGE, "aligned", 0), Call(10, "nope", 0), Call(10, "aligned", -1),
+                                      Call(10, "aligned", 0, noise=-1.0)],
+    "parameter_sharing.half_detector": [Call("nope", 0), Call("convolution", -1)],
+    "parameter_sharing.prior_study": [Call(seeds=[]), Call(n_train=HUGE), Call(n_test=0), Call(n_test=HUGE)],
+    # efficiency
+    "efficiency.difference_kernel": [],
+    "efficiency.conv_matrix": [Call(WEIGHT, HUGE, HUGE), Call(WEIGHT, 8, 8, layout="x"), Call("w", 8, 8),
+                               Call(WEIGHT, 4096, 4096), Call(WEIGHT, 8, 8, padding=HUGE)],
+    "efficiency.apply_matrix": [Call("m", IMG), Call(torch.rand(36, 64), torch.rand(1, 1, 7, 7))],
+    "efficiency.storage_bytes": [Call("operator"), Call(None)],
+    "efficiency.costs": [Call(HUGE, HUGE, 3, 3), Call(8, 8, 0, 3), Call(8, 8, 3, 3, sparse_layout="x"),
+                         Call(8, 8, 3, 3, in_channels=HUGE)],
+    "efficiency.time_methods": [Call(WEIGHT, HUGE, HUGE), Call(WEIGHT, 8, 8, methods=["fft"]),
+                                Call(WEIGHT, 8, 8, repeats=0), Call(WEIGHT, 8, 8, repeats=HUGE),
+                                Call(WEIGHT, 8, 8, min_run_seconds=HUGE), Call(WEIGHT, 8, 8, clock="x")],
+    "efficiency.speed_verdict": [Call("fast"), Call(1.0, tolerance=-1.0), Call(float("nan"))],
+    "efficiency.power_law_fit": [Call([1.0], [1.0]), Call([1.0, 2.0], [0.0, 1.0]), Call("x", "y")],
+    "efficiency.sweep": [Call(WEIGHT, [HUGE]), Call(WEIGHT, []), Call(WEIGHT, [8], repeats=0),
+                         Call(WEIGHT, [8], dense_sides=[HUGE])],
+}
+
+
+def test_every_public_function_has_cases():
+    found = public_callables()
+    missing = sorted(set(found) - set(CASES))
+    assert not missing, f"public functions without bad-argument cases: {missing}"
+    assert not set(CASES) - set(found), "cases for functions that no longer exist"
+    for name, fn in found.items():
+        if not CASES[name]:  # only functions that take no arguments may have no cases
+            assert not inspect.signature(fn).parameters, name
+
+
+@pytest.fixture
+def memory_cap():
+    """Cap the address space at one more gibibyte than the process uses, for the test's duration."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as f:
+        used = int(f.read().split()[0]) * resource.getpagesize()
+    cap = used + 2**30
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_arguments_raise_value_or_type_error(name, memory_cap):
+    fn = public_callables()[name]
+    signature = inspect.signature(fn)
+    for call in CASES[name]:
+        signature.bind(*call.args, **call.kwargs)  # the case itself is a well-formed call
+        try:
+            fn(*call.args, **call.kwargs)
+        except (ValueError, TypeError):
+            continue
+        except Exception as err:  # noqa: BLE001 - the point is to report any other kind
+            pytest.fail(f"{name}{call!r} raised {type(err).__name__}: {err}"[:400])
+        pytest.fail(f"{name}{call!r} accepted a bad argument")
