@@ -124,7 +124,9 @@ def channel_products(step, channel_names=("red", "green", "blue"), *, title: str
     if len(channel_names) != n:
         raise ValueError(f"channel_names must name {n} channels, got {list(channel_names)}")
     sums = ", ".join(f"{name} {float(v):+.3f}" for name, v in zip(channel_names, step.sums))
-    fig, axes = figure(3, n, width=6.0, height=1.9 * n + 0.5, alt=(
+    # Cells wide enough for products printed to three decimals at the
+    # smallest text the page allows (draw.style.MIN_TEXT_PX).
+    fig, axes = figure(3, n, width=8.0, height=2.3 * n + 0.5, alt=(
         f"Output ({step.row}, {step.col}) of {title or 'one filter'}: for each channel its 3 by 3 patch, "
         f"its kernel and their products; the channel sums are {sums}, and they add up to "
         f"{step.value:+.3f}"))
