@@ -229,6 +229,14 @@ def test_figures_are_book_figures_outside_pyplot():
     counts = [lc.layer_counts(1, s, 1, 3) for s in (8, 16)]
     fig3 = draw_lc.count_scaling([64, 256], counts)
     assert len(fig3.axes[0].lines) == 3
+    # Overlapping lines (the two local layers' multiply-adds) differ in marker
+    # and style; the one legend sits below the axes, covering no data.
+    styles = {(ln.get_marker(), ln.get_linestyle()) for ln in fig3.axes[1].lines}
+    assert len(styles) == 3
+    fig3.canvas.draw()
+    assert not fig3.axes[0].get_legend() and len(fig3.legends) == 1
+    box = fig3.legends[0].get_window_extent()
+    assert all(box.y1 < ax.get_window_extent().y0 for ax in fig3.axes)
     assert plt.get_fignums() == before
 
 

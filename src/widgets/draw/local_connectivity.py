@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import HIGHLIGHT, PALETTE, PHOTO, figure, show_image, styled, write_values
+from .style import HIGHLIGHT, PALETTE, PHOTO, figure, series, show_image, styled, write_values
 
 LAYERS = ("dense", "locally connected", "convolution")
 
@@ -156,13 +156,14 @@ def count_scaling(pixels, counts):
         "Log-log plots of parameters and multiply-adds against input pixels: the dense layer grows "
         "with the square of the image size, the locally connected layer linearly in both, and the "
         "convolution's parameters stay constant while its multiply-adds grow linearly"))
-    fig.subplots_adjust(left=0.1, bottom=0.17, wspace=0.3)
-    markers = {"dense": "o", "locally connected": "s", "convolution": "^"}
+    # The legend sits below both axes, where it covers no data.
+    fig.subplots_adjust(left=0.1, bottom=0.3, top=0.9, wspace=0.3)
     for ax, key, title in zip(axes[0], ("parameters", "multiply_adds"), ("parameters", "multiply-adds per image")):
-        for name in LAYERS:
-            ax.loglog(pixels, [c[name][key] for c in counts], marker=markers[name], label=name)
+        for i, name in enumerate(LAYERS):
+            ax.loglog(pixels, [c[name][key] for c in counts], label=name, **series(i))
         ax.set_xlabel("input pixels")
         ax.set_title(title)
         ax.grid(True, which="major", alpha=0.3)
-    axes[0, 0].legend(loc="upper left", fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(LAYERS), frameon=False)
     return fig
