@@ -204,7 +204,11 @@ def test_prior_study_figure():
     fig = draw_ps.prior_study(study, examples)
     assert "aligned: convolution 75.0% ± 7.1%" in fig.alt
     bars = fig.axes[-1]
-    assert len(bars.patches) == 4 and bars.get_ylabel() == "test accuracy"
+    assert len(bars.patches) == 4 and bars.get_ylabel() == "test accuracy, 2 seeds"
+    # The legend sits above the bars, inside the figure: it covers no data.
+    fig.canvas.draw()
+    box = bars.get_legend().get_window_extent()
+    assert box.y0 >= bars.get_window_extent().y1 and box.x1 <= fig.bbox.x1
     assert plt.get_fignums() == before
 
 

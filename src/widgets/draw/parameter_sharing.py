@@ -130,7 +130,7 @@ def prior_study(study, examples):
             ax.plot([x] * s.n, s.values, "k.", markersize=3)
     ax.set_xticks(np.arange(len(tasks)), tasks)
     ax.set_ylim(0.5, 1.0)
-    ax.set_ylabel("test accuracy")
-    ax.set_title(f"{len(study.seeds)} seeds")
-    ax.legend(loc="lower left", fontsize=7)
+    ax.set_ylabel(f"test accuracy, {len(study.seeds)} seeds")
+    # Above the axes, where it covers no bar.
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return fig
