@@ -581,10 +581,21 @@ def test_draw_scaling():
     assert plt.get_fignums() == before
     ax_t, ax_m = fig.get_axes()
     assert ax_t.get_xscale() == ax_t.get_yscale() == ax_m.get_yscale() == "log"
-    labels = [t.get_text() for t in ax_t.get_legend().get_texts()]
-    assert labels == ["convolution, slope 0.50", "dense matrix, slope 2.00", "target"]
+    assert ax_t.get_legend() is None and ax_m.get_legend() is None
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["convolution, time slope 0.50", "dense matrix, time slope 2.00", "target"]
     assert "dense matrix time grows as pixels to the power 2.00" in fig.alt
     fig.canvas.draw()
+    # The legend lies inside the figure and below both axes: it covers no data.
+    box, frame = fig.legends[0].get_window_extent(), fig.bbox
+    assert box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+    assert all(box.y1 < ax.get_window_extent().y0 for ax in (ax_t, ax_m))
+    # Each method keeps its colour; markers and fills tell overlapping ones apart.
+    styles = [de.method_style(m) for m in de.METHOD_COLOURS]
+    assert [s["color"] for s in styles] == list(de.METHOD_COLOURS.values())
+    assert len({(s["marker"], s["markerfacecolor"] == "white") for s in styles}) == 3
+    with pytest.raises(ValueError, match="^method must be one of"):
+        de.method_style("fft")
 
 
 def test_draw_scaling_rejects_misaligned_data():
@@ -597,6 +608,7 @@ def test_draw_scaling_rejects_misaligned_data():
 # --------------------------------------------------------------------------- the chapter's numbers
 
 
+@pytest.mark.build
 def test_efficiency_chapter_numbers(book_build):
     """The numbers the efficiency chapter quotes, checked against closed forms worked out by hand."""
     if book_build.executed is None:
@@ -608,7 +620,6 @@ def test_efficiency_chapter_numbers(book_build):
     assert int(g["matrix_frames"]) == 3 * 3
     assert g["gray_matrix_shape"] == "2,256 × 2,304"     # 48 x 47 by 48 x 48
     assert g["layer_matrix_shape"] == "3,600 × 3,072"    # 4 x 30 x 30 by 3 x 32 x 32
-@pytest.mark.build
     assert float(g["gap_gray"]) < 1e-6 and float(g["gap_colour"]) < 1e-5
     # The book's example.
     assert g["book_out"] == "319 × 280"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from .style import PALETTE, figure, show_image, styled
+from .style import PALETTE, figure, series, show_image, styled
 
 #: One colour per method, the same in every figure of the chapter.
 METHOD_COLOURS = {"convolution": PALETTE["green"], "sparse matrix": PALETTE["blue"],
@@ -257,42 +257,60 @@ def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_from: 
     if not isinstance(fit_from, (int, float)) or fit_from < 0:
         raise ValueError(f"fit_from must be a pixel count >= 0, got {fit_from!r}")
     target_seconds, target_nbytes = target_seconds or {}, target_nbytes or {}
-    fig, axes = figure(2, width=8.5, height=3.6, alt=(
+    fig, axes = figure(2, width=8.5, height=4.2, alt=(
         "Log-log plots of measured time (left) and operator storage (right) against the number of pixels, "
         "with power laws fitted to the times: "
         + "; ".join(f"{m} time grows as pixels to the power {fits[m].exponent:.2f}" for m in _METHODS if m in fits)
         + (f"; open markers at {target:,} pixels ({target_label}), predicted where not measured" if target else "")))
     ax_t, ax_m = axes[0]
+    handles, labels = [], []
     for m in _METHODS:
         if m not in pixels:
             continue
-        colour = METHOD_COLOURS[m]
+        style = method_style(m)
         p = np.asarray(pixels[m], dtype=float)
-        label = f"{m}, slope {fits[m].exponent:.2f}" if m in fits else m
-        ax_t.loglog(p, seconds[m], "o", color=colour, ms=4, label=label)
-        ax_m.loglog(p, nbytes[m], "o-", color=colour, ms=3.5, lw=1, label=m)
+        # Measured times as markers alone, the fit as a line in the method's style.
+        points, = ax_t.loglog(p, seconds[m], **dict(style, linestyle="none"))
+        ax_m.loglog(p, nbytes[m], **dict(style, lw=1))
         if m in fits:
             grid = np.geomspace(max(fit_from, p.min()), p.max(), 50)
-            ax_t.loglog(grid, fits[m].predict(grid), "-", color=colour, lw=1.2)
+            ax_t.loglog(grid, fits[m].predict(grid), color=style["color"], linestyle=style["linestyle"], lw=1.2)
             if target and target > p.max():
                 far = np.geomspace(p.max(), target, 30)
-                ax_t.loglog(far, fits[m].predict(far), "--", color=colour, lw=1)
+                ax_t.loglog(far, fits[m].predict(far), ":", color=style["color"], lw=1)
+        handles.append(ax_m.lines[-1])
+        labels.append(f"{m}, time slope {fits[m].exponent:.2f}" if m in fits else m)
         if target and m in target_seconds:
-            ax_t.loglog([target], [target_seconds[m]], "o", mfc="white", mec=colour, ms=8, mew=1.5)
+            ax_t.loglog([target], [target_seconds[m]], "o", mfc="white", mec=style["color"], ms=8, mew=1.5)
         if target and m in target_nbytes:
             if target > p.max():
-                ax_m.loglog([p.max(), target], [nbytes[m][-1], target_nbytes[m]], "--", color=colour, lw=1)
-            ax_m.loglog([target], [target_nbytes[m]], "o", mfc="white", mec=colour, ms=8, mew=1.5)
+                ax_m.loglog([p.max(), target], [nbytes[m][-1], target_nbytes[m]], ":", color=style["color"], lw=1)
+            ax_m.loglog([target], [target_nbytes[m]], "o", mfc="white", mec=style["color"], ms=8, mew=1.5)
     if target:
         for ax in (ax_t, ax_m):
             ax.axvline(target, color=PALETTE["black"], lw=0.6, ls=":")
-            ax.plot([], [], "o", mfc="white", mec=PALETTE["black"], label=target_label or f"{target:,} pixels")
+        marker, = ax_t.plot([], [], "o", mfc="white", mec=PALETTE["black"], ms=8, mew=1.5)
+        handles.append(marker)
+        labels.append(target_label or f"{target:,} pixels")
     ax_t.set_title("measured time of one product, one core")
     ax_m.set_title("storage of the operator")
     for ax, unit in ((ax_t, "seconds"), (ax_m, "bytes")):
         ax.set_xlabel("pixels in the image")
         ax.set_ylabel(unit)
         ax.grid(which="major", alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
-    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.14, top=0.9, wspace=0.25)
+    # One legend for both panels, below them, where it covers no data.
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
+    fig.subplots_adjust(left=0.09, right=0.99, bottom=0.28, top=0.93, wspace=0.28)
     return fig
+
+
+def method_style(method: str) -> dict:
+    """Line and marker keywords for ``method`` in the chapter's plots: its colour
+    from :data:`METHOD_COLOURS`, marker, fill and line style from
+    :func:`~widgets.draw.style.series`, so lines that overlap stay apart."""
+    if method not in METHOD_COLOURS:
+        raise ValueError(f"method must be one of {list(METHOD_COLOURS)}, got {method!r}")
+    style = series(_METHODS.index(method))
+    colour = METHOD_COLOURS[method]
+    fill = "white" if style["markerfacecolor"] == "white" else colour
+    return dict(style, color=colour, markerfacecolor=fill, markeredgecolor=colour)
