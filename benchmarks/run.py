@@ -56,18 +56,23 @@ TRAINING_CHAPTERS = {"book/07_trained_networks", "book/08_feature_hierarchy"}
 
 @dataclass
 class Report:
+    """Rows of the results table, and the budgets they exceed."""
+
     rows: list = field(default_factory=list)   # (section, item, value, unit, budget or None)
     failures: list = field(default_factory=list)
 
     def add(self, section, item, value, unit, budget=None, fmt="{:,.1f}"):
+        """Record one measurement, and a failure when it exceeds its budget."""
         ok = budget is None or value <= budget
+        verdict = "" if budget is None else ("ok" if ok else "OVER")
         self.rows.append((section, item, fmt.format(value), unit,
-                          "" if budget is None else fmt.format(budget), "" if budget is None else ("ok" if ok else "OVER")))
+                          "" if budget is None else fmt.format(budget), verdict))
         if not ok:
             self.failures.append(f"{section} / {item}: {fmt.format(value)} {unit} > budget {fmt.format(budget)}")
 
 
 def run(cmd, **kwargs):
+    """Run a command from the repository root; fail on a non-zero exit."""
     return subprocess.run(cmd, cwd=ROOT, check=True, **kwargs)
 
 
@@ -96,15 +101,18 @@ def measure_chapters(report: Report):
 
 
 def measure_pages(report: Report, site: Path):
+    """Bytes of each chapter page with its widget state, and its number of frames."""
     for doc in chapter_files():
         html = (site / f"{doc}.html").read_text()
         name = Path(doc).name
         report.add("page", f"{name}: HTML + widget state", len(html.encode()) / MB, "MB",
                    BUDGETS["page HTML + widget state (MB)"], fmt="{:,.2f}")
-        report.add("page", f"{name}: frames", html.count("data:image/png;base64") + html.count("data:image/webp;base64"), "frames", fmt="{:,.0f}")
+        frames = html.count("data:image/png;base64") + html.count("data:image/webp;base64")
+        report.add("page", f"{name}: frames", frames, "frames", fmt="{:,.0f}")
 
 
 def measure_browser(report: Report, site: Path, loads: int = 5):
+    """Navigation to widgets drawn, and a keyboard step to a new frame, in headless Chromium."""
     import functools
     import http.server
     import threading
@@ -179,10 +187,13 @@ def keyboard_step_ms(page, repeats: int = 5) -> float:
             const start = explorer.querySelector('img[alt]').alt;
             window.__step = new Promise(resolve => {
                 const t0 = {value: null};
-                document.addEventListener('keydown', () => { t0.value = performance.now(); }, {once: true, capture: true});
+                document.addEventListener('keydown', () => { t0.value = performance.now(); },
+                                          {once: true, capture: true});
                 const obs = new MutationObserver(() => {
                     const img = explorer.querySelector('img[alt]');
-                    if (img && img.alt !== start && img.complete) { obs.disconnect(); resolve(performance.now() - t0.value); }
+                    if (img && img.alt !== start && img.complete) {
+                        obs.disconnect(); resolve(performance.now() - t0.value);
+                    }
                 });
                 obs.observe(explorer, {subtree: true, childList: true, attributes: true});
             });
@@ -193,8 +204,10 @@ def keyboard_step_ms(page, repeats: int = 5) -> float:
 
 
 def kernel_edit_ms(page, repeats: int = 21) -> tuple[list, float]:
-    """Median time from a key typed into a kernel field of the first kernel playground to
-    its new feature map on the canvas, and the shape of the image it convolves.
+    """Median time from a typed kernel entry to the new feature map, and the image's shape.
+
+    The key goes into a kernel field of the page's first kernel playground; the
+    map is the one drawn on its canvas.
 
     The playground computes and draws inside the field's input handler, so the
     time runs from the key's keydown to the end of that event's dispatch, when
@@ -256,6 +269,7 @@ def measure_interact(report: Report, book_step_ms: float | None):
 
 
 def write(report: Report, mode: str, path: Path):
+    """Write the results table as Markdown."""
     lines = [
         "# Benchmark results",
         "",
@@ -268,16 +282,20 @@ def write(report: Report, mode: str, path: Path):
     ]
     lines += [f"| {' | '.join(row)} |" for row in report.rows]
     lines.append("")
-    lines.append("All budgets met." if not report.failures else "Over budget:\n\n" + "\n".join(f"- {f}" for f in report.failures))
+    over = "Over budget:\n\n" + "\n".join(f"- {f}" for f in report.failures)
+    lines.append("All budgets met." if not report.failures else over)
     path.write_text("\n".join(lines) + "\n")
 
 
 def main(argv=None) -> int:
+    """Measure, print the table, write it in full mode; exit 1 when a budget is exceeded."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="only the budgets that are quick to check, on a built site")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the budgets that are quick to check, on a built site")
     parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html", help="built site (quick mode)")
     parser.add_argument("--output", type=Path, default=None,
-                        help="where to write the table (default: benchmarks/RESULTS.md in full mode, stdout only in quick mode)")
+                        help="where to write the table "
+                             "(default: benchmarks/RESULTS.md in full mode, stdout only in quick mode)")
     args = parser.parse_args(argv)
     report = Report()
     if not args.quick:

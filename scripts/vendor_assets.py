@@ -48,6 +48,7 @@ def build_manager(target: Path) -> None:
 
 
 def main() -> int:
+    """Build the widget manager and copy the pinned front-end assets into _vendor/."""
     if not MODULES.is_dir():
         print(f"error: {MODULES} is missing; run scripts/setup.sh", file=sys.stderr)
         return 1

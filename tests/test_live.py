@@ -1,7 +1,8 @@
 """Live figures (widgets.live): argument checks, the browser's layer module
 against PyTorch (run in Node.js), and the chapter-1 kernel playground driven in
 headless Chromium on the built site and in JupyterLab with a kernel, its
-numbers compared with PyTorch."""
+numbers compared with PyTorch.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ import math
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import KNOWN_PAGE_ERRORS, ROOT, Visit
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from torch import nn
 
-from conftest import ROOT, Visit
 from widgets import compute, controls, live
 from widgets.compute.local_connectivity import LocallyConnected2d
 
@@ -99,7 +101,8 @@ def test_esm_names_the_figures_it_knows():
 
 
 @pytest.mark.parametrize("model, message", [
-    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh()), "layer 1 of type Tanh, which the browser's layers.js does not implement"),
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh()),
+     "layer 1 of type Tanh, which the browser's layers.js does not implement"),
     (nn.BatchNorm2d(3), "layer 0 of type BatchNorm2d"),
     (nn.Conv2d(2, 2, 3, groups=2), "groups=2"),
     (nn.Conv2d(1, 1, 3, padding_mode="reflect"), "padding_mode='reflect'"),
@@ -198,9 +201,6 @@ def test_every_layer_in_javascript_equals_pytorch(tmp_path):
 # --------------------------------------------------------------------------
 # The kernel playground on the built site, driven as a reader would, against PyTorch.
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-
-from conftest import KNOWN_PAGE_ERRORS  # noqa: E402
 
 PLAYGROUND = ".cw-kernel-playground"
 READ_BACK = """(withInput) => {
@@ -251,7 +251,8 @@ def read_back(page):
 
     The input (the photograph, 196,608 numbers) is read from the page once per
     page; :func:`test_playground_starts_equal_to_pytorch_on_the_photograph` and
-    the last test of the module check that it never changes."""
+    the last test of the module check that it never changes.
+    """
     state = page.evaluate(READ_BACK, page not in _INPUTS)
     c, h, w = state["inputShape"]
     if page not in _INPUTS:

@@ -723,6 +723,7 @@ class BlurPool(nn.Module):
         self.register_buffer("kernel", blur_kernel(self.taps).expand(self.channels, 1, taps, taps).clone())
 
     def forward(self, x):
+        """Apply the module to a batch of shape (N, C, H, W)."""
         before, after = (self.taps - 1) // 2, self.taps // 2
         pad = "circular" if self.padding_mode == "circular" else "constant"
         x = F.pad(x, (before, after, before, after), mode=pad)
@@ -753,6 +754,7 @@ class MaxBlurPool(nn.Module):
         self.blur = BlurPool(channels, padding_mode, taps)
 
     def forward(self, x):
+        """Apply the module to a batch of shape (N, C, H, W)."""
         if self.padding_mode == "circular":
             x = F.pad(x, (0, 1, 0, 1), mode="circular")
         return self.blur(F.max_pool2d(x, kernel_size=2, stride=1))
@@ -762,6 +764,7 @@ class GlobalAveragePool(nn.Module):
     """The mean of each channel over all positions: (N, C, H, W) to (N, C)."""
 
     def forward(self, x):
+        """Apply the module to a batch of shape (N, C, H, W)."""
         return x.mean(dim=(2, 3))
 
 
@@ -1030,6 +1033,7 @@ class SmallCNN(nn.Module):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
 
     def forward(self, x):
+        """Apply the module to a batch of shape (N, C, H, W)."""
         return self.classifier(self.features(x))
 
 
