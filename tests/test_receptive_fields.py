@@ -18,11 +18,11 @@ matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from conftest import glued  # noqa: E402
 from hypothesis import assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from conftest import glued  # noqa: E402
 from widgets.compute import data, training  # noqa: E402
 from widgets.compute import receptive_fields as rf  # noqa: E402
 from widgets.draw import receptive_fields as drf  # noqa: E402
@@ -545,7 +545,8 @@ def test_random_effective_field_seeds_are_independent_and_dead_networks_are_left
 
 def test_magnitude_estimator_is_sqrt_two_wider_than_the_squared_gradient():
     """The chapter's argument: E g^2 follows the path count (sigma = sqrt(2n/3)), E|g| its square root
-    (sigma approaching sqrt(4n/3) as the stack deepens)."""
+    (sigma approaching sqrt(4n/3) as the stack deepens).
+    """
     n = 8
     layers = [Layer("conv", 3)] * n
     size = 2 * n + 1
@@ -773,7 +774,8 @@ def test_width_growth_and_effective_fields_figures():
 @pytest.mark.build
 def test_receptive_fields_chapter_numbers(book_build):
     """The numbers the receptive-field chapter quotes, against closed forms worked out by hand,
-    and the direction of every comparison its prose makes."""
+    and the direction of every comparison its prose makes.
+    """
     if book_build.executed is None:
         pytest.skip("CW_SITE set: no executed notebooks")
     check_chapter_numbers(glued(book_build.executed, "book/04_receptive_fields"))

@@ -60,6 +60,7 @@ class Layer:
     dilation: int = 1
 
     def __post_init__(self):
+        """Check every field and turn numpy integers into plain ints."""
         check_choice("kind", self.kind, KINDS)
         values = {
             "kernel_size": check_int("kernel_size", self.kernel_size, low=1),
@@ -83,6 +84,7 @@ class Layer:
         return self.dilation * (self.kernel_size - 1) + 1
 
     def __str__(self) -> str:
+        """A short description such as ``"conv 3x3, stride 2"``."""
         k = self.kernel_size
         text = f"{self.kind} {k}x{k}"
         for name, default in (("stride", 1), ("padding", 0), ("dilation", 1)):
@@ -928,6 +930,7 @@ class DigitsCNN(nn.Module):
             self.head.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores (N, 10) of a batch of (N, 1, H, W) images."""
         return self.head(torch.relu(self.features(x)).mean(dim=(2, 3)))
 
 
