@@ -16,11 +16,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from conftest import glued  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from conftest import glued  # noqa: E402
 from widgets.compute import efficiency as ef  # noqa: E402
 from widgets.draw import efficiency as de  # noqa: E402
 

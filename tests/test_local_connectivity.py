@@ -7,11 +7,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from conftest import glued  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from conftest import glued  # noqa: E402
 from widgets.compute import local_connectivity as lc  # noqa: E402
 from widgets.draw import local_connectivity as draw_lc  # noqa: E402
 

@@ -7,10 +7,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-
 from conftest import glued  # noqa: E402
-from widgets.compute import conv_layer, local_connectivity as lc, parameter_sharing as ps  # noqa: E402
-from widgets.compute import training  # noqa: E402
+
+from widgets.compute import (  # noqa: E402
+    conv_layer,
+    training,  # noqa: E402
+)
+from widgets.compute import local_connectivity as lc
+from widgets.compute import parameter_sharing as ps
 from widgets.draw import parameter_sharing as draw_ps  # noqa: E402
 
 

@@ -30,7 +30,8 @@ def multiply_add(image, step):
     show_image(ax_patch, step.patch, cmap=PHOTO, vmin=0, vmax=1, title="patch (pixel values)")
     write_values(ax_patch, step.patch)
     show_image(ax_kernel, step.kernel, signed=True, title="kernel (weights)")
-    write_values(ax_kernel, step.kernel, fmt="{:+.0f}" if bool((step.kernel == step.kernel.round()).all()) else "{:+.2f}")
+    whole = bool((step.kernel == step.kernel.round()).all())
+    write_values(ax_kernel, step.kernel, fmt="{:+.0f}" if whole else "{:+.2f}")
     show_image(ax_prod, step.products, signed=True,
                title=f"products; sum = {step.value:+.3f}")
     write_values(ax_prod, step.products)

@@ -46,7 +46,7 @@ def si(value: float, unit: str = "") -> str:
     if value == int(value) and value < 1000:  # whole bytes
         return f"{int(value)} {unit}"
     prefixes = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
-    for scale, prefix in prefixes:
+    for scale, prefix in prefixes:  # noqa: B007 (the prefix found is used after the loop)
         text = _three(value / scale)
         if float(text) >= 1:
             break
@@ -305,9 +305,11 @@ def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_from: 
 
 
 def method_style(method: str) -> dict:
-    """Line and marker keywords for ``method`` in the chapter's plots: its colour
-    from :data:`METHOD_COLOURS`, marker, fill and line style from
-    :func:`~widgets.draw.style.series`, so lines that overlap stay apart."""
+    """Line and marker keywords for ``method`` in the chapter's plots.
+
+    Its colour comes from :data:`METHOD_COLOURS`; marker, fill and line style
+    from :func:`~widgets.draw.style.series`, so lines that overlap stay apart.
+    """
     if method not in METHOD_COLOURS:
         raise ValueError(f"method must be one of {list(METHOD_COLOURS)}, got {method!r}")
     style = series(_METHODS.index(method))

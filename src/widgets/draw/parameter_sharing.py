@@ -37,8 +37,9 @@ def parameter_bars(counts, *, image_size, in_channels, out_channels, kernel_size
     for i, v in enumerate(values):
         ratio = "" if names[i] == "convolution" else f"\n({v / conv:,.0f}× the convolution)"
         ax.text(v * 1.3, i, f"{v:,}{ratio}", va="center", fontsize=8)
+    side = image_size - kernel_size + 1
     ax.set_title(f"{in_channels} × {image_size} × {image_size} in, {out_channels} × "
-                 f"{image_size - kernel_size + 1} × {image_size - kernel_size + 1} out, {kernel_size}×{kernel_size} kernels")
+                 f"{side} × {side} out, {kernel_size}×{kernel_size} kernels")
     return fig
 
 
