@@ -7,4 +7,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 ensure_chromium
 cd "$ROOT"
+# Lint first (configuration in pyproject.toml): it takes a second.
+python -m ruff check .
 exec python -m pytest "$@"
