@@ -502,3 +502,44 @@ def test_trained_networks_chapter_numbers(executed):
     full = tn.compare(split, [len(split.train_labels)], names=["dense"], seeds=range(int(g["n_seeds"])))
     dense_full = full.spread("test_accuracy", "dense").values
     assert clear(dense_full, anywhere["dense"]) and clear(anywhere["conv"], dense_full)
+
+
+def test_moved_probabilities_moves_the_digit_and_matches_the_logits(split):
+    nets = {name: tn.build(name, seed=0) for name in ("dense", "convolutional")}
+    image = split.test_images[0]
+    moved, probs = tn.moved_probabilities(nets, image, 2, "left")
+    assert torch.equal(moved, data.shift_inside(image[None], 0, -2)[0, 0])
+    for name, net in nets.items():
+        with torch.no_grad():
+            expected = torch.softmax(net(moved[None, None]), dim=1)[0]
+        assert torch.allclose(probs[name], expected) and float(probs[name].sum()) == pytest.approx(1.0)
+    # Distance 0 leaves the digit as it is, whatever the direction.
+    assert torch.equal(tn.moved_probabilities(nets, image, 0, "down")[0], image[0])
+    with pytest.raises(ValueError, match="^direction must be one of"):
+        tn.moved_probabilities(nets, image, 1, "north")
+
+
+def test_draw_moved_digit(split):
+    probs = {"dense": np.full(10, 0.1),
+             "convolutional": np.array([0.0, 0.0, 0.0, 0.7, 0.1, 0.0, 0.0, 0.2, 0.0, 0.0])}
+    fig = _no_leak(dtn.moved_digit, split.test_images[0, 0], 3, probs)
+    image_ax, bars_ax = fig.get_axes()
+    assert image_ax.get_title() == "a 3"
+    widths = [patch.get_width() for patch in bars_ax.patches]
+    assert widths == pytest.approx([0.1, 0.7])
+    assert [t.get_text() for t in bars_ax.get_yticklabels()] == ["dense", "convolutional"]
+    # Ties go to the first class, as argmax does.
+    assert [t.get_text() for t in bars_ax.texts] == ["says 0", "says 3"]
+    assert "dense 10%, predicts 0; convolutional 70%, predicts 3" in fig.alt
+    assert fig._suptitle.get_text() == "Networks trained on centred digits, shown a moved 3"
+
+
+@pytest.mark.parametrize("args, match", [
+    ((np.zeros(16), 3, {"dense": np.full(10, 0.1)}), "^image must be a 2-D array"),
+    ((np.zeros((16, 16)), 10, {"dense": np.full(10, 0.1)}), r"^label must be a class in \[0, 9\]"),
+    ((np.zeros((16, 16)), 3, {}), "^probabilities must map"),
+    ((np.zeros((16, 16)), 3, {"dense": np.full(10, 0.1), "conv": np.full(9, 0.1)}), "^probabilities must each"),
+])
+def test_draw_moved_digit_bad_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        dtn.moved_digit(*args)

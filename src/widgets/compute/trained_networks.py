@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_count, check_elements, check_int, check_side
+from .._checks import check_choice, check_count, check_elements, check_int, check_side, check_tensor
 from . import data, training
 from .local_connectivity import LocallyConnected2d
 
@@ -374,3 +374,54 @@ def _first_conv(model):
         if isinstance(module, nn.Conv2d):
             return module
     raise ValueError("model must contain a torch.nn.Conv2d, found none")
+
+
+# --------------------------------------------------------------------------- one moved digit
+
+#: The names of :data:`DIRECTIONS`, in the same order.
+DIRECTION_NAMES = ("up", "down", "left", "right")
+
+
+def moved_probabilities(models: Mapping[str, nn.Module], image: torch.Tensor, distance: int,
+                        direction: str) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One digit moved by ``distance`` pixels, and each network's class probabilities for it.
+
+    Parameters
+    ----------
+    models : mapping
+        Network name to a trained classifier.
+    image : torch.Tensor
+        (1, H, W) or (H, W) digit on a blank background.
+    distance : int
+        Pixels to move it, at least 0 and small enough to keep its ink on the
+        canvas (:func:`widgets.compute.data.shift_inside`).
+    direction : str
+        One of :data:`DIRECTION_NAMES`.
+
+    Returns
+    -------
+    (torch.Tensor, dict)
+        The moved (H, W) digit, and network name to the softmax of its logits,
+        shape (classes,), computed without gradients on one thread.
+    """
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError(f"models must map at least one name to a network, got {models!r:.80}")
+    for name, model in models.items():
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"models[{name!r}] must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(image, torch.Tensor) and image.ndim == 3 and image.shape[0] == 1:
+        image = image[0]
+    check_tensor("image", image, ndim=2)
+    distance = check_int("distance", distance, low=0)
+    sy, sx = DIRECTIONS[DIRECTION_NAMES.index(check_choice("direction", direction, DIRECTION_NAMES))]
+    moved = data.shift_inside(image[None, None], distance * sy, distance * sx)
+    out = {}
+    with training.one_thread(), torch.no_grad():
+        for name, model in models.items():
+            was_training = model.training
+            model.eval()
+            try:
+                out[name] = torch.softmax(model(moved), dim=1)[0]
+            finally:
+                model.train(was_training)
+    return moved[0, 0], out

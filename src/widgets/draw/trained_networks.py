@@ -6,15 +6,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .style import PALETTE, PHOTO, figure, show_image, styled
+from .style import PALETTE, PHOTO, figure, kind_colour, show_image, styled
 
-#: One colour per network, the same in every figure of the chapter.
-COLOURS = {
-    "dense": PALETTE["blue"],
-    "locally connected": PALETTE["orange"],
-    "convolutional": PALETTE["green"],
-    "convolutional, flattened head": PALETTE["purple"],
-}
+#: One colour per network, by the kind of its layers (the book's one mapping).
+COLOURS = {name: kind_colour(name) for name in
+           ("dense", "locally connected", "convolutional", "convolutional, flattened head")}
 MARKERS = {"dense": "o", "locally connected": "s", "convolutional": "^", "convolutional, flattened head": "v"}
 
 
@@ -211,4 +207,59 @@ def shift_generalisation(shifts, curves: Mapping[str, object], examples, *, chan
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="center right")
     fig.suptitle("Trained on centred digits, tested on moved digits")
+    return fig
+
+
+@styled
+def moved_digit(image, label: int, probabilities: Mapping[str, object]):
+    """One moved test digit, and what each network answers for it.
+
+    Parameters
+    ----------
+    image : array-like
+        (H, W) digit, drawn on the left.
+    label : int
+        Its true class.
+    probabilities : mapping
+        Network name to its class probabilities for the digit, shape (classes,).
+        Each network gets a bar as long as its probability of the true class,
+        labelled with the class it predicts (the most probable one).
+    """
+    image = np.asarray(image, dtype=float)
+    if image.ndim != 2:
+        raise ValueError(f"image must be a 2-D array, got shape {image.shape}")
+    if not isinstance(probabilities, Mapping) or not probabilities:
+        raise ValueError(f"probabilities must map at least one network name to class probabilities, "
+                         f"got {probabilities!r:.80}")
+    probs = {name: np.asarray(p, dtype=float) for name, p in probabilities.items()}
+    classes = {p.shape for p in probs.values()}
+    if len(classes) != 1 or len(next(iter(classes))) != 1 or next(iter(classes))[0] < 2:
+        raise ValueError(f"probabilities must each have the same shape (classes,), got {sorted(classes)}")
+    n_classes = next(iter(classes))[0]
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < n_classes:
+        raise ValueError(f"label must be a class in [0, {n_classes - 1}], got {label!r}")
+    names = list(probs)
+    true = [float(probs[n][label]) for n in names]
+    said = [int(np.argmax(probs[n])) for n in names]
+    fig, axes = figure(2, width=6.5, height=0.45 * len(names) + 1.6, alt=(
+        f"A test digit {label} and, for each network, its probability of the true class {label} and the "
+        "class it predicts: " + "; ".join(f"{n} {t:.0%}, predicts {s}" for n, t, s in zip(names, true, said))))
+    width, height = fig.get_figwidth(), fig.get_figheight()
+    side = min(1.7, height - 0.9)
+    # In inches: the digit on the left, the bars after room for the networks' names.
+    axes[0, 0].set_position([0.15 / width, 0.3 / height, side / width, side / height])
+    axes[0, 1].set_position([3.5 / width, 0.5 / height, 2.4 / width, (height - 1.1) / height])
+    show_image(axes[0, 0], image, cmap=PHOTO, vmin=0, vmax=1, title=f"a {label}")
+    ax = axes[0, 1]
+    rows = np.arange(len(names))
+    ax.barh(rows, true, color=[_colour(n) for n in names], height=0.6)
+    for r, s in enumerate(said):
+        ax.text(1.02, r, f"says {s}", va="center", fontsize=8, transform=ax.get_yaxis_transform(),
+                color=PALETTE["black"] if s == label else PALETTE["vermillion"])
+    ax.set_yticks(rows, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"probability of the true class, {label}")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.suptitle(f"Networks trained on centred digits, shown a moved {label}")
     return fig
