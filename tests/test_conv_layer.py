@@ -5,23 +5,21 @@ Computations are compared with torch.nn.functional.conv2d or with numbers
 worked out by hand in the comments; nothing re-implements the code under test.
 """
 
-import matplotlib
 
-matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-from widgets.compute import conv_layer as cl  # noqa: E402
-from widgets.compute import data  # noqa: E402
-from widgets.draw import conv_layer as dcl  # noqa: E402
+from widgets.compute import conv_layer as cl
+from widgets.compute import data
+from widgets.draw import conv_layer as dcl
 
 PROPERTY = settings(max_examples=40, deadline=None)
 

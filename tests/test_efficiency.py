@@ -5,24 +5,22 @@ numbers worked out by hand in the comments. Timings are never asserted on,
 only the structure of what the timing functions return.
 """
 
-import matplotlib
 
-matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
 
-import time  # noqa: E402
+import time
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from conftest import glued  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import glued
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
 
-from widgets.compute import efficiency as ef  # noqa: E402
-from widgets.draw import efficiency as de  # noqa: E402
+from widgets.compute import efficiency as ef
+from widgets.draw import efficiency as de
 
 PROPERTY = settings(max_examples=40, deadline=None)
 
@@ -609,11 +607,9 @@ def test_draw_scaling_rejects_misaligned_data():
 
 
 @pytest.mark.build
-def test_efficiency_chapter_numbers(book_build):
+def test_efficiency_chapter_numbers(executed):
     """The numbers the efficiency chapter quotes, checked against closed forms worked out by hand."""
-    if book_build.executed is None:
-        pytest.skip("CW_SITE set: no executed notebooks")
-    g = glued(book_build.executed, "book/06_efficiency")
+    g = glued(executed, "book/06_efficiency")
     # The small matrix: 4 x 5 image, [-1, 1]: 4 x 4 outputs, two non-zeros each.
     assert g["tiny_shape"] == "16 × 20"
     assert int(g["tiny_nonzero"]) == 32 and int(g["tiny_entries"]) == 320

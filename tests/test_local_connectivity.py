@@ -1,19 +1,17 @@
 """widgets.compute.local_connectivity and widgets.draw.local_connectivity, and chapter 2's numbers."""
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from conftest import glued  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from conftest import glued
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
 
-from widgets.compute import local_connectivity as lc  # noqa: E402
-from widgets.draw import local_connectivity as draw_lc  # noqa: E402
+from widgets.compute import local_connectivity as lc
+from widgets.draw import local_connectivity as draw_lc
 
 
 @settings(max_examples=30, deadline=None)
@@ -241,10 +239,8 @@ def test_figures_are_book_figures_outside_pyplot():
 
 
 @pytest.mark.build
-def test_local_connectivity_chapter_numbers(book_build):
-    if book_build.executed is None:
-        pytest.skip("CW_SITE set: no executed notebooks")
-    g = glued(book_build.executed, "book/02_local_connectivity")
+def test_local_connectivity_chapter_numbers(executed):
+    g = glued(executed, "book/02_local_connectivity")
     m, n = 224 * 224, 222 * 222
     assert int(g["dense_224"]) == m * n + n
     assert int(g["local_224"]) == n * 9 + n

@@ -1,21 +1,19 @@
 """widgets.compute.parameter_sharing and widgets.draw.parameter_sharing, and chapter 3's numbers."""
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from conftest import glued  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from conftest import glued
 
-from widgets.compute import (  # noqa: E402
+from widgets.compute import (
     conv_layer,
-    training,  # noqa: E402
+    training,
 )
 from widgets.compute import local_connectivity as lc
 from widgets.compute import parameter_sharing as ps
-from widgets.draw import parameter_sharing as draw_ps  # noqa: E402
+from widgets.draw import parameter_sharing as draw_ps
 
 
 def test_counts_of_the_worked_examples():
@@ -217,10 +215,8 @@ def test_prior_study_figure():
 
 
 @pytest.mark.build
-def test_parameter_sharing_chapter_numbers(book_build):
-    if book_build.executed is None:
-        pytest.skip("CW_SITE set: no executed notebooks")
-    g = glued(book_build.executed, "book/03_parameter_sharing")
+def test_parameter_sharing_chapter_numbers(executed):
+    g = glued(executed, "book/03_parameter_sharing")
     assert float(g["tied_gap"]) < 1e-5
     assert int(g["tied_params"]) == 30 * 30 * 8 * (27 + 1)
     assert int(g["conv_params"]) == 8 * 28
