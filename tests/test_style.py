@@ -420,3 +420,86 @@ def test_series_differ_in_colour_marker_and_line_style():
     assert style.series(len(style.SERIES)) == style.series(0)
     with pytest.raises(ValueError, match="index"):
         style.series(-1)
+
+
+# ---------------------------------------------------------------------------
+# One colour per kind of layer, taken from style.KIND_COLOURS by every figure.
+
+
+def test_kind_colours_are_distinct_palette_colours():
+    colours = list(style.KIND_COLOURS.values())
+    assert len(set(colours)) == len(colours)
+    assert set(colours) <= set(style.PALETTE.values())
+    assert style.HIGHLIGHT not in colours or style.HIGHLIGHT == style.KIND_COLOURS["locally connected"]
+
+
+def test_kind_colour_accepts_the_figures_spellings():
+    assert style.kind_colour("convolutional") == style.kind_colour("convolution") == style.kind_colour("Convolution")
+    assert style.kind_colour("dense matrix") == style.kind_colour("dense")
+    assert style.kind_colour("sparse matrix") == style.kind_colour("locally connected")
+    flat = style.kind_colour("convolutional, flattened head")
+    assert flat not in {style.kind_colour(k) for k in ("dense", "locally connected", "convolution")}
+    with pytest.raises(ValueError, match="^name must be a layer kind"):
+        style.kind_colour("fft")
+    with pytest.raises(ValueError, match="^name must be a layer kind"):
+        style.kind_colour(3)
+
+
+def _same(a, b):
+    return mcolors.to_hex(a) == mcolors.to_hex(b)
+
+
+def test_figures_take_kind_colours_from_the_one_mapping():
+    from widgets.compute import efficiency as ef
+    from widgets.compute import local_connectivity as lc
+    from widgets.draw import efficiency as de
+    from widgets.draw import local_connectivity as dlc
+    from widgets.draw import parameter_sharing as dps
+    from widgets.draw import trained_networks as dtn
+
+    # Chapter 2: one line per layer, labelled with the layer.
+    fig = dlc.count_scaling([64, 256], [lc.layer_counts(1, s, 1, 3) for s in (8, 16)])
+    lines = [line for line in fig.axes[0].lines if line.get_label() in dlc.LAYERS]
+    assert len(lines) == 3
+    for line in lines:
+        assert _same(line.get_color(), style.kind_colour(line.get_label())), line.get_label()
+        assert _same(line.get_markeredgecolor(), style.kind_colour(line.get_label()))
+
+    # Chapter 3: one bar per layer, the bar's tick label naming it.
+    fig = dps.parameter_bars({"dense": 10_000, "locally connected": 500, "convolution": 10},
+                             image_size=10, in_channels=1, out_channels=1, kernel_size=3)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    bars = sorted(ax.patches, key=lambda p: p.get_y())
+    assert sorted(names) == sorted(dps.LAYERS) and len(bars) == 3
+    for bar in bars:
+        y = bar.get_y() + bar.get_height() / 2
+        name = names[int(np.argmin([abs(y - t) for t in ax.get_yticks()]))]
+        assert _same(bar.get_facecolor(), style.kind_colour(name)), name
+
+    # Chapter 6: bars in the order of the methods, and the lines of the scaling plot.
+    c = ef.costs(16, 16, 3, 3)
+    fig = de.cost_bars(c, {"convolution": 1e-5, "sparse matrix": 2e-5, "dense matrix": 1e-3})
+    for ax in fig.get_axes():
+        colours = [p.get_facecolor() for p in ax.patches]
+        for colour, method in zip(colours, ("convolution", "sparse matrix", "dense matrix"), strict=True):
+            assert _same(colour, style.kind_colour(method)), method
+    assert de.METHOD_COLOURS == {m: style.kind_colour(m) for m in de.METHOD_COLOURS}
+    pixels = {"convolution": np.array([16, 64, 256]), "dense matrix": np.array([16, 64, 256])}
+    seconds = {"convolution": np.array([1e-6, 2e-6, 4e-6]), "dense matrix": np.array([1e-6, 1.6e-5, 2.6e-4])}
+    nbytes = {"convolution": np.array([8, 8, 8]), "dense matrix": np.array([480, 8064, 1e5])}
+    fits = {m: ef.power_law_fit(pixels[m], seconds[m]) for m in pixels}
+    fig = de.scaling(pixels, seconds, nbytes, fits)
+    for handle, text in zip(fig.legends[0].legend_handles, fig.legends[0].get_texts(), strict=True):
+        method = text.get_text().split(",")[0]
+        assert _same(handle.get_color(), style.kind_colour(method)), method
+
+    # Chapter 7: one error-bar line per network, labelled with the network.
+    networks = ("dense", "locally connected", "convolutional", "convolutional, flattened head")
+    panels = {"digits": {n: [[0.5, 0.6], [0.7, 0.8]] for n in networks}}
+    fig = dtn.sample_efficiency([50, 100], panels)
+    labelled = {c.get_label(): c.lines[0] for c in fig.axes[0].containers}
+    assert set(labelled) == set(networks)
+    for name, line in labelled.items():
+        assert _same(line.get_color(), style.kind_colour(name)), name

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from .style import PALETTE, figure, series, show_image, styled
+from .style import PALETTE, figure, kind_colour, kind_series, show_image, styled
 
-#: One colour per method, the same in every figure of the chapter.
-METHOD_COLOURS = {"convolution": PALETTE["green"], "sparse matrix": PALETTE["blue"],
-                  "dense matrix": PALETTE["vermillion"]}
+#: One colour per method, from the book's colours for layer kinds: the dense
+#: matrix is a dense layer's operator, the sparse matrix stores one weight per
+#: connection as a locally connected layer does.
+METHOD_COLOURS = {m: kind_colour(m) for m in ("convolution", "sparse matrix", "dense matrix")}
 _METHODS = tuple(METHOD_COLOURS)
 
 
@@ -307,12 +308,9 @@ def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_from: 
 def method_style(method: str) -> dict:
     """Line and marker keywords for ``method`` in the chapter's plots.
 
-    Its colour comes from :data:`METHOD_COLOURS`; marker, fill and line style
-    from :func:`~widgets.draw.style.series`, so lines that overlap stay apart.
+    Its colour is the layer kind's (:func:`~widgets.draw.style.kind_series`);
+    marker, fill and line style differ per method, so lines that overlap stay apart.
     """
     if method not in METHOD_COLOURS:
         raise ValueError(f"method must be one of {list(METHOD_COLOURS)}, got {method!r}")
-    style = series(_METHODS.index(method))
-    colour = METHOD_COLOURS[method]
-    fill = "white" if style["markerfacecolor"] == "white" else colour
-    return dict(style, color=colour, markerfacecolor=fill, markeredgecolor=colour)
+    return kind_series(method, _METHODS.index(method))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import HIGHLIGHT, PALETTE, PHOTO, figure, series, show_image, styled, write_values
+from .style import HIGHLIGHT, PALETTE, PHOTO, figure, kind_series, show_image, styled, write_values
 
 LAYERS = ("dense", "locally connected", "convolution")
 
@@ -160,7 +160,7 @@ def count_scaling(pixels, counts):
     fig.subplots_adjust(left=0.1, bottom=0.3, top=0.9, wspace=0.3)
     for ax, key, title in zip(axes[0], ("parameters", "multiply_adds"), ("parameters", "multiply-adds per image")):
         for i, name in enumerate(LAYERS):
-            ax.loglog(pixels, [c[name][key] for c in counts], label=name, **series(i))
+            ax.loglog(pixels, [c[name][key] for c in counts], label=name, **kind_series(name, i))
         ax.set_xlabel("input pixels")
         ax.set_title(title)
         ax.grid(True, which="major", alpha=0.3)

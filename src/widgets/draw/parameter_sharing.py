@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import PALETTE, PHOTO, figure, outline, show_image, styled
+from .style import PALETTE, PHOTO, figure, kind_colour, outline, show_image, styled
 
-COLOURS = {"dense": PALETTE["vermillion"], "locally connected": PALETTE["orange"], "convolution": PALETTE["blue"]}
+#: The three layers, in the order the bars show them.
+LAYERS = ("dense", "locally connected", "convolution")
 
 
 @styled
@@ -20,7 +21,7 @@ def parameter_bars(counts, *, image_size, in_channels, out_channels, kernel_size
     image_size, in_channels, out_channels, kernel_size : int
         The configuration, for the titles.
     """
-    names = list(COLOURS)
+    names = list(LAYERS)
     values = [counts[n] for n in names]
     conv = counts["convolution"]
     fig, axes = figure(1, width=7.5, height=2.9, alt=(
@@ -29,7 +30,7 @@ def parameter_bars(counts, *, image_size, in_channels, out_channels, kernel_size
         f"{counts['dense']:,}, locally connected {counts['locally connected']:,}, convolution {conv:,}"))
     fig.subplots_adjust(left=0.2, right=0.72, bottom=0.2)
     ax = axes[0, 0]
-    ax.barh(names, values, color=[COLOURS[n] for n in names])
+    ax.barh(names, values, color=[kind_colour(n) for n in names])
     ax.set_xscale("log")
     ax.set_xlim(1, max(values) * 50)
     ax.invert_yaxis()
@@ -126,7 +127,7 @@ def prior_study(study, examples):
         xs = np.arange(len(tasks)) + (i - 0.5) * width
         spreads = [study.accuracy[task, kind] for task in tasks]
         ax.bar(xs, [s.mean for s in spreads], width, yerr=[s.std for s in spreads], capsize=3,
-               color=COLOURS[kind], label=kind)
+               color=kind_colour(kind), label=kind)
         for x, s in zip(xs, spreads):
             ax.plot([x] * s.n, s.values, "k.", markersize=3)
     ax.set_xticks(np.arange(len(tasks)), tasks)

@@ -38,6 +38,33 @@ PALETTE = {
     "black": "#000000",
 }
 HIGHLIGHT = PALETTE["orange"]
+
+#: One colour per kind of layer, the same in every figure of the book. The
+#: convolutional network whose classifier reads the flattened feature maps is
+#: a kind of its own (chapter "Putting it together" compares it with the others).
+KIND_COLOURS = {
+    "dense": PALETTE["vermillion"],
+    "locally connected": PALETTE["orange"],
+    "convolution": PALETTE["blue"],
+    "convolutional, flattened head": PALETTE["purple"],
+}
+
+# Other spellings the figures use, by the kind they are. A dense matrix is a
+# dense layer's operator; a sparse matrix stores one weight per connection, as
+# a locally connected layer does.
+_KIND_ALIASES = {
+    "convolutional": "convolution",
+    "convolutional network": "convolution",
+    "convolution layer": "convolution",
+    "convolutional layer": "convolution",
+    "dense layer": "dense",
+    "dense network": "dense",
+    "dense matrix": "dense",
+    "locally connected layer": "locally connected",
+    "locally connected network": "locally connected",
+    "sparse matrix": "locally connected",
+    "convolutional network, flattened head": "convolutional, flattened head",
+}
 SEQUENTIAL = "viridis"
 DIVERGING = "coolwarm"
 PHOTO = "gray"
@@ -93,6 +120,40 @@ def series(index: int) -> dict:
     """
     index = check_int("index", index, low=0, high=10_000)
     return dict(SERIES[index % len(SERIES)], markeredgewidth=1.2)
+
+
+def kind(name: str) -> str:
+    """The kind of layer ``name`` names, as a key of :data:`KIND_COLOURS`.
+
+    Accepts the keys themselves and the other spellings figures use, in any
+    case: ``"convolutional"`` is ``"convolution"``, ``"dense matrix"`` is
+    ``"dense"``, ``"sparse matrix"`` is ``"locally connected"``.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a layer kind (a string), got {name!r:.80}")
+    key = " ".join(name.lower().split())
+    key = _KIND_ALIASES.get(key, key)
+    if key not in KIND_COLOURS:
+        allowed = sorted(set(KIND_COLOURS) | set(_KIND_ALIASES))
+        raise ValueError(f"name must be a layer kind, one of {allowed}, got {name!r}")
+    return key
+
+
+def kind_colour(name: str) -> str:
+    """The colour of layer kind ``name`` (any spelling :func:`kind` accepts), from :data:`KIND_COLOURS`."""
+    return KIND_COLOURS[kind(name)]
+
+
+def kind_series(name: str, index: int) -> dict:
+    """Keyword arguments for ``Axes.plot``: the ``index``-th :func:`series` style in kind ``name``'s colour.
+
+    Marker, fill and line style still differ from line to line, so lines that
+    overlap stay apart; the colour says which kind of layer it is.
+    """
+    colour = kind_colour(name)
+    style = series(index)
+    fill = "white" if style["markerfacecolor"] == "white" else colour
+    return dict(style, color=colour, markerfacecolor=fill, markeredgecolor=colour)
 
 
 def styled(draw):
