@@ -462,4 +462,8 @@ def chapter_claims(g: dict) -> None:
 @pytest.mark.build
 def test_feature_hierarchy_chapter_numbers(executed):
     """The numbers the chapter's prose quotes, and the direction of each of its claims."""
-    chapter_claims(glued(executed, "book/08_feature_hierarchy"))
+    g = glued(executed, "book/08_feature_hierarchy")
+    chapter_claims(g)
+    # VGG's argument: three 3 x 3 layers see what one 7 x 7 layer sees, with fewer weights.
+    assert int(g["vgg_field"]) == int(g["vgg_single_field"]) == 7
+    assert (int(g["vgg_stack_weights"]), int(g["vgg_single_weights"])) == (27, 49)
