@@ -712,6 +712,32 @@ def test_field_views_titles_and_alt():
         drf.field_views(data.photo(32)[0], region, grad, erf, squares[0.5])
 
 
+def test_field_views_rings_a_small_field():
+    """One 3 x 3 layer on 64 pixels: a white ring circles the tiny field in every panel."""
+    from matplotlib.patches import Circle
+
+    def rings(layers, side):
+        centre = rf.output_sizes(layers, side)[-1] // 2
+        region = rf.input_region(layers, side, centre, centre)
+        grad = rf.measured_gradient(layers, side, centre, centre)
+        erf = torch.zeros(side, side)
+        erf[region.rows[0]:region.rows[-1] + 1, region.cols[0]:region.cols[-1] + 1] = 1.0 / region.size ** 2
+        squares = rf.mass_squares(erf, (0.5, 0.95))
+        fig = drf.field_views(data.photo(side)[0], region, grad, erf, squares)
+        found = [[p for p in ax.patches if isinstance(p, Circle)] for ax in fig.axes]
+        return region, found
+
+    region, found = rings([Layer("conv", 3, padding=1)], 64)
+    assert region.size == 3 and all(len(r) == 1 for r in found)
+    middle = region.top + (region.size - 1) / 2, region.left + (region.size - 1) / 2
+    for (ring,) in found:
+        assert ring.center == pytest.approx((middle[1], middle[0]))
+        assert 2 * ring.radius >= 64 * drf.SMALL_FIELD and 2 * ring.radius > region.size * 2 ** 0.5
+        assert ring.get_linewidth() >= 2.5 and ring.get_edgecolor()[:3] == (1.0, 1.0, 1.0)
+    region, found = rings([Layer("conv", 3, padding=1)] * 4, 64)
+    assert region.size == 9 and not any(found)  # wide enough to see: no ring
+
+
 def test_mass_squares():
     uniform = torch.zeros(9, 9)
     uniform[2:7, 1:6] = 1.0

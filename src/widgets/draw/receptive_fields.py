@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import patheffects
+from matplotlib.patches import Circle
 
 from .style import PALETTE, PHOTO, figure, outline, show_image, styled
 
@@ -10,6 +12,26 @@ from .style import PALETTE, PHOTO, figure, outline, show_image, styled
 def _square(ax, top, left, size, color, lw=2.0, ls="-"):
     outline(ax, top, left, size, size, color=color, lw=lw)
     ax.patches[-1].set_linestyle(ls)
+
+
+#: A field narrower than this share of the image also gets a ring around it.
+SMALL_FIELD = 1 / 8
+
+
+def _mark_small(ax, top, left, size, image_side):
+    """Ring a field too small to see: white with a black edge, on any image.
+
+    The ring's diameter is at least ``SMALL_FIELD`` of the image's side and
+    always more than the field's diagonal, so it circles the exact square
+    outline without hiding it.
+    """
+    if size >= SMALL_FIELD * image_side:
+        return
+    radius = max(SMALL_FIELD * image_side, size * 2 ** 0.5 + 2) / 2
+    centre = (left + (size - 1) / 2, top + (size - 1) / 2)
+    ring = Circle(centre, radius, fill=False, edgecolor="white", linewidth=2.5)
+    ring.set_path_effects([patheffects.withStroke(linewidth=4.5, foreground="black")])
+    ax.add_patch(ring)
 
 
 @styled
@@ -22,7 +44,8 @@ def field_views(image, region, gradient, erf, squares: dict, *, jump: int = 1, l
         (H, W) input photograph with values in [0, 1].
     region : widgets.compute.receptive_fields.Region
         The unit's theoretical region (its unclipped square is outlined in
-        every panel, even where it leaves the image).
+        every panel, even where it leaves the image; a field narrower than
+        ``SMALL_FIELD`` of the image is also ringed, so it stays visible).
     gradient : array-like
         (H, W) input gradient of the unit in the measuring network; its
         non-zero entries are shown.
@@ -61,6 +84,7 @@ def field_views(image, region, gradient, erf, squares: dict, *, jump: int = 1, l
     show_image(ax_erf, erf, vmin=0, title=f"effective, random weights\n{masses}")
     for ax in axes[0]:
         _square(ax, region.top, region.left, size, PALETTE["orange"])
+        _mark_small(ax, region.top, region.left, size, max(image.shape))
     for (top, left, side), style in zip(squares.values(), ("-", "--")):
         _square(ax_erf, top, left, side, PALETTE["sky"], lw=1.5, ls=style)
     if label:
