@@ -14,14 +14,19 @@ import matplotlib
 # (pytest imports this file before it collects the test modules).
 matplotlib.use("Agg")
 
+import contextlib
 import functools
 import http.server
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -195,3 +200,56 @@ class Visit:
 
     def close(self):
         self.page.close()
+
+
+@contextlib.contextmanager
+def jupyterlab_server(root: Path, state: Path, token: str, *, start_timeout: float = 90):
+    """A real JupyterLab on 127.0.0.1 serving ``root``, its state kept in ``state``; yields its URL.
+
+    Kernels run one thread (OMP_NUM_THREADS=1), and no extension listing is
+    fetched from PyPI: the server talks to 127.0.0.1 only.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTER_CONFIG_DIR=str(state / "config"),
+               JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"), JUPYTER_PLATFORM_DIRS="1", OMP_NUM_THREADS="1")
+    args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+            "--LabApp.extension_manager=readonly"]
+    if os.geteuid() == 0:  # CI machines run as root
+        args.append("--allow-root")
+    url = f"http://127.0.0.1:{port}"
+    with open(state / "server.log", "w") as log:
+        server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + start_timeout
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"JupyterLab did not start:\n{(state / 'server.log').read_text()[-3000:]}")
+                    time.sleep(0.5)
+            yield url
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+def drawn_without_leak(fn, *args, **kwargs):
+    """Call a drawing function; check it returns a Figure, leaves no pyplot figure open, and draws."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    before = plt.get_fignums()
+    fig = fn(*args, **kwargs)
+    assert isinstance(fig, Figure)
+    assert plt.get_fignums() == before
+    fig.canvas.draw()
+    return fig

@@ -7,12 +7,10 @@ quote them.
 """
 
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from conftest import glued
-from matplotlib.figure import Figure
+from conftest import drawn_without_leak, glued
 from matplotlib.patches import Rectangle
 from torch import nn
 
@@ -324,22 +322,14 @@ def test_motif_detector_learns_and_responds_where_the_motif_is():
 # --------------------------------------------------------------------------- draw
 
 
-def _no_leak(fn, *args, **kwargs):
-    before = plt.get_fignums()
-    fig = fn(*args, **kwargs)
-    assert isinstance(fig, Figure)
-    assert plt.get_fignums() == before
-    fig.canvas.draw()
-    return fig
-
-
 def test_draw_channel_grid_marks_dead_channels():
     gen = torch.Generator().manual_seed(0)
     tops = [_top(torch.rand(6, 5, 5, generator=gen)) for _ in range(8)]
     dead = [False] * 8
     dead[3] = True
     tops[5] = _top(torch.zeros(6, 5, 5))  # live, but strongest where it sees only background
-    fig = _no_leak(dfh.channel_grid, tops, dead, layer=1, field=5, kernels=torch.randn(8, 5, 5, generator=gen))
+    kernels = torch.randn(8, 5, 5, generator=gen)
+    fig = drawn_without_leak(dfh.channel_grid, tops, dead, layer=1, field=5, kernels=kernels)
     texts = [t.get_text() for ax in fig.get_axes() for t in ax.texts]
     assert sorted(texts) == ["blank canvas", "dead"]
     assert "1 channels are zero on every test digit" in fig.alt and "the 6 test patches of 5 by 5" in fig.alt
@@ -352,7 +342,7 @@ def test_draw_channel_grid_marks_dead_channels():
               if ax.get_images() and ax.get_images()[0].get_array().shape == (5, 6 * 5 + 5)]
     assert len(strips) == 8
     np.testing.assert_allclose(np.asarray(strips[0])[:, :5], tops[0].patches[0].numpy())
-    fig = _no_leak(dfh.channel_grid, tops, [False] * 8, layer=3, field=5, columns=4)
+    fig = drawn_without_leak(dfh.channel_grid, tops, [False] * 8, layer=3, field=5, columns=4)
     assert "dead" not in fig.alt
     with pytest.raises(ValueError, match="^dead must have one entry per channel"):
         dfh.channel_grid(tops, [False], layer=1, field=5)
@@ -365,7 +355,7 @@ def test_draw_feature_frame(split, trained):
     field = fh.fields(trained)[1]
     top = fh.top_patches(split.test_images, maps[1], field, 2, k=6)
     fmap = maps[1][0, 2]
-    fig = _no_leak(dfh.feature_frame, split.test_images[0, 0], fmap, top, layer=2, channel=2, field=field)
+    fig = drawn_without_leak(dfh.feature_frame, split.test_images[0, 0], fmap, top, layer=2, channel=2, field=field)
     axes = fig.get_axes()
     assert len(axes) == 4
     assert [ax.get_title() for ax in axes[:3]] == ["digit; field 10 × 10", "its feature map",
@@ -377,7 +367,7 @@ def test_draw_feature_frame(split, trained):
     if float(fmap.max()) > 0:
         r, c = np.unravel_index(int(fmap.argmax()), fmap.shape)
         assert rects[0].get_xy() == (c * 2 - 4 - 0.5, r * 2 - 4 - 0.5) and rects[0].get_width() == 10
-    fig = _no_leak(dfh.feature_frame, split.test_images[0, 0], torch.zeros(16, 16), top, layer=2, channel=2,
+    fig = drawn_without_leak(dfh.feature_frame, split.test_images[0, 0], torch.zeros(16, 16), top, layer=2, channel=2,
                    field=field, dead=True)
     assert "zero on every test digit" in fig.alt
     assert not [p for ax in fig.get_axes() for p in ax.patches if isinstance(p, Rectangle)]
@@ -389,7 +379,7 @@ def test_draw_feature_frame(split, trained):
 def test_draw_by_layer():
     values = {"ink share": [[0.1, 0.12], [0.5, 0.4], [0.95, 0.97]], "class purity": [[0.3, 0.3], [0.5, 0.6],
                                                                                      [0.8, 0.9]]}
-    fig = _no_leak(dfh.by_layer, values, fields=[5, 10, 20])
+    fig = drawn_without_leak(dfh.by_layer, values, fields=[5, 10, 20])
     ax = fig.get_axes()[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["layer 1\nfield 5 × 5", "layer 2\nfield 10 × 10",
                                                             "layer 3\nfield 20 × 20"]
@@ -402,7 +392,7 @@ def test_draw_motif_detection():
     signal = fh.motif_example(length=60, motif_at=(5,), decoy_at=(30,), noise=0.0)
     kernels = torch.stack([fh.motif().flip(0), fh.motif()])
     responses = nn.functional.conv1d(signal.view(1, 1, -1), kernels[:, None])[0]
-    fig = _no_leak(dfh.motif_detection, signal, responses, kernels, fh.motif(), motif_at=(5,), decoy_at=(30,))
+    fig = drawn_without_leak(dfh.motif_detection, signal, responses, kernels, fh.motif(), motif_at=(5,), decoy_at=(30,))
     assert len(fig.get_axes()) == 4
     assert "the motif kernel peaks at 5, the decoy kernel at 30" in fig.alt  # a matched filter peaks on its pattern
     with pytest.raises(ValueError, match="^responses must be"):

@@ -4,29 +4,16 @@ runs it with a live kernel, and its widgets work there too.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, jupyterlab_server
 
 pytestmark = pytest.mark.browser
 
 CHAPTER = "book/01_conv_layer.md"
 RUN_TIMEOUT_MS = 240_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,36 +23,9 @@ def lab(tmp_path_factory):
     (root / "book").mkdir()
     shutil.copy(ROOT / CHAPTER, root / CHAPTER)
     state = tmp_path_factory.mktemp("lab-state")
-    port, token = free_port(), "book-test-token"
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTER_CONFIG_DIR=str(state / "config"),
-               JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"), JUPYTER_PLATFORM_DIRS="1")
-    args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
-            # No listing of extensions from PyPI: the test talks to 127.0.0.1 only.
-            "--LabApp.extension_manager=readonly"]
-    if os.geteuid() == 0:  # CI machines run as root
-        args.append("--allow-root")
-    url = f"http://127.0.0.1:{port}"
-    with open(state / "server.log", "w") as log:
-        server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"JupyterLab did not start:\n{(state / 'server.log').read_text()[-3000:]}")
-                    time.sleep(0.5)
-            yield url, token
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+    token = "book-test-token"
+    with jupyterlab_server(root, state, token, start_timeout=60) as url:
+        yield url, token
 
 
 def test_chapter_opens_as_a_notebook_and_runs_with_working_widgets(browser, lab):

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import KNOWN_PAGE_ERRORS, ROOT, Visit
+from conftest import KNOWN_PAGE_ERRORS, ROOT, Visit, jupyterlab_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -455,47 +455,11 @@ LAB_NOTEBOOK = {
 @pytest.fixture(scope="module")
 def lab_notebook(tmp_path_factory):
     """JupyterLab on 127.0.0.1 serving one small notebook with a kernel playground."""
-    import os
-    import signal
-    import socket
-    import time
-    import urllib.request
-
     root = tmp_path_factory.mktemp("live-lab")
     (root / "live.ipynb").write_text(json.dumps(LAB_NOTEBOOK))
     state = tmp_path_factory.mktemp("live-lab-state")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    token = "live-test-token"
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTER_CONFIG_DIR=str(state / "config"),
-               JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"), JUPYTER_PLATFORM_DIRS="1", OMP_NUM_THREADS="1")
-    args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
-            "--LabApp.extension_manager=readonly"]
-    if os.geteuid() == 0:
-        args.append("--allow-root")
-    url = f"http://127.0.0.1:{port}"
-    with open(state / "server.log", "w") as log:
-        server = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"JupyterLab did not start:\n{(state / 'server.log').read_text()[-3000:]}")
-                    time.sleep(0.5)
-            yield url, token
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+    with jupyterlab_server(root, state, "live-test-token") as url:
+        yield url, "live-test-token"
 
 
 @pytest.mark.browser

@@ -9,13 +9,11 @@ of :func:`widgets.compute.training.clearly_greater`.
 
 import ast
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from conftest import glued
+from conftest import drawn_without_leak, glued
 from hypothesis import settings
-from matplotlib.figure import Figure
 from torch import nn
 
 from widgets.compute import data, training
@@ -330,21 +328,12 @@ def test_first_layer_kernels_are_a_copy(trained_cnn):
 # --------------------------------------------------------------------------- draw
 
 
-def _no_leak(fn, *args, **kwargs):
-    before = plt.get_fignums()
-    fig = fn(*args, **kwargs)
-    assert isinstance(fig, Figure)
-    assert plt.get_fignums() == before
-    fig.canvas.draw()
-    return fig
-
-
 def test_draw_kernels_before_after():
     gen = torch.Generator().manual_seed(0)
     before, after = torch.randn(8, 3, 3, generator=gen), torch.randn(8, 3, 3, generator=gen)
     grad = torch.randn(8, 3, 3, generator=gen) * 1e-3
     grad[3] = 0
-    fig = _no_leak(dtn.kernels_before_after, before, grad, after)
+    fig = drawn_without_leak(dtn.kernels_before_after, before, grad, after)
     assert len(fig.get_axes()) == 24
     assert [ax.get_title() for ax in fig.get_axes()[:8]] == [f"channel {c}" for c in range(8)]
     assert "non-zero for 7 of the 8 kernels" in fig.alt
@@ -354,7 +343,8 @@ def test_draw_kernels_before_after():
 
 
 def test_draw_placements(split):
-    fig = _no_leak(dtn.placements, split.train_images[:8], data.shift_inside(split.train_images[:8], 2, -3), count=6)
+    moved = data.shift_inside(split.train_images[:8], 2, -3)
+    fig = drawn_without_leak(dtn.placements, split.train_images[:8], moved, count=6)
     assert len(fig.get_axes()) == 12
     assert "6 handwritten digits on a 16 by 16 canvas" in fig.alt
 
@@ -365,7 +355,7 @@ def test_draw_sample_efficiency():
     panels = {"centred digits": {"dense": [[0.7, 0.7], [0.8, 0.8], [0.9, 0.9]], "convolutional": conv},
               "digits placed anywhere": {"dense": [[0.1, 0.1], [0.2, 0.2], [0.5, 0.5]],
                                          "convolutional": [[0.6, 0.6], [0.7, 0.7], [0.9, 0.9]]}}
-    fig = _no_leak(dtn.sample_efficiency, sizes, panels)
+    fig = drawn_without_leak(dtn.sample_efficiency, sizes, panels)
     axes = fig.get_axes()
     assert [ax.get_title() for ax in axes] == ["centred digits", "digits placed anywhere"]
     assert axes[0].get_xscale() == "log"
@@ -388,7 +378,7 @@ def test_draw_shift_generalisation(split):
     examples = torch.stack([data.shift_inside(split.test_images[:1], 0, s)[0, 0] for s in range(5)])
     dense = np.array([[0.9, 0.5, 0.2, 0.1, 0.1], [0.8, 0.5, 0.2, 0.1, 0.3]]).T
     curves = {"dense": dense, "convolutional": np.array([[0.95, 0.7, 0.95, 0.7, 0.93]] * 2).T}
-    fig = _no_leak(dtn.shift_generalisation, range(5), curves, examples)
+    fig = drawn_without_leak(dtn.shift_generalisation, range(5), curves, examples)
     axes = fig.get_axes()
     assert len(axes) == 6  # five thumbnails and the plot
     assert [ax.get_title() for ax in axes[:5]] == [f"moved {s}" for s in range(5)]
@@ -522,7 +512,7 @@ def test_moved_probabilities_moves_the_digit_and_matches_the_logits(split):
 def test_draw_moved_digit(split):
     probs = {"dense": np.full(10, 0.1),
              "convolutional": np.array([0.0, 0.0, 0.0, 0.7, 0.1, 0.0, 0.0, 0.2, 0.0, 0.0])}
-    fig = _no_leak(dtn.moved_digit, split.test_images[0, 0], 3, probs)
+    fig = drawn_without_leak(dtn.moved_digit, split.test_images[0, 0], 3, probs)
     image_ax, bars_ax = fig.get_axes()
     assert image_ax.get_title() == "a 3"
     widths = [patch.get_width() for patch in bars_ax.patches]

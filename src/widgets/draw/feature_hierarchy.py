@@ -9,7 +9,7 @@ import matplotlib
 import numpy as np
 
 from .._checks import check_int
-from .style import HIGHLIGHT, PALETTE, PHOTO, figure, outline, series, show_image, styled
+from .style import HIGHLIGHT, PALETTE, PHOTO, figure, outline, series, show_image, span_cells, styled
 
 
 def _strip(patches, gap: int = 1) -> np.ndarray:
@@ -162,7 +162,7 @@ def feature_frame(digit, fmap, top, *, layer: int, channel: int, field, dead: bo
     fig.subplots_adjust(top=0.86, bottom=0.1, hspace=0.45)
     axes[0, 0].get_subplotspec().get_gridspec().set_height_ratios([2.6, 1])
     ax_digit, ax_map, ax_mean = axes[0]
-    ax_strip = _span(fig, axes, 1, slice(0, 3))
+    ax_strip = span_cells(fig, axes, 1, slice(0, 3))
     show_image(ax_digit, digit, cmap=PHOTO, vmin=0, vmax=1, title=f"digit; field {size} × {size}")
     if fmap.max() > 0:
         row, col = np.unravel_index(int(np.argmax(fmap)), fmap.shape)
@@ -187,14 +187,6 @@ def feature_frame(digit, fmap, top, *, layer: int, channel: int, field, dead: bo
             spine.set_edgecolor(HIGHLIGHT)
     fig.suptitle(f"What layer {layer}, channel {channel} responds to")
     return fig
-
-
-def _span(fig, axes, rows, cols):
-    """Replace the axes in grid cells [rows] x [cols] by one axis spanning them."""
-    grid = axes[0, 0].get_subplotspec().get_gridspec()
-    for ax in np.atleast_2d(axes[rows, cols]).ravel():
-        ax.remove()
-    return fig.add_subplot(grid[rows, cols])
 
 
 @styled
@@ -272,10 +264,10 @@ def motif_detection(signal, responses, kernels, pattern, *, motif_at: Sequence[i
         f"kernels along it (the motif kernel peaks at {peaks[1]}, the decoy kernel at {peaks[0]}); "
         "right, the motif, the decoy and the two kernels"))
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.9, wspace=0.35, hspace=0.55)
-    ax_signal = _span(fig, axes, 0, slice(0, 2))
-    ax_motif = _span(fig, axes, 1, slice(0, 2))
-    ax_decoy = _span(fig, axes, 2, slice(0, 2))
-    ax_kern = _span(fig, axes, slice(0, 3), 2)
+    ax_signal = span_cells(fig, axes, 0, slice(0, 2))
+    ax_motif = span_cells(fig, axes, 1, slice(0, 2))
+    ax_decoy = span_cells(fig, axes, 2, slice(0, 2))
+    ax_kern = span_cells(fig, axes, slice(0, 3), 2)
     t = np.arange(len(signal))
     ax_signal.plot(t, signal, color="0.3", lw=1)
     marks = ((motif_at, motif_colour, "motif"), (decoy_at, decoy_colour, "decoy"))

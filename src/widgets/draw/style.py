@@ -212,6 +212,14 @@ def figure(ncols: int = 1, nrows: int = 1, *, width: float = 8.0, height: float 
     return fig, axes
 
 
+def span_cells(fig: Figure, axes, rows, cols):
+    """Replace the axes in grid cells ``[rows] x [cols]`` of ``axes`` by one axis spanning them."""
+    grid = axes[0, 0].get_subplotspec().get_gridspec()
+    for ax in np.atleast_2d(axes[rows, cols]).ravel():
+        ax.remove()
+    return fig.add_subplot(grid[rows, cols])
+
+
 def show_image(ax, values, *, title: str = "", signed: bool = False, cmap: str | None = None,
                vmin: float | None = None, vmax: float | None = None):
     """Draw a 2-D array as an image without ticks.

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .style import PALETTE, PHOTO, figure, kind_colour, show_image, styled
+from .style import PALETTE, PHOTO, figure, kind_colour, show_image, span_cells, styled
 
 #: One colour per network, by the kind of its layers (the book's one mapping).
 COLOURS = {name: kind_colour(name) for name in
@@ -16,14 +16,6 @@ MARKERS = {"dense": "o", "locally connected": "s", "convolutional": "^", "convol
 
 def _colour(name):
     return COLOURS.get(name, PALETTE["black"])
-
-
-def _span(fig, axes, rows, cols):
-    """Replace the axes in grid cells [rows] x [cols] by one axis spanning them."""
-    grid = axes[0, 0].get_subplotspec().get_gridspec()
-    for ax in np.atleast_2d(axes[rows, cols]).ravel():
-        ax.remove()
-    return fig.add_subplot(grid[rows, cols])
 
 
 @styled
@@ -191,7 +183,7 @@ def shift_generalisation(shifts, curves: Mapping[str, object], examples, *, chan
     grid.set_height_ratios([1, 2.6])
     for ax, s, image in zip(axes[0], shifts, examples):
         show_image(ax, image, cmap=PHOTO, vmin=0, vmax=1, title=f"moved {s}")
-    ax = _span(fig, axes, 1, slice(None))
+    ax = span_cells(fig, axes, 1, slice(None))
     for name, acc in curves.items():
         mean = acc.mean(axis=1)
         ax.plot(shifts, mean, marker=MARKERS.get(name, "o"), color=_colour(name), label=name)
