@@ -6,7 +6,7 @@
 // e.g. [C, H, W] for an image or [F] for a vector, data a Float32Array in
 // row-major (C, H, W) order. Every function returns a new tensor and never
 // changes its arguments. Plain JavaScript, no WebGL: the same input always gives
-// the same output. widgets/live.py exports torch modules to these layer specs,
+// the same output. widgets/live/platform.py exports torch modules to these layer specs,
 // and tests/test_live.py checks every layer against torch.
 
 export function tensor(shape, data) {
@@ -221,7 +221,7 @@ export function linear(x, weight, bias = null) {
   return out;
 }
 
-// The layer types a network spec may name (widgets/live.py exports the same list).
+// The layer types a network spec may name (widgets/live/platform.py exports the same list).
 export const LAYERS = {
   conv2d: (x, L) => conv2d(x, L.weight, L.bias, L),
   locally_connected2d: (x, L) => locallyConnected2d(x, L.weight, L.bias, L),
@@ -232,7 +232,7 @@ export const LAYERS = {
   linear: (x, L) => linear(x, L.weight, L.bias),
 };
 
-// A network spec as widgets/live.py exports it (weights as buffers beside
+// A network spec as widgets/live/platform.py exports it (weights as buffers beside
 // their shapes, e.g. {type: "linear", weight, weight_shape: [10, 64], ...}),
 // with every weight and bias turned into a tensor.
 export function fromSpec(layers) {

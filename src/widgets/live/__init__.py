@@ -1,0 +1,16 @@
+"""Live figures: small computations that run in the reader's browser.
+
+The platform (:mod:`.platform`) turns torch tensors and models into a widget's
+binary state and holds the browser's shared layer module, ``layers.js``. Each
+figure is one Python module and one JavaScript module of the same name in this
+package, e.g. :mod:`.kernel_playground` and ``kernel_playground.js``. The same
+widget works on the static site (the site's widget manager bundles anywidget's
+front end) and in JupyterLab with a kernel. Chapters reach the figures through
+:mod:`widgets.controls`, e.g. ``controls.kernel_playground(image)``.
+"""
+
+from .kernel_playground import MAX_STRIDE, PADDINGS, KernelPlayground, kernel_playground, playground_presets
+from .platform import JS_DIR, LAYER_TYPES, Buffer, colormap, esm, export_layers, to_buffer
+
+__all__ = ["esm", "to_buffer", "export_layers", "Buffer", "colormap", "JS_DIR", "LAYER_TYPES",
+           "KernelPlayground", "kernel_playground", "playground_presets", "PADDINGS", "MAX_STRIDE"]
