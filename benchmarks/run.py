@@ -50,6 +50,11 @@ BUDGETS = {
     # A live figure (computed in the browser): one typed kernel entry to the new
     # feature map of a 3-channel 256 x 256 image drawn on its canvas.
     "kernel edit to new feature map (ms)": 16.0,
+    # Chapter 4's field stack: one typed layer setting to every map redrawn with the field.
+    "stack edit to redrawn figure (ms)": 16.0,
+    # Chapter 7's draw-a-digit figure: one pointer move of a stroke to the new
+    # input, three networks' predictions and the feature maps drawn.
+    "stroke to predictions (ms)": 16.0,
 }
 TRAINING_CHAPTERS = {"book/07_trained_networks", "book/08_feature_hierarchy"}
 
@@ -166,6 +171,9 @@ def measure_browser(report: Report, site: Path, loads: int = 5):
                     shape, edit = kernel_edit_ms(page)
                     report.add("browser", f"{name}: kernel edit to new feature map ({' x '.join(map(str, shape))})",
                                edit, "ms", BUDGETS["kernel edit to new feature map (ms)"], fmt="{:,.1f}")
+                if page.locator(".cw-digit-pad").count():
+                    report.add("browser", f"{name}: stroke to predictions", stroke_ms(page), "ms",
+                               BUDGETS["stroke to predictions (ms)"], fmt="{:,.1f}")
                 page.close()
             browser.close()
     finally:
@@ -235,6 +243,39 @@ def kernel_edit_ms(page, repeats: int = 21) -> tuple[list, float]:
             raise RuntimeError(f"the playground did not take the typed kernel entry {value} (it has {used})")
     shape = page.evaluate("() => document.querySelector('.cw-kernel-playground').live.input.shape")
     return shape, statistics.median(times)
+
+
+def stroke_ms(page, repeats: int = 41) -> float:
+    """Median time from one pointer move of a stroke on the digit pad to its new predictions.
+
+    The pad paints, classifies with all its networks and draws the feature maps
+    inside its pointermove handler, so the time runs from the event's dispatch
+    (a capturing listener on the window) to its end (a listener on the document,
+    reached after the canvas's own), when the page holds the new predictions.
+    """
+    root = page.locator(".cw-digit-pad").first
+    root.scroll_into_view_if_needed()
+    root.locator("button.cw-pad-clear").click()
+    box = root.locator("canvas.cw-pad-canvas").bounding_box()
+    page.evaluate("""() => {
+        window.__strokes = [];
+        let t0 = null;
+        window.addEventListener('pointermove', () => { t0 = performance.now(); }, {capture: true});
+        document.addEventListener('pointermove', () => {
+            if (t0 !== null) { window.__strokes.push(performance.now() - t0); }
+        });
+    }""")
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])
+    page.mouse.down()
+    for i in range(repeats):   # a zigzag across the middle of the canvas
+        page.mouse.move(box["x"] + (0.3 + 0.4 * (i % 2)) * box["width"],
+                        box["y"] + (0.3 + 0.4 * i / repeats) * box["height"])
+    page.mouse.up()
+    times = page.evaluate("() => window.__strokes")
+    ink = page.evaluate("() => document.querySelector('.cw-digit-pad').live.input.data.reduce((a, b) => a + b, 0)")
+    if len(times) < repeats or ink <= 0:
+        raise RuntimeError(f"the digit pad did not take the stroke ({len(times)} moves timed, ink {ink})")
+    return statistics.median(times[-repeats:])
 
 
 def measure_interact(report: Report, book_step_ms: float | None):

@@ -181,6 +181,7 @@ def layer_cases(seed: int = 0):
                         LocallyConnected2d(4, 3, 8, 3), nn.ReLU(), nn.AvgPool2d(2),
                         nn.Flatten(), nn.Linear(27, 10))
     cases.append((net, torch.rand(1, 16, 16, generator=g)))
+    cases.append((nn.AdaptiveMaxPool2d((2, 3)), torch.randn(3, 7, 8, generator=g)))  # chapter 7's global max
     return cases
 
 

@@ -33,7 +33,7 @@ from ._checks import check_int
 from .draw.style import DPI, img_tag, render
 
 # Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
-from .live import kernel_playground
+from .live import digit_pad, kernel_playground
 
 #: Most frames one explorer may render unless the caller sets ``max_frames``.
 MAX_FRAMES = 120
@@ -43,7 +43,8 @@ FRAME_LIMIT = 400
 #: frame budget keeps the grid small whatever the number of controls.
 MAX_CONTROLS = 4
 
-__all__ = ["Explorer", "explore", "kernel_playground", "MAX_FRAMES", "FRAME_LIMIT"]
+__all__ = ["Explorer", "explore", "digit_pad",
+           "kernel_playground", "MAX_FRAMES", "FRAME_LIMIT"]
 
 
 class Explorer(ipw.VBox):

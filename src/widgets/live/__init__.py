@@ -9,8 +9,10 @@ front end) and in JupyterLab with a kernel. Chapters reach the figures through
 :mod:`widgets.controls`, e.g. ``controls.kernel_playground(image)``.
 """
 
+from .digit_pad import DigitPad, digit_pad
 from .kernel_playground import MAX_STRIDE, PADDINGS, KernelPlayground, kernel_playground, playground_presets
 from .platform import JS_DIR, LAYER_TYPES, Buffer, colormap, esm, export_layers, to_buffer
 
 __all__ = ["esm", "to_buffer", "export_layers", "Buffer", "colormap", "JS_DIR", "LAYER_TYPES",
+           "DigitPad", "digit_pad",
            "KernelPlayground", "kernel_playground", "playground_presets", "PADDINGS", "MAX_STRIDE"]

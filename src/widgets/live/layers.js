@@ -257,3 +257,33 @@ export function run(layers, x) {
   }
   return outputs;
 }
+
+// --- Added for the draw-a-digit figure (digit_pad.js) -----------------------
+// torch.nn.AdaptiveMaxPool2d: output cell (i, j) of an [Ho, Wo] map is the
+// largest value over input rows floor(i*H/Ho) to ceil((i+1)*H/Ho) - 1 and the
+// columns likewise; outputSize [1, 1] is the global max pooling of chapter 7's
+// networks. NaN wins, as in torch.
+export function adaptiveMaxPool2d(x, { outputSize = [1, 1] } = {}) {
+  checkImage(x, "adaptiveMaxPool2d");
+  const [C, H, W] = x.shape;
+  const [Ho, Wo] = pair(outputSize);
+  const out = tensor([C, Ho, Wo]);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < Ho; i++) {
+      const r0 = Math.floor((i * H) / Ho), r1 = Math.ceil(((i + 1) * H) / Ho);
+      for (let j = 0; j < Wo; j++) {
+        const q0 = Math.floor((j * W) / Wo), q1 = Math.ceil(((j + 1) * W) / Wo);
+        let best = -Infinity;
+        for (let r = r0; r < r1; r++) {
+          for (let q = q0; q < q1; q++) {
+            const v = x.data[(c * H + r) * W + q];
+            if (v > best || Number.isNaN(v)) { best = v; }
+          }
+        }
+        out.data[(c * Ho + i) * Wo + j] = best;
+      }
+    }
+  }
+  return out;
+}
+LAYERS.adaptive_max_pool2d = (x, L) => adaptiveMaxPool2d(x, L);

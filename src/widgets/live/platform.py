@@ -36,6 +36,7 @@ LAYER_TYPES = {
     nn.AvgPool2d: "avg_pool2d",
     nn.Flatten: "flatten",
     nn.Linear: "linear",
+    nn.AdaptiveMaxPool2d: "adaptive_max_pool2d",
 }
 
 __all__ = ["esm", "to_buffer", "export_layers", "Buffer", "colormap", "JS_DIR", "LAYER_TYPES"]
@@ -101,6 +102,13 @@ def _layer_spec(index: int, layer: nn.Module) -> dict:
                     stride=_pair("stride", layer.stride), padding=_pair("padding", layer.padding))
         if kind == "avg_pool2d":
             spec["countIncludePad"] = bool(layer.count_include_pad)
+    elif kind == "adaptive_max_pool2d":
+        size = layer.output_size if isinstance(layer.output_size, tuple) else (layer.output_size,) * 2
+        if None in size or layer.return_indices:
+            raise ValueError(f"model has layer {index} (AdaptiveMaxPool2d) with output_size={layer.output_size!r}, "
+                             f"return_indices={layer.return_indices}; the browser implements a fixed output "
+                             "size without indices")
+        spec["outputSize"] = [int(s) for s in size]
     elif kind == "flatten":
         if layer.start_dim != 1 or layer.end_dim != -1:
             raise ValueError(f"model has layer {index} (Flatten) with start_dim={layer.start_dim}, "
