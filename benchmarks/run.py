@@ -50,6 +50,8 @@ BUDGETS = {
     # A live figure (computed in the browser): one typed kernel entry to the new
     # feature map of a 3-channel 256 x 256 image drawn on its canvas.
     "kernel edit to new feature map (ms)": 16.0,
+    # Chapter 5's shift figure: one typed shift to the four panels and the error redrawn.
+    "shift edit to redrawn figure (ms)": 16.0,
     # Chapter 4's field stack: one typed layer setting to every map redrawn with the field.
     "stack edit to redrawn figure (ms)": 16.0,
     # Chapter 7's draw-a-digit figure: one pointer move of a stroke to the new
@@ -171,6 +173,9 @@ def measure_browser(report: Report, site: Path, loads: int = 5):
                     shape, edit = kernel_edit_ms(page)
                     report.add("browser", f"{name}: kernel edit to new feature map ({' x '.join(map(str, shape))})",
                                edit, "ms", BUDGETS["kernel edit to new feature map (ms)"], fmt="{:,.1f}")
+                if page.locator(".cw-shift-figure").count():
+                    report.add("browser", f"{name}: shift edit to redrawn figure", shift_edit_ms(page), "ms",
+                               BUDGETS["shift edit to redrawn figure (ms)"], fmt="{:,.1f}")
                 if page.locator(".cw-digit-pad").count():
                     report.add("browser", f"{name}: stroke to predictions", stroke_ms(page), "ms",
                                BUDGETS["stroke to predictions (ms)"], fmt="{:,.1f}")
@@ -276,6 +281,40 @@ def stroke_ms(page, repeats: int = 41) -> float:
     if len(times) < repeats or ink <= 0:
         raise RuntimeError(f"the digit pad did not take the stroke ({len(times)} moves timed, ink {ink})")
     return statistics.median(times[-repeats:])
+
+
+def shift_edit_ms(page, repeats: int = 21) -> float:
+    """Median time from a typed shift in chapter 5's shift figure to its four panels and error redrawn.
+
+    The figure is first set to its costliest case (stride 1 and blur pooling,
+    both shift components odd: four candidate output shifts to compare). It
+    shifts, filters, pools, compares and draws inside the field's input
+    handler; the time runs from the key's keydown to the end of that event's dispatch.
+    """
+    root = page.locator(".cw-shift-figure").first
+    root.scroll_into_view_if_needed()
+    root.locator("select").nth(2).select_option("1")
+    root.locator("select").nth(3).select_option("blur")
+    dy, dx = root.locator("input.cw-shift-field").nth(0), root.locator("input.cw-shift-field").nth(1)
+    dy.fill("3")
+    times = []
+    for i in range(repeats):
+        dx.focus()
+        dx.press("Control+a")
+        page.evaluate("""() => {
+            window.__edit = new Promise(resolve => {
+                let t0 = null;
+                document.addEventListener('keydown', () => { t0 = performance.now(); }, {once: true, capture: true});
+                document.addEventListener('input', () => resolve(performance.now() - t0), {once: true});
+            });
+        }""")
+        value = 5 if i % 2 == 0 else 7
+        page.keyboard.type(str(value))
+        times.append(page.evaluate("() => window.__edit"))
+        used = page.evaluate("() => document.querySelector('.cw-shift-figure').live.dx")
+        if used != value:
+            raise RuntimeError(f"the shift figure did not take the typed shift {value} (it has {used})")
+    return statistics.median(times)
 
 
 def measure_interact(report: Report, book_step_ms: float | None):

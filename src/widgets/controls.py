@@ -33,7 +33,7 @@ from ._checks import check_int
 from .draw.style import DPI, img_tag, render
 
 # Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
-from .live import digit_pad, kernel_playground
+from .live import digit_pad, kernel_playground, shift_figure
 
 #: Most frames one explorer may render unless the caller sets ``max_frames``.
 MAX_FRAMES = 120
@@ -44,7 +44,7 @@ FRAME_LIMIT = 400
 MAX_CONTROLS = 4
 
 __all__ = ["Explorer", "explore", "digit_pad",
-           "kernel_playground", "MAX_FRAMES", "FRAME_LIMIT"]
+           "kernel_playground", "shift_figure", "MAX_FRAMES", "FRAME_LIMIT"]
 
 
 class Explorer(ipw.VBox):

@@ -303,3 +303,86 @@ export function pixels(buffer, encoding) {
   for (let i = 0; i < bytes.length; i++) { out[i] = bytes[i] / 255; }
   return out;
 }
+
+// --- Shifts and blur pooling (chapter 5's shift figure, shift_figure.js) ---
+// The definitions of widgets.compute.equivariance: shift() and BlurPool.
+
+// torch.roll(x, shifts=(dy, dx), dims=(-2, -1)) of a [C, H, W] tensor: pixels
+// leaving one side come back on the other.
+export function roll(x, dy, dx) {
+  checkImage(x, "roll");
+  const [C, H, W] = x.shape;
+  const out = tensor(x.shape);
+  const oy = ((dy % H) + H) % H, ox = ((dx % W) + W) % W;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < H; i++) {
+      const to = (c * H + (i + oy) % H) * W, from = (c * H + i) * W;
+      for (let j = 0; j < W; j++) { out.data[to + (j + ox) % W] = x.data[from + j]; }
+    }
+  }
+  return out;
+}
+
+// A zero-filled shift by dy rows down and dx columns right (|dy| < H, |dx| < W):
+// pixels leaving the frame are lost, the uncovered ones are zero.
+export function shiftZeros(x, dy, dx) {
+  checkImage(x, "shiftZeros");
+  const [C, H, W] = x.shape;
+  if (Math.abs(dy) >= H || Math.abs(dx) >= W) {
+    throw new Error(`shiftZeros needs |dy| < ${H} and |dx| < ${W}, got (${dy}, ${dx})`);
+  }
+  const out = tensor(x.shape);
+  for (let c = 0; c < C; c++) {
+    for (let i = Math.max(dy, 0); i < H + Math.min(dy, 0); i++) {
+      const to = (c * H + i) * W, from = (c * H + i - dy) * W - dx;
+      for (let j = Math.max(dx, 0); j < W + Math.min(dx, 0); j++) { out.data[to + j] = x.data[from + j]; }
+    }
+  }
+  return out;
+}
+
+// widgets.compute.equivariance.shift: mode "circular" (roll) or "zeros" (shiftZeros).
+export function shift(x, dy, dx, mode = "circular") {
+  if (mode === "circular") { return roll(x, dy, dx); }
+  if (mode === "zeros") { return shiftZeros(x, dy, dx); }
+  throw new Error(`shift mode must be "circular" or "zeros", got "${mode}"`);
+}
+
+// The binomial filter of `taps` entries summing to 1 (equivariance.binomial_taps),
+// rounded to float32 as torch computes it.
+export function binomialTaps(taps = 3) {
+  const row = [1];
+  for (let n = 1; n < taps; n++) { row.push(row[n - 1] * (taps - n) / n); }
+  const total = row.reduce((a, b) => a + b, 0);
+  return Float32Array.from(row, (v) => Math.fround(Math.fround(v) / Math.fround(total)));
+}
+
+// equivariance.BlurPool: each channel padded by (taps - 1) // 2 pixels before
+// and taps // 2 after (circularly or with zeros), filtered with the outer
+// product of binomialTaps(taps) with itself, and kept at every `stride`-th pixel.
+export function blurPool2d(x, { taps = 3, paddingMode = "circular", stride = 2 } = {}) {
+  checkImage(x, "blurPool2d");
+  const [C, H, W] = x.shape;
+  const row = binomialTaps(taps);
+  const before = Math.floor((taps - 1) / 2), after = Math.floor(taps / 2);
+  const Ho = outputSize(H + before + after, taps, stride), Wo = outputSize(W + before + after, taps, stride);
+  const out = tensor([C, Ho, Wo]);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < Ho; i++) {
+      for (let j = 0; j < Wo; j++) {
+        let sum = 0;
+        for (let a = 0; a < taps; a++) {
+          const r = source(i * stride - before + a, H, paddingMode);
+          if (r < 0) { continue; }
+          for (let b = 0; b < taps; b++) {
+            const q = source(j * stride - before + b, W, paddingMode);
+            if (q < 0) { continue; }
+            sum += Math.fround(row[a] * row[b]) * x.data[(c * H + r) * W + q];
+          }
+        }
+        out.data[(c * Ho + i) * Wo + j] = sum;
+      }
+    }
+  }
+  return out;
+}
