@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -179,6 +180,9 @@ def measure_browser(report: Report, site: Path, loads: int = 5):
                 if page.locator(".cw-digit-pad").count():
                     report.add("browser", f"{name}: stroke to predictions", stroke_ms(page), "ms",
                                BUDGETS["stroke to predictions (ms)"], fmt="{:,.1f}")
+                if page.locator(".cw-field-stack").count():
+                    report.add("browser", f"{name}: stack edit to redrawn figure", stack_edit_ms(page), "ms",
+                               BUDGETS["stack edit to redrawn figure (ms)"], fmt="{:,.1f}")
                 page.close()
             browser.close()
     finally:
@@ -314,6 +318,37 @@ def shift_edit_ms(page, repeats: int = 21) -> float:
         used = page.evaluate("() => document.querySelector('.cw-shift-figure').live.dx")
         if used != value:
             raise RuntimeError(f"the shift figure did not take the typed shift {value} (it has {used})")
+    return statistics.median(times)
+
+
+def stack_edit_ms(page, repeats: int = 21) -> float:
+    """Median time from a typed kernel size of the field stack's first layer to the figure redrawn.
+
+    The figure checks the stack, computes every map's side and the selected
+    unit's field on each map, and redraws every grid and the table inside the
+    field's input handler; the time runs from the key's keydown to the end of
+    that event's dispatch.
+    """
+    root = page.locator(".cw-field-stack").first
+    root.scroll_into_view_if_needed()
+    field = root.get_by_label(re.compile("^Layer 1 kernel"))
+    times = []
+    for i in range(repeats):
+        field.focus()
+        field.press("Control+a")
+        page.evaluate("""() => {
+            window.__edit = new Promise(resolve => {
+                let t0 = null;
+                document.addEventListener('keydown', () => { t0 = performance.now(); }, {once: true, capture: true});
+                document.addEventListener('input', () => resolve(performance.now() - t0), {once: true});
+            });
+        }""")
+        value = 5 if i % 2 == 0 else 3
+        page.keyboard.type(str(value))
+        times.append(page.evaluate("() => window.__edit"))
+        used = page.evaluate("() => document.querySelector('.cw-field-stack').live.layers[0].kernelSize")
+        if used != value:
+            raise RuntimeError(f"the field stack did not take the typed kernel size {value} (it has {used})")
     return statistics.median(times)
 
 

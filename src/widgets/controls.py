@@ -33,7 +33,7 @@ from ._checks import check_int
 from .draw.style import DPI, img_tag, render
 
 # Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
-from .live import digit_pad, kernel_playground, shift_figure
+from .live import digit_pad, field_stack, kernel_playground, shift_figure
 
 #: Most frames one explorer may render unless the caller sets ``max_frames``.
 MAX_FRAMES = 120
@@ -43,7 +43,7 @@ FRAME_LIMIT = 400
 #: frame budget keeps the grid small whatever the number of controls.
 MAX_CONTROLS = 4
 
-__all__ = ["Explorer", "explore", "digit_pad",
+__all__ = ["Explorer", "explore", "field_stack", "digit_pad",
            "kernel_playground", "shift_figure", "MAX_FRAMES", "FRAME_LIMIT"]
 
 

