@@ -1,7 +1,11 @@
-"""Every public function of the compute modules refuses bad arguments with ValueError or TypeError.
+"""Every public function of the compute modules and the live platform refuses bad arguments.
+
+Refuses means: raises ValueError or TypeError, and nothing else.
 
 The functions are enumerated with :mod:`inspect`, so a new public function
 without bad-argument cases here fails :func:`test_every_public_function_has_cases`.
+For the modules of :data:`METHOD_MODULES` the public methods and the
+dataclasses a caller builds (not the result records) are enumerated too.
 Each call runs under an address-space limit of one more gibibyte than the
 process holds, so a size that is not bounded fails fast instead of filling memory.
 """
@@ -9,6 +13,7 @@ process holds, so a size that is not bounded fails fast instead of filling memor
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import resource
 
@@ -20,28 +25,60 @@ from widgets.compute import (
     conv_layer,
     data,
     efficiency,
+    equivariance,
     feature_hierarchy,
     local_connectivity,
     parameter_sharing,
+    receptive_fields,
     trained_networks,
     training,
 )
+from widgets.live import platform
 
+# ``widgets.live.kernel_playground`` is the figure's function (the package re-exports it); this is its module.
+kernel_playground = importlib.import_module("widgets.live.kernel_playground")
+
+#: The live package's other figure modules are not listed yet: each brings its own cases when it is added.
+METHOD_MODULES = (equivariance, receptive_fields, platform, kernel_playground)
 MODULES = (data, training, trained_networks, feature_hierarchy, conv_layer, local_connectivity,
-           parameter_sharing, efficiency)
+           parameter_sharing, efficiency, *METHOD_MODULES)
+#: Dataclasses of :data:`METHOD_MODULES` that are results, built by the modules' own functions:
+#: their constructors take no arguments from a reader (their public methods are still enumerated).
+RESULT_RECORDS = {"equivariance.ShiftComparison", "receptive_fields.Field", "receptive_fields.Region",
+                  "receptive_fields.OnImage", "receptive_fields.UnitFields"}
+#: Classes whose constructor and checks are traitlets' protocol: a bad value raises
+#: ``traitlets.TraitError``, as every widget's trait does; readers get widgets from the
+#: figure's function (``kernel_playground``), which validates first.
+TRAITLETS = {"kernel_playground.KernelPlayground", "platform.Buffer"}
 HUGE = 10**9
 NOT_A_NETWORK = "a network"
 
 
 def public_callables() -> dict[str, object]:
-    """Module-level public functions and classes (not plain result records) of :data:`MODULES`."""
+    """Module-level public functions and classes (not plain result records) of :data:`MODULES`.
+
+    For :data:`METHOD_MODULES` also the dataclasses not in :data:`RESULT_RECORDS`
+    and every public method defined in a class (called unbound, the instance first).
+    """
     found = {}
     for module in MODULES:
+        short = module.__name__.rsplit(".", 1)[1]
+        deep = module in METHOD_MODULES
         for name, obj in vars(module).items():
             if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
                 continue
-            if inspect.isfunction(obj) or (inspect.isclass(obj) and not dataclasses.is_dataclass(obj)):
-                found[f"{module.__name__.rsplit('.', 1)[1]}.{name}"] = obj
+            key = f"{short}.{name}"
+            if key in TRAITLETS:
+                continue
+            if inspect.isfunction(inspect.unwrap(obj)):  # unwrap: functools.cache keeps the function inside
+                found[key] = obj
+            elif inspect.isclass(obj):
+                if not dataclasses.is_dataclass(obj) or (deep and key not in RESULT_RECORDS):
+                    found[key] = obj
+                if deep:
+                    for method, member in vars(obj).items():
+                        if not method.startswith("_") and inspect.isfunction(member):
+                            found[f"{key}.{method}"] = member
     return found
 
 
@@ -77,6 +114,25 @@ def _top():
 
 TOP, FIELD, HMAPS = _top()
 IMG32 = torch.rand(4, 1, 32, 32)
+
+# equivariance, receptive fields and the live platform
+X8 = torch.rand(2, 1, 8, 8)
+CONV = equivariance.edge_conv()
+STACK = equivariance.pooling_stack(1, seed=0, channels=2)
+SMALL = equivariance.SmallCNN(channels=(2, 2))
+BLUR = equivariance.BlurPool(2)
+MAXBLUR = equivariance.MaxBlurPool(2, "zeros")
+GAP = equivariance.GlobalAveragePool()
+LAYERS = (receptive_fields.Layer("conv", 3), receptive_fields.Layer("maxpool", 2, 2))
+RF_NET = receptive_fields.random_network(LAYERS, 2)
+RF_FIELD = receptive_fields.receptive_field(LAYERS)
+REGION = receptive_fields.input_region(LAYERS, 8, 0, 0)
+ON_IMAGE = receptive_fields.on_image(LAYERS, 8)
+UNIT = receptive_fields.unit_fields(LAYERS, 8, 2, 0, 0)
+DIGITS = receptive_fields.DigitsCNN(LAYERS, 2)
+MAP = torch.rand(8, 8)
+Layer = receptive_fields.Layer
+HUGE_LAYER = (Layer("conv", 4096), Layer("conv", 4096))  # each valid; together too many weights
 
 CASES: dict[str, list[Call]] = {
     # data
@@ -220,6 +276,149 @@ CASES: dict[str, list[Call]] = {
     "efficiency.power_law_fit": [Call([1.0], [1.0]), Call([1.0, 2.0], [0.0, 1.0]), Call("x", "y")],
     "efficiency.sweep": [Call(WEIGHT, [HUGE]), Call(WEIGHT, []), Call(WEIGHT, [8], repeats=0),
                          Call(WEIGHT, [8], dense_sides=[HUGE])],
+    # equivariance
+    "equivariance.shift": [Call("x", 1, 1), Call(X8, HUGE, 0), Call(X8, 0, 1.5), Call(X8, 1, 1, "reflect")],
+    "equivariance.output_shift": [Call(2, 1, 2), Call("2", 0), Call(2, 2, 0), Call(2, 2, stride=1.5)],
+    "equivariance.crop_border": [Call("y", 1), Call(X8, HUGE), Call(X8, -1)],
+    "equivariance.compare_shift": [Call("f", X8, 1, 1), Call(CONV, "x", 1, 1), Call(CONV, X8, HUGE, 0),
+                                   Call(CONV, X8, 1, 1, mode="reflect"), Call(CONV, X8, 1, 1, stride=HUGE),
+                                   Call(CONV, X8, 1, 1, crop=HUGE), Call(CONV, torch.rand(2, 3, 8, 8), 1, 1),
+                                   Call(lambda x: "y", X8, 1, 1), Call(CONV, torch.zeros(2, 1, 8, 8), 1, 1)],
+    "equivariance.equivariance_error": [Call("f", X8, 1, 1), Call(CONV, X8, 1, 1, stride=2),
+                                        Call(CONV, X8, HUGE, 0), Call(CONV, torch.rand(2, 3, 8, 8), 1, 1)],
+    "equivariance.invariance_error": [Call("f", X8, 1, 1), Call(CONV, "x", 1, 1), Call(CONV, X8, 0, HUGE),
+                                      Call(CONV, X8, 1, 1, mode="reflect"), Call(CONV, torch.rand(2, 3, 8, 8), 1, 1)],
+    "equivariance.fractional_shift": [Call("y", 0.5, 0.5), Call(X8, float("nan"), 0), Call(X8, 0, "1"),
+                                      Call(X8, float("inf"), 0)],
+    "equivariance.aliasing_error": [Call("f", X8, 1, 1), Call(CONV, X8, 1, 1, stride=HUGE), Call(CONV, X8, 1, 1),
+                                    Call(CONV, X8, HUGE, 0), Call(CONV, torch.rand(2, 3, 8, 8), 1, 1, stride=1)],
+    "equivariance.zero_padding_discrepancy": [Call(HUGE, HUGE, 3, 0, 0), Call(8, 8, 2, 1, 1), Call(8, 8, 3, 8, 0),
+                                              Call(8, 8, 3, 1, 1, bias=1), Call("8", 8, 3, 1, 1)],
+    "equivariance.border_margin": [Call(4, 1, 1), Call(0, 1, 1), Call(3, 1, 1, bias="no"), Call(3, 1.5, 1),
+                                   Call(HUGE + 1, 1, 1)],
+    "equivariance.corner_image": [Call(HUGE), Call(4), Call(32, corner=(30, 30)), Call(32, corner="ab"),
+                                  Call(32, arm=HUGE)],
+    "equivariance.corner_detector": [],
+    "equivariance.peak": [Call("y"), Call(torch.rand(3)), Call(torch.rand(1, 2, 4, 4))],
+    "equivariance.random_conv": [Call(HUGE, 1, seed=0), Call(1, HUGE, seed=0), Call(1, 1, HUGE, seed=0),
+                                 Call(1, 1, 4, seed=0), Call(1, 1, seed=-1), Call(1, 1, seed=0, padding_mode="x"),
+                                 Call(1, 1, seed=0, bias="yes")],
+    "equivariance.edge_conv": [Call("reflect"), Call(stride=HUGE), Call(stride=0)],
+    "equivariance.rotate90": [Call("x"), Call(X8, HUGE), Call(X8, 1.0)],
+    "equivariance.upscale": [Call("x"), Call(X8, HUGE), Call(X8, 0)],
+    "equivariance.transform_error": [Call("f", X8, equivariance.rotate90), Call(CONV, X8, "rotate"),
+                                     Call(CONV, "x", equivariance.rotate90),
+                                     Call(CONV, X8, lambda x: x.repeat(1, 3, 1, 1)),
+                                     Call(CONV, torch.rand(2, 3, 8, 8), equivariance.rotate90)],
+    "equivariance.binomial_taps": [Call(HUGE), Call(0), Call("3")],
+    "equivariance.blur_kernel": [Call(HUGE), Call(0), Call(None)],
+    "equivariance.BlurPool": [Call(HUGE), Call(0), Call(2, "reflect"), Call(2, taps=HUGE)],
+    "equivariance.BlurPool.forward": [Call(BLUR, "x"), Call(BLUR, torch.rand(8, 8)), Call(BLUR, torch.rand(2, 3, 8, 8)),
+                                      Call(equivariance.BlurPool(2, taps=7), torch.rand(2, 2, 2, 2))],
+    "equivariance.MaxBlurPool": [Call(HUGE), Call(0), Call(2, "reflect"), Call(2, taps=HUGE)],
+    "equivariance.MaxBlurPool.forward": [Call(MAXBLUR, "x"), Call(MAXBLUR, torch.rand(2, 3, 8, 8)),
+                                         Call(MAXBLUR, torch.rand(2, 2, 1, 1))],
+    "equivariance.GlobalAveragePool": [],
+    "equivariance.GlobalAveragePool.forward": [Call(GAP, "x"), Call(GAP, torch.rand(8, 8))],
+    "equivariance.pooling": [Call("pool", 2), Call("blur", HUGE), Call("max", HUGE), Call("blur", 2, "reflect"),
+                             Call("blur", 2, taps=HUGE)],
+    "equivariance.edge_features": [Call("reflect"), Call(None)],
+    "equivariance.tiles": [Call("image", 2), Call(X8[0], HUGE), Call(X8[0], 0), Call(X8, 2)],
+    "equivariance.pooling_stack": [Call(HUGE, seed=0), Call(1, seed=-1), Call(1, seed=0, channels=HUGE),
+                                   Call(1, seed=0, pool="median"), Call(1, seed=0, padding_mode="reflect")],
+    "equivariance.first_stages": [Call("stack", 1), Call(STACK, HUGE), Call(STACK, -1), Call(nn.Sequential(), 0)],
+    "equivariance.conv_multiply_adds": [Call(NOT_A_NETWORK, X8), Call(STACK, "x"), Call(nn.Sequential(nn.ReLU()), X8),
+                                        Call(STACK, torch.rand(2, 3, 8, 8))],
+    "equivariance.border_distance": [Call(HUGE, HUGE), Call(0, 8), Call(8, "8")],
+    "equivariance.border_profile": [Call("y"), Call(torch.rand(2, 1, 8, 8)), Call(torch.zeros(1, 1, 8, 8))],
+    "equivariance.distinct_positions": [Call("y"), Call(torch.rand(2, 1, 8, 8))],
+    "equivariance.SmallCNN": [Call("mean"), Call(channels=(HUGE, 2)), Call(channels="ab"),
+                              Call(n_classes=HUGE), Call(n_classes=1)],
+    "equivariance.SmallCNN.forward": [Call(SMALL, "x"), Call(SMALL, torch.rand(2, 3, 8, 8)),
+                                      Call(SMALL, torch.rand(8, 8))],
+    "equivariance.build_and_train": [Call("mean", X8, LABELS[:2], seed=0), Call("max", "x", LABELS[:2], seed=0),
+                                     Call("max", X8, LABELS[:2], seed=-1),
+                                     Call("max", X8, LABELS[:2], seed=0, channels=(HUGE, 2)),
+                                     Call("max", X8, LABELS[:2], seed=0, max_epochs=HUGE),
+                                     Call("max", X8, LABELS[:2], seed=0, bogus=1)],
+    "equivariance.consistency": [Call(NOT_A_NETWORK, X8, 1, seed=0), Call(SMALL, "x", 1, seed=0),
+                                 Call(SMALL, X8, HUGE, seed=0), Call(SMALL, X8, 1, seed=-1),
+                                 Call(SMALL, torch.rand(2, 3, 8, 8), 1, seed=0)],
+    "equivariance.same_prediction": [Call(NOT_A_NETWORK, X8, [(1, 1)]), Call(SMALL, "x", [(1, 1)]),
+                                     Call(SMALL, X8, []), Call(SMALL, X8, "ab"), Call(SMALL, X8, [(1, 2, 3)]),
+                                     Call(SMALL, X8, [(HUGE, 0)]), Call(SMALL, torch.rand(2, 3, 8, 8), [(1, 1)])],
+    # receptive fields
+    "receptive_fields.Layer": [Call("pool"), Call("conv", HUGE), Call("conv", 3, HUGE), Call("conv", 3, 1, HUGE),
+                               Call("conv", 3, 1, 0, HUGE), Call("conv", 0), Call("maxpool", 3, 1, 2),
+                               Call("avgpool", 3, dilation=2), Call("conv", 1.5)],
+    "receptive_fields.Field.start": [Call(RF_FIELD, "1"), Call(RF_FIELD, 1.5)],
+    "receptive_fields.receptive_field": [Call("layers"), Call(LAYERS[0]), Call([LAYERS[0], "conv"])],
+    "receptive_fields.layers_of": [Call(NOT_A_NETWORK), Call(nn.Conv2d(1, 1, 3)),
+                                   Call(nn.Sequential(nn.Upsample(scale_factor=2))),
+                                   Call(nn.Sequential(nn.Conv2d(1, 1, (3, 5)))),
+                                   Call(nn.Sequential(nn.Conv2d(1, 1, 3, padding="same")))],
+    "receptive_fields.min_input_size": [Call("layers"), Call([None])],
+    "receptive_fields.output_sizes": [Call(LAYERS, 2), Call(LAYERS, 8.0), Call("layers", 8)],
+    "receptive_fields.support": [Call(LAYERS, 8, HUGE), Call(LAYERS, HUGE, 0), Call(LAYERS, 2, 0), Call("layers", 8, 0),
+                                 Call((Layer("conv", 4096, 4096),) * 3, 4096**3, 0)],
+    "receptive_fields.Region.mask": [Call(REGION, HUGE), Call(REGION, 0), Call(REGION, "8")],
+    "receptive_fields.input_region": [Call(LAYERS, 8, HUGE, 0), Call(LAYERS, 8, 0, -1), Call(LAYERS, HUGE, 0, 0),
+                                      Call("layers", 8, 0, 0)],
+    "receptive_fields.UnitFields.centre": [Call(UNIT, HUGE), Call(UNIT, -1), Call(UNIT, "1")],
+    "receptive_fields.unit_fields": [Call(LAYERS, 8, HUGE, 0, 0), Call(LAYERS, 8, 2, HUGE, 0),
+                                     Call(LAYERS, HUGE, 2, 0, 0), Call("layers", 8, 2, 0, 0)],
+    "receptive_fields.interior_size": [Call("layers"), Call([None])],
+    "receptive_fields.measuring_network": [Call("layers"), Call(LAYERS, keep_max="yes"),
+                                           Call(LAYERS, dtype=torch.int64), Call(HUGE_LAYER * 32)],
+    "receptive_fields.measured_gradient": [Call(LAYERS, HUGE, 0, 0), Call(LAYERS, 8, HUGE, 0),
+                                           Call(LAYERS, 8, 0, 0, x=MAP[:4]), Call(LAYERS, 8, 0, 0, x=-MAP),
+                                           Call("layers", 8, 0, 0)],
+    "receptive_fields.random_stack": [Call("generator"), Call(torch.Generator(), HUGE), Call(torch.Generator(), 0)],
+    "receptive_fields.support_box": [Call("values"), Call(torch.zeros(4, 4)), Call(torch.rand(4))],
+    "receptive_fields.random_network": [Call(LAYERS, HUGE), Call(LAYERS, 0), Call(LAYERS, seed=-1),
+                                        Call(LAYERS, seed=HUGE**3), Call(LAYERS, relu="yes"), Call(HUGE_LAYER, 256),
+                                        Call("layers")],
+    "receptive_fields.effective_field": [Call(NOT_A_NETWORK, X8), Call(RF_NET, "x"),
+                                         Call(RF_NET, torch.rand(2, 3, 8, 8)), Call(nn.Flatten(), X8),
+                                         Call(RF_NET, torch.zeros(2, 1, 8, 8))],
+    "receptive_fields.random_effective_field": [Call(LAYERS, HUGE), Call(LAYERS, 2), Call(LAYERS, 8, networks=HUGE),
+                                                Call(LAYERS, 8, samples=HUGE), Call(LAYERS, 8, channels=HUGE),
+                                                Call(LAYERS, 8, seed=-1), Call("layers", 8),
+                                                Call(LAYERS, 4096, samples=1024, channels=256)],
+    "receptive_fields.centre_effective_field": [Call(LAYERS, HUGE), Call(LAYERS, 2), Call(LAYERS, 8, networks=HUGE),
+                                                Call(LAYERS, 8, samples=0), Call(LAYERS, 8, channels=HUGE),
+                                                Call([Layer("conv", 3, padding=1)] * 3, 4)],
+    "receptive_fields.zero_gradient_fraction": [Call(NOT_A_NETWORK, X8), Call(RF_NET, "x"), Call(nn.Flatten(), X8),
+                                                Call(RF_NET, torch.rand(2, 3, 8, 8))],
+    "receptive_fields.sigma": [Call("field"), Call(-MAP), Call(MAP, axis=2), Call(torch.zeros(4, 4))],
+    "receptive_fields.mass_square": [Call("field"), Call(MAP, 0), Call(MAP, 1.5), Call(MAP, "half"), Call(-MAP)],
+    "receptive_fields.mass_squares": [Call(MAP, []), Call(MAP, "ab"), Call(MAP, [0.5, 2.0]), Call("field")],
+    "receptive_fields.window_mass": [Call("field", 2), Call(MAP, 0), Call(MAP, 2.5), Call(-MAP, 2)],
+    "receptive_fields.mass_side": [Call("field"), Call(MAP, 0), Call(MAP, float("nan"))],
+    "receptive_fields.DigitsCNN": [Call("layers"), Call([]), Call((Layer("maxpool", 2, 2),)), Call(LAYERS, HUGE),
+                                   Call(LAYERS, seed=-1), Call(LAYERS, seed="0")],
+    "receptive_fields.DigitsCNN.forward": [Call(DIGITS, "x"), Call(DIGITS, torch.rand(2, 3, 8, 8)),
+                                           Call(DIGITS, torch.rand(8, 8))],
+    "receptive_fields.architecture_layers": [Call("ResNet-18"), Call("AlexNet", "conv9"), Call(None)],
+    "receptive_fields.architecture_field": [Call("ResNet-18"), Call("AlexNet", "conv9"), Call(["AlexNet"])],
+    "receptive_fields.OnImage.centre": [Call(ON_IMAGE, "1"), Call(ON_IMAGE, 1.5)],
+    "receptive_fields.on_image": [Call(LAYERS, HUGE), Call(LAYERS, 2), Call("layers", 8), Call(LAYERS, 8.0)],
+    # live platform and the kernel playground
+    "platform.esm": [Call("layers"), Call("nope"), Call("../live/kernel_playground"), Call(3)],
+    "platform.to_buffer": [Call("tensor"), Call([1.0, 2.0]), Call(torch.zeros(2, dtype=torch.complex64))],
+    "platform.image_buffer": [Call("image"), Call([0.5]), Call(torch.zeros(2, dtype=torch.complex64))],
+    "platform.export_layers": [Call(NOT_A_NETWORK), Call(nn.Sequential()), Call(nn.Tanh()),
+                               Call(nn.Conv2d(1, 1, 3, padding_mode="reflect"))],
+    "platform.colormap": [Call("no such map"), Call(3), Call(None)],
+    "kernel_playground.playground_presets": [Call(HUGE), Call(0), Call("3")],
+    "kernel_playground.kernel_playground": [Call("image"), Call(torch.rand(3, HUGE // 10**6, 8)),
+                                            Call(torch.rand(2, 8, 8)), Call(IMG[0], padding="reflect"),
+                                            Call(IMG[0], stride=HUGE), Call(IMG[0], limit=HUGE),
+                                            Call(IMG[0], preset="sharpen"), Call(IMG[0], presets={}),
+                                            Call(IMG[0], presets={"a": torch.zeros(1, 3, 3)} | {
+                                                str(i): torch.zeros(1, 3, 3) for i in range(100)}),
+                                            Call(IMG[0], presets={"a": torch.zeros(3, 3, 3)}),
+                                            Call(IMG[0], description=""), Call(IMG[0], description=3)],
 }
 
 
@@ -229,8 +428,17 @@ def test_every_public_function_has_cases():
     assert not missing, f"public functions without bad-argument cases: {missing}"
     assert not set(CASES) - set(found), "cases for functions that no longer exist"
     for name, fn in found.items():
-        if not CASES[name]:  # only functions that take no arguments may have no cases
-            assert not inspect.signature(fn).parameters, name
+        if not CASES[name]:  # only functions that take no arguments (but self) may have no cases
+            assert not takes_arguments(fn), name
+    assert TRAITLETS | RESULT_RECORDS <= {f"{m.__name__.rsplit('.', 1)[1]}.{n}" for m in METHOD_MODULES
+                                          for n in vars(m)}, "exclusions of names that no longer exist"
+
+
+def takes_arguments(fn) -> bool:
+    """Whether a function, method or class takes arguments of its own (a class without ``__init__`` takes none)."""
+    if inspect.isclass(fn) and "__init__" not in vars(fn):
+        return False
+    return bool(set(inspect.signature(fn).parameters) - {"self"})
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_choice, check_int, check_tensor
+from .._checks import MAX_COUNT, MAX_SIDE, check_choice, check_int, check_tensor
 from . import data, training
 from .conv_layer import hand_filter
 
@@ -132,14 +132,26 @@ def _relative(a: torch.Tensor, b: torch.Tensor, what: str) -> float:
     return float(torch.linalg.vector_norm(a.detach().double() - b.detach().double())) / _norm(b, what)
 
 
-def _apply(f, x):
+def _apply(f, x, name: str = "f"):
+    """``f(x)`` without gradients; a module that cannot take ``x`` is a bad argument (ValueError), not a crash."""
     if not callable(f):
-        raise ValueError(f"f must be a torch module or a callable, got {type(f).__name__}")
-    with torch.no_grad():
-        y = f(x)
+        raise ValueError(f"{name} must be a torch module or a callable, got {type(f).__name__}")
+    try:
+        with torch.no_grad():
+            y = f(x)
+    except RuntimeError as err:  # e.g. a Conv2d given the wrong number of channels
+        raise ValueError(f"{name} must accept inputs of shape {tuple(x.shape)}, got {name} raising: {err}") from err
     if not isinstance(y, torch.Tensor):
-        raise ValueError(f"f must return a tensor, got {type(y).__name__}")
+        raise ValueError(f"{name} must return a tensor, got {type(y).__name__}")
     return y
+
+
+def _check_maps(x, channels: int, min_side: int) -> None:
+    """Raise ``ValueError`` unless ``x`` is a floating (N, channels, H, W) batch with H and W at least ``min_side``."""
+    check_tensor("x", x, ndim=4)
+    if x.shape[1] != channels or min(x.shape[-2:]) < min_side:
+        raise ValueError(f"x must have shape (N, {channels}, H, W) with H and W at least {min_side}, "
+                         f"got {tuple(x.shape)}")
 
 
 @dataclass(frozen=True)
@@ -409,7 +421,7 @@ def zero_padding_discrepancy(height: int, width: int, kernel_size: int, dy: int,
     Parameters
     ----------
     height, width : int
-        Image size, at least 1.
+        Image size, 1 to :data:`widgets._checks.MAX_SIDE`.
     kernel_size : int
         Odd kernel size, 1 to ``2 * min(height, width) - 1``.
     dy, dx : int
@@ -423,8 +435,8 @@ def zero_padding_discrepancy(height: int, width: int, kernel_size: int, dy: int,
         Boolean (height, width): True where ``f(g(x))`` and ``g(f(x))`` can
         differ; for generic images and weights they differ at every True pixel.
     """
-    height = check_int("height", height, low=1)
-    width = check_int("width", width, low=1)
+    height = check_int("height", height, low=1, high=MAX_SIDE)
+    width = check_int("width", width, low=1, high=MAX_SIDE)
     kernel_size = check_int("kernel_size", kernel_size, low=1, high=2 * min(height, width) - 1)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd (padding kernel_size // 2 keeps the size), got {kernel_size}")
@@ -453,9 +465,9 @@ def border_margin(kernel_size: int, dy: int, dx: int, *, bias: bool = False) -> 
     Parameters
     ----------
     kernel_size : int
-        Odd kernel size, at least 1.
+        Odd kernel size, 1 to :data:`widgets._checks.MAX_SIDE`.
     dy, dx : int
-        Shift in pixels.
+        Shift in pixels, at most :data:`widgets._checks.MAX_SIDE` either way.
     bias : bool
         Whether the convolution adds a (non-zero) bias.
 
@@ -465,11 +477,11 @@ def border_margin(kernel_size: int, dy: int, dx: int, *, bias: bool = False) -> 
         ``max(max(|dy|, r) if dy else 0, max(|dx|, r) if dx else 0)``, except
         0 for ``r = 0`` without a bias and ``max(|dy|, |dx|)`` for ``r = 0`` with one.
     """
-    kernel_size = check_int("kernel_size", kernel_size, low=1)
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=MAX_SIDE)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd (padding kernel_size // 2 keeps the size), got {kernel_size}")
-    dy = check_int("dy", dy)
-    dx = check_int("dx", dx)
+    dy = check_int("dy", dy, low=-MAX_SIDE, high=MAX_SIDE)
+    dx = check_int("dx", dx, low=-MAX_SIDE, high=MAX_SIDE)
     if not isinstance(bias, bool):
         raise ValueError(f"bias must be True or False, got {bias!r}")
     reach = kernel_size // 2
@@ -707,7 +719,7 @@ class BlurPool(nn.Module):
     Parameters
     ----------
     channels : int
-        Number of channels (each is blurred separately).
+        Number of channels (each is blurred separately), 1 to :data:`widgets._checks.MAX_COUNT`.
     padding_mode : {"circular", "zeros"}
         How the blur pads the border: ``(taps - 1) // 2`` pixels before and
         ``taps // 2`` after, along each axis.
@@ -717,14 +729,15 @@ class BlurPool(nn.Module):
 
     def __init__(self, channels: int, padding_mode: str = "circular", taps: int = 3):
         super().__init__()
-        self.channels = check_int("channels", channels, low=1)
+        self.channels = check_int("channels", channels, low=1, high=MAX_COUNT)
         self.padding_mode = check_choice("padding_mode", padding_mode, SHIFT_MODES)
         self.taps = check_int("taps", taps, low=1, high=7)
         self.register_buffer("kernel", blur_kernel(self.taps).expand(self.channels, 1, taps, taps).clone())
 
     def forward(self, x):
-        """Apply the module to a batch of shape (N, C, H, W)."""
+        """Apply the module to a batch of shape (N, channels, H, W) (circular padding: H, W >= taps // 2)."""
         before, after = (self.taps - 1) // 2, self.taps // 2
+        _check_maps(x, self.channels, max(1, after) if self.padding_mode == "circular" else 1)
         pad = "circular" if self.padding_mode == "circular" else "constant"
         x = F.pad(x, (before, after, before, after), mode=pad)
         return F.conv2d(x, self.kernel.to(x.dtype), stride=2, groups=self.channels)
@@ -754,7 +767,8 @@ class MaxBlurPool(nn.Module):
         self.blur = BlurPool(channels, padding_mode, taps)
 
     def forward(self, x):
-        """Apply the module to a batch of shape (N, C, H, W)."""
+        """Apply the module to a batch of shape (N, channels, H, W) (zero padding: H, W >= 2)."""
+        _check_maps(x, self.blur.channels, max(1, self.blur.taps // 2) if self.padding_mode == "circular" else 2)
         if self.padding_mode == "circular":
             x = F.pad(x, (0, 1, 0, 1), mode="circular")
         return self.blur(F.max_pool2d(x, kernel_size=2, stride=1))
@@ -765,6 +779,7 @@ class GlobalAveragePool(nn.Module):
 
     def forward(self, x):
         """Apply the module to a batch of shape (N, C, H, W)."""
+        check_tensor("x", x, ndim=4)
         return x.mean(dim=(2, 3))
 
 
@@ -780,7 +795,7 @@ def pooling(kind: str, channels: int, padding_mode: str = "circular", taps: int 
         ``"max-blur"`` (:class:`MaxBlurPool`), ``"global average"``
         (:class:`GlobalAveragePool`).
     channels : int
-        Number of channels, at least 1 (used by the blurring kinds).
+        Number of channels, 1 to :data:`widgets._checks.MAX_COUNT` (used by the blurring kinds).
     padding_mode : {"circular", "zeros"}
         Border handling of the blurring kinds.
     taps : int
@@ -788,7 +803,7 @@ def pooling(kind: str, channels: int, padding_mode: str = "circular", taps: int 
     """
     check_choice("kind", kind, POOLINGS)
     taps = check_int("taps", taps, low=1, high=7)
-    channels = check_int("channels", channels, low=1)
+    channels = check_int("channels", channels, low=1, high=MAX_COUNT)
     check_choice("padding_mode", padding_mode, SHIFT_MODES)
     return {
         "none": lambda: nn.Identity(),
@@ -927,10 +942,10 @@ def conv_multiply_adds(model: nn.Module, x: torch.Tensor) -> list[int]:
 def border_distance(height: int, width: int) -> torch.Tensor:
     """(height, width) int64 map: each pixel's distance, in pixels, to the nearest border row or column.
 
-    The pixels of the outer rim are at distance 0.
+    The pixels of the outer rim are at distance 0. Both sides are 1 to :data:`widgets._checks.MAX_SIDE`.
     """
-    height = check_int("height", height, low=1)
-    width = check_int("width", width, low=1)
+    height = check_int("height", height, low=1, high=MAX_SIDE)
+    width = check_int("width", width, low=1, high=MAX_SIDE)
     rows = torch.arange(height)
     cols = torch.arange(width)
     dr = torch.minimum(rows, height - 1 - rows)[:, None]
@@ -1033,7 +1048,8 @@ class SmallCNN(nn.Module):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
 
     def forward(self, x):
-        """Apply the module to a batch of shape (N, C, H, W)."""
+        """Apply the module to a batch of shape (N, 1, H, W), H and W at least 4 (two stages of stride 2)."""
+        _check_maps(x, 1, 4)
         return self.classifier(self.features(x))
 
 
@@ -1094,8 +1110,13 @@ def consistency(model: nn.Module, images: torch.Tensor, max_shift: int, *, seed:
     check_tensor("images", images, ndim=4)
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
     generator = torch.Generator().manual_seed(seed)
-    a = training.predict(model, data.random_shifts(images, max_shift, generator))
-    b = training.predict(model, data.random_shifts(images, max_shift, generator))
+    first = data.random_shifts(images, max_shift, generator)
+    second = data.random_shifts(images, max_shift, generator)
+    try:
+        a, b = training.predict(model, first), training.predict(model, second)
+    except RuntimeError as err:  # e.g. images with more channels than the model reads
+        raise ValueError(f"model must accept images of shape {tuple(images.shape)}, got model raising: {err}") \
+            from err
     return float((a == b).double().mean())
 
 
@@ -1118,6 +1139,8 @@ def same_prediction(model: nn.Module, images: torch.Tensor, shifts: Sequence[tup
         shift as for the image itself, and the largest absolute change of any
         logit over all images and shifts.
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     check_tensor("images", images, ndim=4)
     if isinstance(shifts, (str, bytes)) or not isinstance(shifts, Sequence) or not shifts:
         raise ValueError(f"shifts must be a non-empty sequence of (dy, dx) pairs, got {shifts!r}")
@@ -1128,11 +1151,11 @@ def same_prediction(model: nn.Module, images: torch.Tensor, shifts: Sequence[tup
         was_training = model.training
         model.eval()
         try:
-            base = model(images)
+            base = _apply(model, images, "model")
             same = torch.ones(len(images), dtype=torch.bool)
             change = 0.0
             for dy, dx in shifts:
-                logits = model(shift(images, dy, dx, "zeros"))
+                logits = _apply(model, shift(images, dy, dx, "zeros"), "model")
                 same &= logits.argmax(dim=1) == base.argmax(dim=1)
                 change = max(change, float((logits - base).abs().max()))
         finally:

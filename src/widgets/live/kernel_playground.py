@@ -15,6 +15,8 @@ from .platform import JS_DIR, Buffer, colormap, esm, image_buffer, to_buffer
 PADDINGS = ("none", "zeros", "circular")
 #: Largest stride the kernel playground offers.
 MAX_STRIDE = 3
+#: Most presets the kernel playground's menu offers.
+MAX_PRESETS = 64
 
 __all__ = ["KernelPlayground", "kernel_playground", "playground_presets", "PADDINGS", "MAX_STRIDE"]
 
@@ -76,7 +78,7 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor] | No
     image : torch.Tensor
         (C, H, W) float image, 1 or 3 channels, sides 8 to 512 pixels.
     presets : dict of str to torch.Tensor, optional
-        Named (C, 3, 3) kernels to choose from; :func:`playground_presets` by default.
+        Named (C, 3, 3) kernels to choose from, 1 to :data:`MAX_PRESETS`; :func:`playground_presets` by default.
     preset : str, optional
         The preset shown first (default: the first).
     padding : {"none", "zeros", "circular"}
@@ -97,8 +99,9 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor] | No
         raise ValueError("image must hold finite values, got NaN or infinity")
     if presets is None:
         presets = playground_presets(channels)
-    if not isinstance(presets, dict) or not presets:
-        raise ValueError(f"presets must be a non-empty dict of name to (C, 3, 3) tensor, got {presets!r}")
+    if not isinstance(presets, dict) or not 1 <= len(presets) <= MAX_PRESETS:
+        raise ValueError(f"presets must be a non-empty dict of at most {MAX_PRESETS} names to (C, 3, 3) tensors, "
+                         f"got {presets!r:.200}")
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 1 <= limit <= 1000:
         raise ValueError(f"limit must be a number in [1, 1000], got {limit!r}")
     for name, kernel in presets.items():

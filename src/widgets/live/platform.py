@@ -53,7 +53,8 @@ def esm(figure: str) -> str:
     imports of the shared layers are resolved by joining the two files.
     """
     path = JS_DIR / f"{figure}.js"
-    if figure == "layers" or not path.is_file():
+    if not isinstance(figure, str) or not re.fullmatch(r"[\w-]+", figure) or figure == "layers" \
+            or not path.is_file():
         names = sorted(p.stem for p in JS_DIR.glob("*.js") if p.stem != "layers")
         raise ValueError(f"figure must be one of {names}, got {figure!r}")
     return (JS_DIR / "layers.js").read_text(encoding="utf-8") + "\n" + \
@@ -64,6 +65,8 @@ def to_buffer(tensor: torch.Tensor) -> bytes:
     """A tensor's values as little-endian float32 bytes in row-major order (the widget buffer format)."""
     if not isinstance(tensor, torch.Tensor):
         raise ValueError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.is_complex():
+        raise ValueError(f"tensor must hold real values, got dtype {tensor.dtype}")
     return tensor.detach().to("cpu", torch.float32).contiguous().numpy().astype("<f4").tobytes()
 
 
@@ -77,6 +80,8 @@ def image_buffer(image: torch.Tensor) -> tuple[bytes, str]:
     """
     if not isinstance(image, torch.Tensor):
         raise ValueError(f"image must be a torch.Tensor, got {type(image).__name__}")
+    if image.is_complex():
+        raise ValueError(f"image must hold real values, got dtype {image.dtype}")
     values = image.detach().to("cpu", torch.float32)
     levels = torch.round(values * 255)
     if bool(((levels >= 0) & (levels <= 255)).all()) and torch.equal(levels / 255, values):
@@ -163,6 +168,8 @@ def export_layers(model: nn.Module) -> list[dict]:
 
 def colormap(name: str = DIVERGING) -> bytes:
     """256 RGB colours of a matplotlib colour map as 768 bytes (the browser draws with them)."""
+    if not isinstance(name, str) or name not in matplotlib.colormaps:
+        raise ValueError(f"name must be the name of a matplotlib colour map, e.g. {DIVERGING!r}, got {name!r}")
     rgb = matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3]
     return (np.round(rgb * 255)).astype(np.uint8).tobytes()
 
