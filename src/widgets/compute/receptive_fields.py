@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_int, check_tensor
+from .._checks import MAX_SIDE, check_choice, check_elements, check_int, check_tensor
 
 #: The layer kinds :class:`Layer` accepts.
 KINDS = ("conv", "maxpool", "avgpool")
@@ -63,10 +63,10 @@ class Layer:
         """Check every field and turn numpy integers into plain ints."""
         check_choice("kind", self.kind, KINDS)
         values = {
-            "kernel_size": check_int("kernel_size", self.kernel_size, low=1),
-            "stride": check_int("stride", self.stride, low=1),
-            "padding": check_int("padding", self.padding, low=0),
-            "dilation": check_int("dilation", self.dilation, low=1),
+            "kernel_size": check_int("kernel_size", self.kernel_size, low=1, high=MAX_SIDE),
+            "stride": check_int("stride", self.stride, low=1, high=MAX_SIDE),
+            "padding": check_int("padding", self.padding, low=0, high=MAX_SIDE),
+            "dilation": check_int("dilation", self.dilation, low=1, high=MAX_SIDE),
         }
         if self.kind != "conv":
             if values["dilation"] != 1:
@@ -289,7 +289,7 @@ def support(layers: Sequence[Layer], size: int, index: int) -> tuple[int, ...]:
         Sorted input coordinates in ``[0, size)``.
     """
     layers = _check_layers(layers)
-    sizes = output_sizes(layers, size)
+    sizes = output_sizes(layers, check_int("size", size, low=min_input_size(layers), high=MAX_SIDE))
     units = {check_int("index", index, low=0, high=sizes[-1] - 1)}
     for layer, below in zip(reversed(layers), reversed(sizes[:-1])):
         units = {u * layer.stride - layer.padding + t * layer.dilation
@@ -334,7 +334,7 @@ class Region:
 
     def mask(self, size: int) -> torch.Tensor:
         """A (size, size) boolean map of the pixels the unit depends on."""
-        size = check_int("size", size, low=1)
+        size = check_int("size", size, low=1, high=MAX_SIDE)
         out = torch.zeros(size, size, dtype=torch.bool)
         rows = torch.tensor([r for r in self.rows if r < size], dtype=torch.long)
         cols = torch.tensor([c for c in self.cols if c < size], dtype=torch.long)
@@ -502,6 +502,7 @@ def measuring_network(layers: Sequence[Layer], *, keep_max: bool = False,
     if not isinstance(keep_max, bool):
         raise ValueError(f"keep_max must be True or False, got {keep_max!r}")
     check_choice("dtype", dtype, (torch.float32, torch.float64))
+    check_elements("the network's weights", (sum(layer.kernel_size ** 2 for layer in layers),))
     modules = []
     for layer in layers:
         if layer.kind == "conv":
@@ -544,7 +545,7 @@ def measured_gradient(layers: Sequence[Layer], size: int, row: int, col: int, *,
         (size, size) float64 gradient, non-negative.
     """
     layers = _check_layers(layers)
-    out_size = output_sizes(layers, size)[-1]
+    out_size = output_sizes(layers, check_int("size", size, low=min_input_size(layers), high=MAX_SIDE))[-1]
     row = check_int("row", row, low=0, high=out_size - 1)
     col = check_int("col", col, low=0, high=out_size - 1)
     if x is None:
@@ -646,9 +647,10 @@ def random_network(layers: Sequence[Layer], channels: int = 8, *, seed: int = 0,
     """
     layers = _check_layers(layers)
     channels = check_int("channels", channels, low=1, high=256)
-    seed = check_int("seed", seed, low=0)
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
     if not isinstance(relu, bool):
         raise ValueError(f"relu must be True or False, got {relu!r}")
+    check_elements("the network's weights", (sum(channels * channels * layer.kernel_size ** 2 for layer in layers),))
     gen = torch.Generator().manual_seed(seed)
     modules, width = [], 1
     for i, layer in enumerate(layers):
@@ -697,7 +699,10 @@ def effective_field(net: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"net must be a torch.nn.Module, got {type(net).__name__}")
     check_tensor("inputs", inputs, ndim=4)
     x = inputs.detach().clone().requires_grad_(True)
-    out = net(x)
+    try:
+        out = net(x)
+    except RuntimeError as err:  # e.g. inputs with more channels than the net reads
+        raise ValueError(f"net must accept inputs of shape {tuple(inputs.shape)}, got net raising: {err}") from err
     if out.ndim != 4:
         raise ValueError(f"net must return (N, C, H, W) maps, got shape {tuple(out.shape)}")
     out[:, :, out.shape[2] // 2, out.shape[3] // 2].sum().backward()
@@ -740,10 +745,11 @@ def random_effective_field(layers: Sequence[Layer], size: int, *, channels: int 
         (size, size) float64 map summing to 1.
     """
     layers = _check_layers(layers)
-    size = check_int("size", size, low=min_input_size(layers))
+    size = check_int("size", size, low=min_input_size(layers), high=MAX_SIDE)
     networks = check_int("networks", networks, low=1, high=1024)
     samples = check_int("samples", samples, low=1, high=1024)
     seed = check_int("seed", seed, low=0)
+    check_elements("each layer's responses", (samples, check_int("channels", channels, low=1, high=256), size, size))
     gen = torch.Generator().manual_seed(seed)
     net_seeds = torch.randint(0, 2**62, (networks,), generator=gen).tolist()
     total = torch.zeros(size, size, dtype=torch.float64)
@@ -793,7 +799,7 @@ def centre_effective_field(layers: Sequence[Layer], size: int, *, channels: int 
         (size, size) float64 map summing to 1, zero outside the field.
     """
     layers = _check_layers(layers)
-    size = check_int("size", size, low=min_input_size(layers))
+    size = check_int("size", size, low=min_input_size(layers), high=MAX_SIDE)
     centre = output_sizes(layers, size)[-1] // 2
     region = input_region(layers, size, centre, centre)
     if region.top < 0 or region.top + region.size > size:
@@ -832,7 +838,10 @@ def zero_gradient_fraction(net: nn.Module, inputs: torch.Tensor) -> float:
         raise ValueError(f"net must be a torch.nn.Module, got {type(net).__name__}")
     check_tensor("inputs", inputs, ndim=4)
     x = inputs.detach().clone().requires_grad_(True)
-    out = net(x)
+    try:
+        out = net(x)
+    except RuntimeError as err:  # e.g. inputs with more channels than the net reads
+        raise ValueError(f"net must accept inputs of shape {tuple(inputs.shape)}, got net raising: {err}") from err
     if out.ndim != 4:
         raise ValueError(f"net must return (N, C, H, W) maps, got shape {tuple(out.shape)}")
     out[:, :, out.shape[2] // 2, out.shape[3] // 2].sum().backward()
@@ -992,6 +1001,7 @@ class DigitsCNN(nn.Module):
             raise ValueError("layers must start with a conv layer, got "
                              f"{str(layers[0]) if layers else 'no layers'}")
         self.features = random_network(layers, channels, seed=seed, relu=True)
+        self.min_side = min_input_size(layers)
         with torch.random.fork_rng(devices=[]):  # Linear's own initialisation must not move the global state
             self.head = nn.Linear(check_int("channels", channels, low=1, high=256), 10)
         gen = torch.Generator().manual_seed(seed + 10_000)
@@ -1001,7 +1011,11 @@ class DigitsCNN(nn.Module):
             self.head.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class scores (N, 10) of a batch of (N, 1, H, W) images."""
+        """Class scores (N, 10) of a batch of (N, 1, H, W) images, H and W at least :func:`min_input_size`."""
+        check_tensor("x", x, ndim=4)
+        if x.shape[1] != 1 or min(x.shape[-2:]) < self.min_side:
+            raise ValueError(f"x must have shape (N, 1, H, W) with H and W at least {self.min_side}, "
+                             f"got {tuple(x.shape)}")
         return self.head(torch.relu(self.features(x)).mean(dim=(2, 3)))
 
 
@@ -1142,7 +1156,7 @@ def on_image(layers: Sequence[Layer], image: int) -> OnImage:
     """
     layers = _check_layers(layers)
     field = receptive_field(layers)
-    map_side = output_sizes(layers, check_int("image", image, low=min_input_size(layers)))[-1]
+    map_side = output_sizes(layers, check_int("image", image, low=min_input_size(layers), high=MAX_SIDE))[-1]
 
     def seen(i):
         start = field.start(i)
