@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import drawn_without_leak, glued
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import Rectangle
 from torch import nn
 
@@ -332,8 +333,11 @@ def test_draw_channel_grid_marks_dead_channels():
     fig = drawn_without_leak(dfh.channel_grid, tops, dead, layer=1, field=5, kernels=kernels)
     texts = [t.get_text() for ax in fig.get_axes() for t in ax.texts]
     assert sorted(texts) == ["blank canvas", "dead"]
-    assert "1 channels are zero on every test digit" in fig.alt and "the 6 test patches of 5 by 5" in fig.alt
-    assert "1 channels respond most where they see only blank canvas" in fig.alt
+    assert "; 1 channel is zero on every test digit and is marked dead" in fig.alt
+    assert "the 6 test patches of 5 by 5" in fig.alt
+    assert "; 1 channel responds most where it sees only blank canvas, and is marked so" in fig.alt
+    two = drawn_without_leak(dfh.channel_grid, tops, [True, True] + [False] * 6, layer=1, field=5)
+    assert "; 2 channels are zero on every test digit and are marked dead" in two.alt
     tops[5] = _top(torch.rand(6, 5, 5, generator=gen))
     labels = sorted(int(ax.get_ylabel()) for ax in fig.get_axes() if ax.get_ylabel())
     assert labels == list(range(8))
@@ -457,3 +461,16 @@ def test_feature_hierarchy_chapter_numbers(executed):
     # VGG's argument: three 3 x 3 layers see what one 7 x 7 layer sees, with fewer weights.
     assert int(g["vgg_field"]) == int(g["vgg_single_field"]) == 7
     assert (int(g["vgg_stack_weights"]), int(g["vgg_single_weights"])) == (27, 49)
+
+
+def test_draw_channel_grid_title_fits_a_one_column_grid():
+    """A narrow grid (one column, as chapter 8 draws layer 1) wraps its title inside the figure."""
+    gen = torch.Generator().manual_seed(1)
+    tops = [_top(torch.rand(6, 5, 5, generator=gen)) for _ in range(8)]
+    fig = drawn_without_leak(dfh.channel_grid, tops, [False] * 8, layer=1, field=5,
+                             kernels=torch.randn(8, 5, 5, generator=gen), columns=1)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    title = next(t for t in fig.texts if t.get_text() == fig.get_suptitle())
+    box = title.get_window_extent(renderer)
+    assert "\n" in fig.get_suptitle()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib
 import numpy as np
 
-from .._checks import check_int
+from .._checks import MAX_SIDE, check_int
 from .style import HIGHLIGHT, PALETTE, PHOTO, figure, outline, series, show_image, span_cells, styled
 
 
@@ -40,6 +41,11 @@ def _check_tops(tops) -> list:
 
 
 @styled
+def _count(n: int, one: str, many: str) -> str:
+    """``n`` with the singular or plural phrase: "1 channel is", "7 channels are"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: int = 2):
     """The strongest input patches of every channel of one layer, a strip per channel.
 
@@ -77,9 +83,14 @@ def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: i
     per = 2 if kernels is not None else 1
     width = min(16.0, 0.55 * columns * (k + (1 if kernels is not None else 0)) + 0.6 * columns)
     height = max(1.8, 0.62 * rows + 0.9)
-    fig, axes = figure(columns * per, rows, width=max(width, 4.0), height=min(height, 16.0), alt="")
+    width = max(width, 4.0)
+    # The title wraps to the figure's width (about ten characters an inch at its size).
+    title = textwrap.fill(f"Layer {layer}: the {k} strongest {field} × {field} patches of each channel",
+                          int(width * 10))
+    lines = title.count("\n") + 1
+    fig, axes = figure(columns * per, rows, width=width, height=min(height + 0.2 * (lines - 1), 16.0), alt="")
     fig.subplots_adjust(left=0.35 / fig.get_figwidth(), right=1 - 0.1 / fig.get_figwidth(),
-                        top=1 - 0.55 / fig.get_figheight(), bottom=0.1 / fig.get_figheight(),
+                        top=1 - (0.35 + 0.2 * lines) / fig.get_figheight(), bottom=0.1 / fig.get_figheight(),
                         wspace=0.05 if kernels is not None else 0.08 if columns == 1 else 0.3,
                         hspace=0.15)
     if kernels is not None:
@@ -112,12 +123,14 @@ def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: i
     n_blank = sum(1 for c in range(n) if not dead[c] and not np.asarray(tops[c].patches).any())
     fig.alt = (f"Layer {layer}: for each of its {n} channels (numbered at the left), the {k} test "
                f"patches of {field} by {field} pixels that excite it most, one per digit, strongest first"
-               + (f"; {n_dead} channels are zero on every test digit and are marked dead" if n_dead else "")
-               + (f"; {n_blank} channels respond most where they see only blank canvas, and are marked so"
+               + ("; " + _count(n_dead, "channel is zero on every test digit and is",
+                                "channels are zero on every test digit and are") + " marked dead" if n_dead else "")
+               + ("; " + _count(n_blank, "channel responds most where it sees only blank canvas, and is",
+                                "channels respond most where they see only blank canvas, and are") + " marked so"
                   if n_blank else "")
                + ("; left of each strip, the channel's kernel (red positive, blue negative)"
                   if kernels is not None else ""))
-    fig.suptitle(f"Layer {layer}: the {k} strongest {field} × {field} patches of each channel")
+    fig.suptitle(title)
     return fig
 
 
@@ -147,6 +160,7 @@ def feature_frame(digit, fmap, top, *, layer: int, channel: int, field, dead: bo
     """
     digit = np.asarray(digit, dtype=float)
     fmap = np.asarray(fmap, dtype=float)
+    _check_tops([top])
     patches = np.asarray(top.patches, dtype=float)
     k = len(patches)
     if k < 3:
@@ -203,7 +217,7 @@ def by_layer(measures: Mapping[str, object], *, fields: Sequence[int]):
     if not isinstance(measures, Mapping) or not measures:
         raise ValueError("measures must be a non-empty mapping of name to (layers, seeds) values, "
                          f"got {measures!r:.80}")
-    fields = [check_int("fields", f, low=1) for f in fields]
+    fields = [check_int("fields", f, low=1, high=MAX_SIDE) for f in fields]
     fig, axes = figure(1, width=6.5, height=3.4, alt="")
     ax = axes[0, 0]
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.2, top=0.86)

@@ -17,14 +17,17 @@ import functools
 import html
 import io
 import math
+from collections.abc import Iterable
 
 import matplotlib
+import matplotlib.axes
+import matplotlib.colors
 import matplotlib.text
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .._checks import check_int
+from .._checks import MAX_SIDE, check_instance, check_int, check_number
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = {
@@ -158,6 +161,8 @@ def kind_series(name: str, index: int) -> dict:
 
 def styled(draw):
     """Decorator: run a drawing function inside the book's matplotlib settings."""
+    if not callable(draw):
+        raise ValueError(f"draw must be a drawing function, got {type(draw).__name__}")
 
     @functools.wraps(draw)
     def wrapper(*args, **kwargs):
@@ -197,11 +202,13 @@ def figure(ncols: int = 1, nrows: int = 1, *, width: float = 8.0, height: float 
         The axes array is always 2-D, shape (nrows, ncols).
     """
     ncols = check_int("ncols", ncols, low=1, high=12)
-    nrows = check_int("nrows", nrows, low=1, high=12)
+    nrows = check_int("nrows", nrows, low=1, high=16)
     if not 2.0 <= width <= 16.0:
         raise ValueError(f"width must be in [2, 16] inches, got {width!r}")
     if not 1.2 <= height <= 16.0:
         raise ValueError(f"height must be in [1.2, 16] inches (room for the titles), got {height!r}")
+    if not isinstance(alt, str):
+        raise ValueError(f"alt must be a string (the figure's text alternative), got {type(alt).__name__}")
     fig = BookFigure(figsize=(width, height))
     fig.alt = alt
     # Fixed margins in inches (room for a frame title and one line of axes title):
@@ -214,8 +221,15 @@ def figure(ncols: int = 1, nrows: int = 1, *, width: float = 8.0, height: float 
 
 def span_cells(fig: Figure, axes, rows, cols):
     """Replace the axes in grid cells ``[rows] x [cols]`` of ``axes`` by one axis spanning them."""
+    check_instance("fig", fig, Figure, "a matplotlib Figure")
+    if not isinstance(axes, np.ndarray) or axes.ndim != 2:
+        raise ValueError(f"axes must be the 2-D array of axes figure() returns, got {type(axes).__name__}")
+    try:
+        cells = np.atleast_2d(axes[rows, cols])
+    except IndexError as err:
+        raise ValueError(f"rows and cols must select cells of the {axes.shape} grid, got {rows!r}, {cols!r}") from err
     grid = axes[0, 0].get_subplotspec().get_gridspec()
-    for ax in np.atleast_2d(axes[rows, cols]).ravel():
+    for ax in cells.ravel():
         ax.remove()
     return fig.add_subplot(grid[rows, cols])
 
@@ -227,7 +241,12 @@ def show_image(ax, values, *, title: str = "", signed: bool = False, cmap: str |
     ``signed=True`` uses the diverging map with limits symmetric about zero
     (unless ``vmin`` and ``vmax`` are given), so zero is the neutral middle colour.
     """
+    check_instance("ax", ax, matplotlib.axes.Axes, "a matplotlib Axes")
     values = np.asarray(values, dtype=float)
+    if values.ndim != 2 and not (values.ndim == 3 and values.shape[-1] in (3, 4)):
+        raise ValueError(f"values must be a 2-D array or an (H, W, 3 or 4) colour image, got shape {values.shape}")
+    if cmap is not None and not isinstance(cmap, matplotlib.colors.Colormap) and cmap not in matplotlib.colormaps:
+        raise ValueError(f"cmap must be the name of a matplotlib colour map, got {cmap!r}")
     if signed:
         if vmin is None and vmax is None:
             bound = float(np.abs(values).max()) or 1.0
@@ -243,6 +262,12 @@ def show_image(ax, values, *, title: str = "", signed: bool = False, cmap: str |
 
 def write_values(ax, values, fmt: str = "{:.2f}", fontsize: float = 7.0):
     """Write each entry of a small 2-D array in its cell, dark or light for contrast."""
+    check_instance("ax", ax, matplotlib.axes.Axes, "a matplotlib Axes")
+    if not ax.get_images():
+        raise ValueError("ax must show an image (draw it with show_image first), got axes without one")
+    if not isinstance(fmt, str):
+        raise ValueError(f"fmt must be a format string such as '{{:.2f}}', got {fmt!r}")
+    fontsize = check_number("fontsize", fontsize, low=1.0, high=72.0)
     values = np.asarray(values, dtype=float)
     im = ax.get_images()[-1]
     for (i, j), v in np.ndenumerate(values):
@@ -254,6 +279,11 @@ def write_values(ax, values, fmt: str = "{:.2f}", fontsize: float = 7.0):
 
 def outline(ax, top: int, left: int, height: int, width: int, color: str = HIGHLIGHT, lw: float = 2.0):
     """Outline the pixels [top, top + height) x [left, left + width) of an image axis."""
+    check_instance("ax", ax, matplotlib.axes.Axes, "a matplotlib Axes")
+    top, left = check_number("top", top, low=-MAX_SIDE, high=MAX_SIDE), check_number("left", left, low=-MAX_SIDE,
+                                                                                      high=MAX_SIDE)
+    height, width = check_number("height", height, low=0, high=MAX_SIDE), check_number("width", width, low=0,
+                                                                                       high=MAX_SIDE)
     ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color, linewidth=lw))
 
 
@@ -263,7 +293,7 @@ def min_font_points(width: float) -> float:
     At that size its text is at least :data:`MIN_TEXT_PX` CSS pixels on a page
     1280 pixels wide: shown at :data:`CSS_DPI`, or scaled down to the column.
     """
-    css_per_inch = min(CSS_DPI, COLUMN_PX / float(width))
+    css_per_inch = min(CSS_DPI, COLUMN_PX / check_number("width", width, low=0.1, high=100.0))
     return MIN_TEXT_PX * 72.0 / css_per_inch
 
 
@@ -272,6 +302,7 @@ def legible(fig: Figure) -> Figure:
 
     Titles, labels, tick labels, legends and annotations all count; returns ``fig``.
     """
+    check_instance("fig", fig, Figure, "a matplotlib Figure")
     floor = min_font_points(fig.get_figwidth())
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
@@ -321,7 +352,10 @@ def _palette_image(fig: Figure, dpi: int, trim: bool):
     """The figure's pixels at ``dpi``, with legible text, cut to a 256-colour palette (a PIL image)."""
     from PIL import Image
 
+    check_instance("fig", fig, Figure, "a matplotlib Figure")
     dpi = check_int("dpi", dpi, low=10, high=600)
+    if not isinstance(trim, bool):
+        raise ValueError(f"trim must be True or False, got {trim!r}")
     legible(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="rgba", dpi=dpi)  # raw pixels: no PNG to encode and decode
@@ -370,9 +404,15 @@ def img_tag(picture: Picture | bytes, alt: str) -> str:
     if isinstance(picture, (bytes, bytearray)):
         from PIL import Image
 
-        with Image.open(io.BytesIO(picture)) as img:
-            size = img.size
+        try:
+            with Image.open(io.BytesIO(picture)) as img:
+                size = img.size
+        except OSError as err:  # PIL's UnidentifiedImageError is an OSError
+            raise ValueError(f"picture must be PNG bytes, got {len(picture)} bytes that are no image") from err
         picture = Picture(bytes(picture), "image/png", round(size[0] / SCALE), round(size[1] / SCALE))
+    check_instance("picture", picture, Picture, "a Picture from render() or PNG bytes")
+    if not isinstance(alt, str):
+        raise ValueError(f"alt must be a string, got {type(alt).__name__}")
     data = base64.b64encode(picture.data).decode("ascii")
     return (f'<img src="data:{picture.mime};base64,{data}" alt="{html.escape(alt, quote=True)}" '
             f'width="{picture.width}" height="{picture.height}" class="cw-figure" '
@@ -399,11 +439,17 @@ def markdown_table(headers, rows):
     """
     from IPython.display import Markdown
 
+    for name, value in (("headers", headers), ("rows", rows)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise ValueError(f"{name} must be a sequence ({name == 'rows' and 'of rows' or 'of titles'}), "
+                             f"got {value!r:.80}")
     headers = [_table_cell(h) for h in headers]
     if not headers:
         raise ValueError("headers must name at least one column, got none")
     table = []
     for row in rows:
+        if isinstance(row, (str, bytes)) or not isinstance(row, Iterable):
+            raise ValueError(f"rows must hold sequences of {len(headers)} entries, got {row!r:.80}")
         row = list(row)
         if len(row) != len(headers):
             raise ValueError(f"rows must have {len(headers)} entries each, got {row!r}")
