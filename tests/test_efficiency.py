@@ -654,7 +654,7 @@ def test_efficiency_chapter_numbers(executed):
     assert g["tiny_out"] == "4 rows and 4 columns" and int(g["layer_out_side"]) == 30
     assert g["same_out"] == "320 × 280" and int(g["binder_gb"]) == 2
     assert float(g["winograd_saving"]) == 2.25
-    # Measurements: only their structure and exact byte counts, never their values.
+    # Measurements: their structure and exact byte counts; of the timings, only what the prose claims.
     assert int(g["fit_side"]) == 64
     assert int(g["dense_largest_side"]) == 96
     assert float(g["dense_largest_mib"]) == 96 * 95 * 96 * 96 * 4 / 2**20
@@ -662,6 +662,11 @@ def test_efficiency_chapter_numbers(executed):
                 "conv_book_us", "sparse_book_us", "predicted_ratio", "dense_gflops", "conv_gflops",
                 "speed_corrected_ratio"):
         assert np.isfinite(float(g[key])) and (float(g[key]) > 0 or key.endswith("exponent")), key
+    # The prose: the dense product's time exponent is "close to the 2" its flops predict, and the
+    # convolution and the sparse product "grow more slowly" (by a margin no timing noise here reaches).
+    dense_p = float(g["dense_time_exponent"])
+    assert 1.6 < dense_p < 2.4
+    assert dense_p - float(g["conv_time_exponent"]) > 0.3 and dense_p - float(g["sparse_time_exponent"]) > 0.3
     assert float(g["dense_memory_exponent"]) == pytest.approx(2.0, abs=0.05)   # bytes are exact counts
     assert float(g["sparse_memory_exponent"]) == pytest.approx(1.0, abs=0.05)
     assert float(g["dense_max_gap"]) < 1e-6 and float(g["sparse_max_gap"]) < 1e-6
