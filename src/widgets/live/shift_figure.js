@@ -16,7 +16,7 @@ import { avgPool2d, blurPool2d, conv2d, floats, maxPool2d, shift, tensor } from 
 
 const INTEGER = /^[+-]?\d+$/;
 const POOLINGS = [["none", "none"], ["max", "2 × 2 max"], ["average", "2 × 2 average"],
-                  ["blur", "blur [1, 2, 1], stride 2"]];
+                  ["blur", "blur [1, 2, 1]"]];
 
 // The layer f: Conv2d(1, 1, 3, padding=1) with the given stride and padding
 // mode, then the pooling (equivariance.pooling of that kind, 1 channel).
@@ -103,13 +103,13 @@ function render({ model, el: root }) {
       model.set(key, settings[key]);
       update();
     });
-    return [el("label", { for: node.id, text: label }), node];
+    return el("span", { class: "cw-shift-control" }, [el("label", { for: node.id, text: label }), node]);
   }
   figure.append(el("div", { class: "cw-live-row" }, [
-    ...select("scene", "Image", Object.keys(scenes).map((k) => [k, k])),
-    ...select("padding", "Padding and shift", [["circular", "circular"], ["zeros", "zeros"]]),
-    ...select("stride", "Stride", [[1, "1"], [2, "2"]]),
-    ...select("pooling", "Pooling", POOLINGS),
+    select("scene", "Image", Object.keys(scenes).map((k) => [k, k])),
+    select("padding", "Padding and shift", [["circular", "circular"], ["zeros", "zeros"]]),
+    select("stride", "Stride", [[1, "1"], [2, "2"]]),
+    select("pooling", "Pooling", POOLINGS),
   ]));
   const message = el("div", { class: "cw-live-message cw-shift-message", id: `${uid}-msg`, "aria-live": "polite" });
   const fields = {};
@@ -119,7 +119,7 @@ function render({ model, el: root }) {
                                 class: "cw-live-field cw-shift-field", "aria-describedby": message.id });
     field.dataset.axis = key;
     fields[key] = field;
-    shiftRow.append(el("label", { for: field.id, text: label }), field);
+    shiftRow.append(el("span", { class: "cw-shift-control" }, [el("label", { for: field.id, text: label }), field]));
   }
   shiftRow.append(el("span", { class: "cw-shift-range", text: `whole pixels from ${minus(-limit)} to ${limit}` }));
   figure.append(shiftRow, message);
