@@ -291,6 +291,12 @@ def test_what_the_reader_should_find_holds():
     assert compare().error > 0.2, "an odd shift breaks equivariance at stride 2"
     assert compare(dy=2, dx=4).error < 1e-6, "an even shift does not"
     assert compare(dy=2, dx=4, padding="zeros").error < 1e-6, "nor with zero padding, for this 3 x 3 kernel"
+    assert compare(dy=-2, dx=-4).error < 1e-6, "nor upwards with circular padding"
+    assert compare(dy=-2, dx=-4, padding="zeros").error > 0.2, "but upwards with zero padding it does"
+    # The bands of a zero-padded 3 x 3 layer: odd rows for a shift down by an even d, even rows for one up.
+    for d in (2, 4, 6):
+        rows = [eq.zero_padding_discrepancy(64, 64, 3, dy, 0).any(1).nonzero().flatten().tolist() for dy in (d, -d)]
+        assert rows == [[d - 1, 63], [0, 64 - d]]
     for scene in w.scenes:
         for kind in ("max", "average", "blur"):
             for padding in module.SHIFT_PADDINGS:
@@ -313,6 +319,8 @@ def test_the_drag_the_shift_section_quotes_computed_errors(executed):
     w = chapter_figure()
     assert int(g["live_side"]) == 64 and int(g["live_max_shift"]) == 16
     assert g["live_odd_shift"] == "(1, 0)" and int(g["live_pool_stride"]) == 4
+    assert g["live_up_shift"] == "(-2, -4)" and float(g["live_up_zeros"]) > 0.2 and float(g["live_up"]) < 1e-6
+    assert float(g["live_up_zeros"]) == pytest.approx(w.comparison(dy=-2, dx=-4, padding="zeros").error)
     assert float(g["live_odd"]) == pytest.approx(w.comparison().error) and float(g["live_odd"]) > 0.2
     for key in ("live_even", "live_even_zeros", "live_pool_full_max", "live_far_cropped"):
         assert float(g[key]) < 1e-6, key
