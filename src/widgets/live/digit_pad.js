@@ -267,7 +267,7 @@ function render({ model, el: root }) {
       return { index: m.index, kind: m.kind, output: t };
     });
     const bounds = inkBounds(input);
-    canvas.setAttribute("aria-label", `Drawing canvas, ${S} by ${S} pixels, ` + (bounds
+    canvas.setAttribute("aria-label", `Drawing canvas for ${model.get("description")}, ${S} by ${S} pixels, ` + (bounds
       ? `ink in rows ${bounds[0] + 1} to ${bounds[1] + 1} and columns ${bounds[2] + 1} to ${bounds[3] + 1}` : "blank") +
       (digit >= 0 ? `; test digit ${digit + 1}, a ${labels[digit]}` : "") + `. ${describeOffset()}`);
     figure.live = { input, outputs, features, offset: offset.slice(), digit: digit >= 0 ? digit : null };
@@ -287,7 +287,8 @@ function render({ model, el: root }) {
       const o = figure.live.outputs[c.name];
       return `${c.name}: ${o.top} (${percent(o.probabilities[o.top])})`;
     });
-    status.textContent = `${inkBounds(input) ? "" : "Blank canvas. "}${describeOffset()} ${answers.join("; ")}.`;
+    const moved = offset[0] || offset[1] ? `${describeOffset()} ` : "";
+    status.textContent = `${inkBounds(input) ? "" : "Blank canvas. "}${moved}Answers: ${answers.join("; ")}.`;
   }
 
   // With a kernel running, the drawing goes back to Python (the static page has none).
@@ -350,11 +351,11 @@ function render({ model, el: root }) {
     }
     const want = [Math.round(p[1] - stroke.start[1]), Math.round(p[0] - stroke.start[0])];
     const got = allowed(want[0], want[1], stroke.bounds);
+    message.textContent = refusal(want[0], want[1], got[0], got[1], stroke.bounds);
     if (got[0] === stroke.shift[0] && got[1] === stroke.shift[1]) { return; }
     stroke.shift = got;
     fine = shifted(stroke.from, got[0], got[1]);
     offset = [stroke.base[0] + got[0], stroke.base[1] + got[1]];
-    message.textContent = refusal(want[0], want[1], got[0], got[1], stroke.bounds);
     update();
   });
   const end = () => {
