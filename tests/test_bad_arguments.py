@@ -21,6 +21,7 @@ import pytest
 import torch
 from torch import nn
 
+from widgets import draw
 from widgets.compute import (
     conv_layer,
     data,
@@ -420,6 +421,151 @@ CASES: dict[str, list[Call]] = {
                                             Call(IMG[0], presets={"a": torch.zeros(3, 3, 3)}),
                                             Call(IMG[0], description=""), Call(IMG[0], description=3)],
 }
+
+
+# --------------------------------------------------------------------------- the drawing layer
+# Every public function of draw/ is enumerated too. Their arguments are mostly results of the
+# compute layer (a wrong kind must be refused by name) and sizes or choices a reader sets.
+
+DRAW_MODULES = tuple(importlib.import_module(f"widgets.draw.{m}") for m in (
+    "conv_layer", "efficiency", "equivariance", "feature_hierarchy", "local_connectivity", "parameter_sharing",
+    "receptive_fields", "style", "trained_networks"))
+
+
+def draw_callables() -> dict[str, object]:
+    """Public functions of :data:`DRAW_MODULES`, as ``"draw.<module>.<name>"``."""
+    found = {}
+    for module in DRAW_MODULES:
+        for name, obj in vars(module).items():
+            if not name.startswith("_") and getattr(obj, "__module__", None) == module.__name__ \
+                    and inspect.isfunction(inspect.unwrap(obj)):
+                found[f"draw.{module.__name__.rsplit('.', 1)[1]}.{name}"] = obj
+    return found
+
+
+FIG, AXES = draw.style.figure(2)  # span_cells' cases may remove these axes: only span_cells uses them
+SHOWN = draw.style.figure()[1][0, 0]  # an axis with an image, for write_values
+draw.style.show_image(SHOWN, torch.rand(8, 8))
+AX = draw.style.figure()[1][0, 0]
+STEP = conv_layer.multiply_add(IMG[0, 0], KERNEL3, 0, 0)
+PHOTO = torch.rand(8, 8)
+POOL_X = torch.rand(4, 4)
+
+DRAW_CASES: dict[str, list[Call]] = {
+    "draw.conv_layer.multiply_add": [Call(PHOTO, "step"), Call(PHOTO, None)],
+    "draw.conv_layer.feature_maps": [Call(PHOTO[None], torch.rand(2, 6, 6), ["a", "b"], slots=HUGE),
+                                     Call(PHOTO[None], torch.rand(2, 6, 6), ["a"]),
+                                     Call(PHOTO[None], torch.rand(2, 6, 6), ["a", "b"], slots=-1)],
+    "draw.conv_layer.input_dependence": [Call("image", PHOTO), Call(PHOTO, torch.rand(3))],
+    "draw.conv_layer.channel_products": [Call("step"), Call(None)],
+    "draw.conv_layer.padding_borders": [Call(PHOTO, "maps", {}), Call(PHOTO, {"zeros": PHOTO}, {})],
+    "draw.conv_layer.learned_kernels": [Call("results"), Call([]), Call([None])],
+    "draw.conv_layer.pool_routing": [Call(POOL_X, POOL_X[:2, :2], POOL_X[:2, :2], POOL_X, kernel_size=HUGE),
+                                     Call(POOL_X, POOL_X[:2, :2], POOL_X[:2, :2], POOL_X, kernel_size=0),
+                                     Call(POOL_X, POOL_X[:1, :1], POOL_X[:2, :2], POOL_X),
+                                     Call("x", POOL_X[:2, :2], POOL_X[:2, :2], POOL_X)],
+    "draw.efficiency.si": [Call("x"), Call(-1.0), Call(float("nan")), Call(1.0, 3)],
+    "draw.efficiency.conv_matrix": [Call("m", (8, 8), (3, 3)), Call(torch.rand(HUGE // 10**6, 2), (8, 8), (3, 3)),
+                                    Call(torch.rand(36, 64), (8, 8), (3, 3), size=(HUGE, 1))],
+    "draw.efficiency.times": [Call("x"), Call(0.0), Call(float("inf"))],
+    "draw.efficiency.log_limits": [Call(), Call(-1.0), Call("x")],
+    "draw.efficiency.cost_bars": [Call("costs", {"convolution": 1.0}), Call(None, {})],
+    "draw.efficiency.scaling": [Call("p", {}, {}, {}), Call({"convolution": [1, 2]}, {"convolution": [1, 2]},
+                                                          {"convolution": [1, 2]}, {}, fit_from=-1)],
+    "draw.efficiency.method_style": [Call("fft"), Call(None)],
+    "draw.equivariance.corner_detection": [Call("image", PHOTO, PHOTO, PHOTO, shift=(1, 1)),
+                                           Call(PHOTO, PHOTO, PHOTO, PHOTO, shift="ab"),
+                                           Call(PHOTO, PHOTO, PHOTO, PHOTO, shift=(HUGE, 0))],
+    "draw.equivariance.shift_comparison": [Call("comparison"), Call(None)],
+    "draw.equivariance.aliasing_bars": [Call("errors"), Call({}), Call({"max": [0.1, 0.2]}, shift=HUGE),
+                                        Call({"max": [0.1, 0.2]}, what=3)],
+    "draw.equivariance.consistency_bars": [Call("results"), Call({})],
+    "draw.equivariance.transform_failure": [Call("rows"), Call([])],
+    "draw.equivariance.invariance_by_depth": [Call("maps", "averaged"), Call([[0.1, 0.2]], [[0.1, 0.2]], shift=HUGE),
+                                              Call([[0.1, 0.2]], [[0.1, 0.2]], shift="1")],
+    "draw.equivariance.border_maps": [Call("maps"), Call({}), Call({"a": torch.rand(1, 2, 8, 8)}, channel=HUGE)],
+    "draw.feature_hierarchy.channel_grid": [Call("tops", [], layer=1, field=3), Call([], [], layer=1, field=3)],
+    "draw.feature_hierarchy.feature_frame": [Call(PHOTO, PHOTO, "top", layer=1, channel=0, field=FIELD),
+                                             Call(PHOTO, PHOTO, None, layer=1, channel=0, field=FIELD)],
+    "draw.feature_hierarchy.by_layer": [Call("measures", fields=[3]), Call({"a": [[1.0]]}, fields=[0]),
+                                        Call({"a": [[1.0]]}, fields=[HUGE])],
+    "draw.feature_hierarchy.motif_detection": [Call("signal", "r", "k", "p", motif_at=[0], decoy_at=[1])],
+    "draw.local_connectivity.connections": [Call("image", {}, {}), Call(PHOTO, "masks", {})],
+    "draw.local_connectivity.four_regions": [Call("image"), Call(PHOTO, kernels="k")],
+    "draw.local_connectivity.count_scaling": [Call("pixels", {}), Call([8, 16], "counts")],
+    "draw.parameter_sharing.parameter_bars": [Call("counts", image_size=8, in_channels=1, out_channels=1,
+                                                   kernel_size=3),
+                                              Call({"dense": 1, "locally connected": 1, "convolution": 1},
+                                                   image_size=HUGE, in_channels=1, out_channels=1, kernel_size=3),
+                                              Call({"dense": 1, "locally connected": 1, "convolution": 1},
+                                                   image_size=8, in_channels=1, out_channels=1, kernel_size=9)],
+    "draw.parameter_sharing.detector_everywhere": [
+        Call("canvas", {}, learned=2, top=0, left=0, patch=3),
+        Call(PHOTO, {"convolution": PHOTO, "locally connected": PHOTO}, learned=HUGE, top=0, left=0, patch=3),
+        Call(PHOTO, {"convolution": PHOTO, "locally connected": PHOTO}, learned=2, top=HUGE, left=0, patch=3),
+        Call(PHOTO, {"convolution": PHOTO, "locally connected": PHOTO}, learned=2, top=0, left=0, patch=-1)],
+    "draw.parameter_sharing.scrambled": [Call("image", PHOTO, 0.5, 0.1), Call(PHOTO, PHOTO, "a", 0.1),
+                                         Call(PHOTO, PHOTO, float("nan"), 0.1)],
+    "draw.parameter_sharing.prior_study": [Call("study", {}), Call(None, {})],
+    "draw.receptive_fields.field_views": [Call(PHOTO, "region", PHOTO, PHOTO, {0.5: (0, 0, 2)}),
+                                          Call(PHOTO, REGION, PHOTO, PHOTO, {0.5: (0, 0, 2)}, jump=0),
+                                          Call(PHOTO, REGION, PHOTO, PHOTO, {0.5: (0, 0, 2)}, jump=HUGE),
+                                          Call(PHOTO, REGION, PHOTO, PHOTO, "squares")],
+    "draw.receptive_fields.gradient_supports": [Call(PHOTO, "gradients"), Call(PHOTO, {"a": PHOTO}, region="r")],
+    "draw.receptive_fields.width_growth": [Call([1, 2], [3, 5], [2, 3], "sigmas"),
+                                           Call([1, 2], [3], [2, 3], {"a": [1, 2]})],
+    "draw.receptive_fields.effective_fields": [Call("maps", REGION), Call({"a": PHOTO}, "region")],
+    "draw.style.series": [Call(HUGE), Call(-1), Call("1")],
+    "draw.style.kind": [Call("pooling"), Call(None)],
+    "draw.style.kind_colour": [Call("pooling"), Call(3)],
+    "draw.style.kind_series": [Call("pooling", 0), Call("dense", HUGE)],
+    "draw.style.styled": [Call("draw"), Call(None)],
+    "draw.style.figure": [Call(HUGE), Call(0), Call(1, HUGE), Call(width=HUGE), Call(height=0.0), Call(width="8"),
+                          Call(alt=3)],
+    "draw.style.span_cells": [Call("fig", AXES, 0, slice(0, 2)), Call(FIG, "axes", 0, slice(0, 2)),
+                              Call(FIG, AXES, HUGE, 0)],
+    "draw.style.show_image": [Call("ax", PHOTO), Call(AX, "values"), Call(AX, torch.rand(3)),
+                              Call(AX, PHOTO, cmap="no such map")],
+    "draw.style.write_values": [Call("ax", PHOTO), Call(SHOWN, PHOTO, fontsize=HUGE), Call(SHOWN, PHOTO, fmt=3),
+                                Call(AX, PHOTO)],
+    "draw.style.outline": [Call("ax", 0, 0, 2, 2), Call(AX, "0", 0, 2, 2), Call(AX, 0, 0, -1, 2),
+                           Call(AX, 0, 0, HUGE, 2)],
+    "draw.style.min_font_points": [Call(0), Call(-1.0), Call("8"), Call(float("nan"))],
+    "draw.style.legible": [Call("fig"), Call(None)],
+    "draw.style.render": [Call("fig"), Call(FIG, dpi=HUGE), Call(FIG, dpi=0), Call(FIG, trim="yes")],
+    "draw.style.to_png": [Call("fig"), Call(FIG, dpi=HUGE)],
+    "draw.style.img_tag": [Call("picture", "alt"), Call(b"not a png", "alt"), Call(None, "alt")],
+    "draw.style.markdown_table": [Call("headers", []), Call([], []), Call(["a"], [["1", "2"]]), Call(["a"], "rows")],
+    "draw.trained_networks.kernels_before_after": [Call("before", KERNEL3, KERNEL3),
+                                                   Call(torch.rand(3), KERNEL3, KERNEL3)],
+    "draw.trained_networks.placements": [Call(IMG, IMG, count=HUGE), Call(IMG, IMG, count=0), Call("c", IMG)],
+    "draw.trained_networks.sample_efficiency": [Call("sizes", {}), Call([10], {}), Call([10], {"a": {}}, chance=2.0)],
+    "draw.trained_networks.shift_generalisation": [Call("shifts", {}, IMG), Call([0], {}, IMG)],
+    "draw.trained_networks.moved_digit": [Call("image", 1, {}), Call(PHOTO, HUGE, {"a": torch.full((10,), 0.1)}),
+                                          Call(PHOTO, 1, {})],
+}
+
+
+def test_every_draw_function_has_cases():
+    found = draw_callables()
+    assert not sorted(set(found) - set(DRAW_CASES)), "draw functions without bad-argument cases"
+    assert not set(DRAW_CASES) - set(found), "cases for draw functions that no longer exist"
+    assert all(DRAW_CASES.values())
+
+
+@pytest.mark.parametrize("name", sorted(DRAW_CASES))
+def test_draw_bad_arguments_raise_value_or_type_error(name, memory_cap):
+    fn = draw_callables()[name]
+    signature = inspect.signature(fn)
+    for call in DRAW_CASES[name]:
+        signature.bind(*call.args, **call.kwargs)
+        try:
+            fn(*call.args, **call.kwargs)
+        except (ValueError, TypeError):
+            continue
+        except Exception as err:  # noqa: BLE001 - the point is to report any other kind
+            pytest.fail(f"{name}{call!r} raised {type(err).__name__}: {err}"[:400])
+        pytest.fail(f"{name}{call!r} accepted a bad argument")
 
 
 def test_every_public_function_has_cases():

@@ -132,7 +132,7 @@ def test_write_values_contrast_and_format():
 
 def test_write_values_needs_an_image():
     fig, axes = style.figure()
-    with pytest.raises(IndexError):
+    with pytest.raises(ValueError, match="^ax must show an image"):
         style.write_values(axes[0, 0], [[1.0]])
 
 

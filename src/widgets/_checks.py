@@ -5,6 +5,7 @@ Each raises ``ValueError`` naming the parameter, the value it got and what is al
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 
@@ -80,3 +81,26 @@ def _range_text(low, high) -> str:
     if low is not None:
         return f"[{low}, ∞)"
     return f"(-∞, {high}]"
+
+
+def check_number(name: str, value, *, low: float | None = None, high: float | None = None) -> float:
+    """Return ``value`` as a float, or raise ``ValueError`` unless it is a finite real number in [low, high].
+
+    Numbers of any kind count (Python, numpy, a one-value tensor); strings and booleans do not.
+    """
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"{name} must be a number, got {value!r:.80} ({type(value).__name__})") from None
+    if not math.isfinite(number) or (low is not None and number < low) or (high is not None and number > high):
+        raise ValueError(f"{name} must be a finite number in {_range_text(low, high)}, got {value!r}")
+    return number
+
+
+def check_instance(name: str, value, kinds, what: str):
+    """Return ``value`` if it is an instance of ``kinds``, else raise ``ValueError`` saying it must be ``what``."""
+    if not isinstance(value, kinds):
+        raise ValueError(f"{name} must be {what}, got {type(value).__name__}")
+    return value

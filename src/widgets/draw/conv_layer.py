@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 
+from .._checks import MAX_SIDE, check_instance, check_int
+from ..compute.conv_layer import ChannelProducts, LearnedKernel, MultiplyAdd
 from .style import PHOTO, figure, outline, show_image, styled, write_values
 
 
@@ -18,6 +22,7 @@ def multiply_add(image, step):
     step : widgets.compute.conv_layer.MultiplyAdd
         The computed multiply-add for one output position.
     """
+    check_instance("step", step, MultiplyAdd, "a MultiplyAdd from widgets.compute.conv_layer.multiply_add")
     kh, kw = step.kernel.shape
     rows = f"rows {step.top}–{step.top + kh - 1}, cols {step.left}–{step.left + kw - 1}"
     fig, axes = figure(4, width=8.0, height=2.5, alt=(
@@ -65,8 +70,11 @@ def feature_maps(image, maps, names, *, slots: int | None = None, input_title: s
         Title of the input panel (default: its number of channels).
     """
     maps = np.asarray(maps, dtype=float)
+    if maps.ndim != 3 or isinstance(names, str) or len(names) != len(maps):
+        raise ValueError(f"maps must be (n_filters, H, W) with one name each, got shape {maps.shape} "
+                         f"and names {names!r:.80}")
     arr = _as_image(image)
-    slots = len(maps) if slots is None else max(slots, len(maps))
+    slots = len(maps) if slots is None else max(check_int("slots", slots, low=0, high=63), len(maps))
     ncols = min(4, slots + 1)
     nrows = -(-(slots + 1) // ncols)
     channels = 1 if arr.ndim == 2 else 3
@@ -121,6 +129,7 @@ def channel_products(step, channel_names=("red", "green", "blue"), *, title: str
     title : str
         What the filter is, for the figure's title.
     """
+    check_instance("step", step, ChannelProducts, "a ChannelProducts from widgets.compute.conv_layer.channel_products")
     n = len(step.sums)
     if len(channel_names) != n:
         raise ValueError(f"channel_names must name {n} channels, got {list(channel_names)}")
@@ -157,6 +166,9 @@ def padding_borders(image, maps, ratios):
     ratios : mapping
         The same labels to the map's border-to-interior ratio of mean absolute response.
     """
+    if not isinstance(maps, Mapping) or not isinstance(ratios, Mapping) or not maps or set(maps) != set(ratios):
+        raise ValueError(f"maps and ratios must be non-empty mappings with the same labels, got {maps!r:.80} "
+                         f"and {ratios!r:.80}")
     names = list(maps)
     fig, axes = figure(1 + len(names), width=2.1 * (1 + len(names)), height=2.6, alt=(
         "The photograph beside its vertical-edge map computed " + "; ".join(
@@ -179,6 +191,9 @@ def learned_kernels(results):
     results : sequence of widgets.compute.conv_layer.LearnedKernel
         One per seed, all with the same target.
     """
+    if isinstance(results, (str, bytes)) or not isinstance(results, Sequence) or not results \
+            or not all(isinstance(r, LearnedKernel) for r in results):
+        raise ValueError(f"results must be a non-empty sequence of LearnedKernel (one per seed), got {results!r:.80}")
     first = results[0]
     worst = max(r.error for r in results)
     fig, axes = figure(4, width=8.0, height=2.6, alt=(
@@ -214,6 +229,14 @@ def pool_routing(x, pooled, upstream, grad, kernel_size: int = 2):
         Side of the pooling windows.
     """
     x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
+    if x.ndim != 2 or grad.shape != x.shape:
+        raise ValueError(f"x and grad must be 2-D arrays of one shape, got {x.shape} and {grad.shape}")
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=min(min(x.shape), MAX_SIDE))
+    pooled_shape = (x.shape[0] // kernel_size, x.shape[1] // kernel_size)
+    for name, value in (("pooled", pooled), ("upstream", upstream)):
+        if np.shape(value) != pooled_shape:
+            raise ValueError(f"{name} must have shape {pooled_shape} (x pooled by {kernel_size}), "
+                             f"got {np.shape(value)}")
     winners = np.argwhere(grad != 0)
     fig, axes = figure(4, width=8.0, height=2.6, alt=(
         f"A {x.shape[0]} by {x.shape[1]} input with the largest value of each {kernel_size} by "

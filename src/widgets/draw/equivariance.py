@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .._checks import MAX_SIDE, check_instance, check_int
+from ..compute.equivariance import ShiftComparison
 from .style import DIVERGING, PALETTE, PHOTO, figure, outline, show_image, styled
 
 
@@ -38,6 +40,10 @@ def corner_detection(image, response, shifted_image, shifted_response, *, shift:
         (dy, dx), for the titles.
     """
     maps = [_map(m) for m in (image, response, shifted_image, shifted_response)]
+    if isinstance(shift, (str, bytes)) or not isinstance(shift, Sequence) or len(shift) != 2:
+        raise ValueError(f"shift must be a (dy, dx) pair, got {shift!r:.80}")
+    shift = tuple(check_int(f"shift[{i}]", d, low=-(maps[0].shape[i] - 1), high=maps[0].shape[i] - 1)
+                  for i, d in enumerate(shift))
     peaks = [np.unravel_index(int(np.argmax(m)), m.shape) for m in maps[1::2]]
     (r0, c0), (r1, c1) = ((int(r), int(c)) for r, c in peaks)
     fig, axes = figure(4, width=8.0, height=2.5, alt=(
@@ -84,6 +90,8 @@ def shift_comparison(comparison, *, margin: int | None = None, inner_error: floa
     inner_error : float, optional
         The error inside that region, added to the difference panel's title.
     """
+    check_instance("comparison", comparison, ShiftComparison,
+                   "a ShiftComparison from widgets.compute.equivariance.compare_shift")
     if comparison.crop != 0:
         raise ValueError(f"comparison must be computed with crop=0 to be drawn whole, got crop={comparison.crop}")
     if inner_error is not None and not margin:
@@ -149,6 +157,11 @@ def aliasing_bars(errors: Mapping[str, Sequence[float]], *, shift: int = 1,
     what : str
         What one value is measured on, for the caption ("image", "tile").
     """
+    if not isinstance(errors, Mapping):
+        raise ValueError(f"errors must be a mapping of layer name to errors, got {type(errors).__name__}")
+    shift = check_int("shift", shift, low=-MAX_SIDE, high=MAX_SIDE)
+    if not isinstance(what, str):
+        raise ValueError(f"what must be a string such as 'image', got {what!r}")
     if not 1 <= len(errors) <= len(_LINES):
         raise ValueError(f"errors must hold 1 to {len(_LINES)} layers, got {len(errors)}")
     arrays = {name: _values(f"errors[{name!r}]", v) for name, v in errors.items()}
@@ -271,6 +284,7 @@ def invariance_by_depth(maps: Sequence[Sequence[float]], averaged: Sequence[Sequ
     shift : int
         The input shift, for the titles.
     """
+    shift = check_int("shift", shift, low=-MAX_SIDE, high=MAX_SIDE)
     arrays = []
     for name, rows in (("maps", maps), ("averaged", averaged)):
         arr = np.asarray(rows, dtype=float)
@@ -315,8 +329,8 @@ def border_maps(maps: Mapping[str, object], *, channel: int = 0):
     channel : int
         Which channel to show.
     """
-    if not 1 <= len(maps) <= 4:
-        raise ValueError(f"maps must hold 1 to 4 maps, got {len(maps)}")
+    if not isinstance(maps, Mapping) or not 1 <= len(maps) <= 4:
+        raise ValueError(f"maps must hold 1 to 4 maps (a mapping of title to map), got {maps!r:.80}")
     arrays = {}
     for name, y in maps.items():
         arr = np.asarray(y.detach() if hasattr(y, "detach") else y, dtype=float)

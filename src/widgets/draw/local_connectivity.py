@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from .style import HIGHLIGHT, PALETTE, PHOTO, figure, kind_series, show_image, styled, write_values
@@ -67,6 +69,8 @@ def four_regions(image, kernels=None):
         diagram with its values printed, one row per layer.
     """
     image = np.asarray(image, dtype=float)
+    if kernels is not None and not isinstance(kernels, Mapping):
+        raise ValueError(f"kernels must be a mapping of layer name to (2, 2, kH, kW) kernels, got {kernels!r:.80}")
     kernels = {} if kernels is None else {name: np.asarray(k, dtype=float) for name, k in kernels.items()}
     for name, k in kernels.items():
         if k.ndim != 4 or k.shape[:2] != (2, 2):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
+from .._checks import MAX_COUNT, MAX_SIDE, check_instance, check_int, check_number
+from ..compute.parameter_sharing import PriorStudy
 from .style import PALETTE, PHOTO, figure, kind_colour, outline, show_image, styled
 
 #: The three layers, in the order the bars show them.
@@ -21,6 +25,12 @@ def parameter_bars(counts, *, image_size, in_channels, out_channels, kernel_size
     image_size, in_channels, out_channels, kernel_size : int
         The configuration, for the titles.
     """
+    if not isinstance(counts, Mapping) or set(counts) < set(LAYERS):
+        raise ValueError(f"counts must map each of {list(LAYERS)} to its number of parameters, got {counts!r:.80}")
+    image_size = check_int("image_size", image_size, low=1, high=MAX_SIDE)
+    in_channels = check_int("in_channels", in_channels, low=1, high=MAX_COUNT)
+    out_channels = check_int("out_channels", out_channels, low=1, high=MAX_COUNT)
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=image_size)
     names = list(LAYERS)
     values = [counts[n] for n in names]
     conv = counts["convolution"]
@@ -59,8 +69,17 @@ def detector_everywhere(canvas, responses, *, learned: int, top: int, left: int,
     top, left, patch : int
         Where the patch sits and its side, to outline it.
     """
+    canvas = np.asarray(canvas, dtype=float)
+    if canvas.ndim != 2:
+        raise ValueError(f"canvas must be a 2-D array, got shape {canvas.shape}")
+    if not isinstance(responses, Mapping) or {"convolution", "locally connected"} - set(responses):
+        raise ValueError(f"responses must map 'convolution' and 'locally connected' to maps, got {responses!r:.80}")
     conv = np.asarray(responses["convolution"], dtype=float)
     local = np.asarray(responses["locally connected"], dtype=float)
+    learned = check_int("learned", learned, low=0, high=max(local.shape))
+    patch = check_int("patch", patch, low=1, high=min(canvas.shape))
+    top = check_int("top", top, low=0, high=canvas.shape[0] - patch)
+    left = check_int("left", left, low=0, high=canvas.shape[1] - patch)
     bound = max(np.abs(conv).max(), np.abs(local).max(), 1e-9)
     fig, axes = figure(3, width=7.5, height=2.9, alt=(
         f"A photograph patch placed at row {top}, column {left} of a blank canvas; the shared edge "
@@ -77,6 +96,8 @@ def detector_everywhere(canvas, responses, *, learned: int, top: int, left: int,
 @styled
 def scrambled(image, shuffled, before: float, after: float):
     """An image beside the same pixels in shuffled positions, with neighbour correlations."""
+    before = check_number("before", before, low=-1.0, high=1.0)
+    after = check_number("after", after, low=-1.0, high=1.0)
     fig, axes = figure(2, width=5.0, height=2.9, alt=(
         f"A photograph, whose horizontally adjacent pixels correlate at {before:.2f}, beside the same "
         f"pixels in shuffled positions, where the correlation drops to {after:.2f}"))
@@ -96,6 +117,9 @@ def prior_study(study, examples):
     examples : mapping
         Task name to ``(images, labels)``: (n, 1, H, W) images (four are drawn) and their labels.
     """
+    check_instance("study", study, PriorStudy, "a PriorStudy from widgets.compute.parameter_sharing.prior_study")
+    if not isinstance(examples, Mapping):
+        raise ValueError(f"examples must be a mapping of task name to (images, labels), got {examples!r:.80}")
     tasks = list(examples)
     kinds = ("convolution", "locally connected")
     summary = "; ".join(f"{task}: " + ", ".join(

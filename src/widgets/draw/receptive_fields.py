@@ -6,6 +6,8 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.patches import Circle
 
+from .._checks import MAX_SIDE, check_instance, check_int
+from ..compute.receptive_fields import Region
 from .style import PALETTE, PHOTO, figure, outline, show_image, styled
 
 
@@ -60,6 +62,8 @@ def field_views(image, region, gradient, erf, squares: dict, *, jump: int = 1, l
     label : str
         Describes the stack, e.g. "3 conv 3x3"; used as the figure's title.
     """
+    check_instance("region", region, Region, "a Region from widgets.compute.receptive_fields.input_region")
+    jump = check_int("jump", jump, low=1, high=MAX_SIDE)
     image = np.asarray(image, dtype=float)
     gradient = np.asarray(gradient, dtype=float)
     erf = np.asarray(erf, dtype=float)
@@ -106,6 +110,8 @@ def gradient_supports(image, gradients: dict, *, region=None):
     region : widgets.compute.receptive_fields.Region, optional
         Theoretical region to outline in every panel.
     """
+    if region is not None:
+        check_instance("region", region, Region, "a Region from widgets.compute.receptive_fields.input_region")
     image = np.asarray(image, dtype=float)
     if not isinstance(gradients, dict) or not 1 <= len(gradients) <= 4:
         raise ValueError(f"gradients must be a dict of 1 to 4 titled maps, got {type(gradients).__name__}")
@@ -205,6 +211,7 @@ def effective_fields(maps: dict, region):
     """
     if not isinstance(maps, dict) or not 1 <= len(maps) <= 3:
         raise ValueError(f"maps must be a dict of 1 to 3 titled maps, got {type(maps).__name__}")
+    check_instance("region", region, Region, "a Region from widgets.compute.receptive_fields.input_region")
     arrays = {name: np.asarray(m, dtype=float) for name, m in maps.items()}
     h, w = next(iter(arrays.values())).shape
     size = region.size

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._checks import check_int, check_number
 from .style import PALETTE, PHOTO, figure, kind_colour, show_image, span_cells, styled
 
 #: One colour per network, by the kind of its layers (the book's one mapping).
@@ -71,6 +72,7 @@ def placements(centred, anywhere, *, count: int = 8):
     centred = np.asarray(centred, dtype=float).reshape(len(centred), *np.shape(centred)[-2:])
     anywhere = np.asarray(anywhere, dtype=float).reshape(len(anywhere), *np.shape(anywhere)[-2:])
     side = centred.shape[-1]
+    count = check_int("count", count, low=1, high=min(12, len(centred), len(anywhere)))
     fig, axes = figure(count, 2, width=min(0.9 * count + 0.3, 16.0), height=2.6, alt=(
         f"{count} handwritten digits on a {side} by {side} canvas: in the top row centred, as scikit-learn "
         "stores them; in the bottom row the same digits each moved to a random place"))
@@ -114,6 +116,9 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
     chance : float
         Accuracy of guessing, drawn as a dotted line.
     """
+    chance = check_number("chance", chance, low=0.0, high=1.0)
+    if not isinstance(panels, Mapping):
+        raise ValueError(f"panels must be a mapping of panel title to curves, got {type(panels).__name__}")
     sizes = np.asarray(sizes, dtype=float)
     fig, axes = figure(len(panels), width=4.0 * len(panels) + 0.5, height=3.4, alt="")
     fig.subplots_adjust(left=0.75 / fig.get_figwidth(), bottom=0.55 / 3.4, wspace=0.12)
@@ -167,6 +172,9 @@ def shift_generalisation(shifts, curves: Mapping[str, object], examples, *, chan
     chance : float
         Accuracy of guessing, drawn as a dotted line.
     """
+    chance = check_number("chance", chance, low=0.0, high=1.0)
+    if not isinstance(curves, Mapping):
+        raise ValueError(f"curves must be a mapping of network name to accuracies, got {type(curves).__name__}")
     shifts = list(shifts)
     examples = np.asarray(examples, dtype=float)
     n = len(shifts)
