@@ -516,6 +516,9 @@ def test_every_control_of_the_figure_has_a_name(chapter_five):
     }""")
     assert len(names) == 2 + 4 + 4
     assert all(name for _, name in names), names
+    described = chapter_five.page.evaluate("""() => [...document.querySelectorAll('.cw-shift-figure input')].map(
+        e => e.getAttribute('aria-describedby').split(' ').map(id => document.getElementById(id).className))""")
+    assert described == [["cw-shift-range", "cw-live-message cw-shift-message"]] * 2
     drag = chapter_five.page.locator(f"{FIGURE} canvas.cw-shift-drag")
     assert drag.get_attribute("tabindex") == "0" and "arrow keys" in drag.get_attribute("aria-label")
 

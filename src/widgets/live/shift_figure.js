@@ -116,12 +116,14 @@ function render({ model, el: root }) {
   const shiftRow = el("div", { class: "cw-live-row" });
   for (const [key, label] of [["dy", "Shift down, dy"], ["dx", "Shift right, dx"]]) {
     const field = el("input", { type: "text", inputmode: "numeric", size: "4", id: `${uid}-${key}`,
-                                class: "cw-live-field cw-shift-field", "aria-describedby": message.id });
+                                class: "cw-live-field cw-shift-field",
+                                "aria-describedby": `${uid}-range ${message.id}` });
     field.dataset.axis = key;
     fields[key] = field;
     shiftRow.append(el("span", { class: "cw-shift-control" }, [el("label", { for: field.id, text: label }), field]));
   }
-  shiftRow.append(el("span", { class: "cw-shift-range", text: `whole pixels from ${minus(-limit)} to ${limit}` }));
+  shiftRow.append(el("span", { class: "cw-shift-range", id: `${uid}-range`,
+                              text: `whole pixels from ${minus(-limit)} to ${limit}` }));
   figure.append(shiftRow, message);
 
   // --- panels ---------------------------------------------------------------
