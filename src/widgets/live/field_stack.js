@@ -276,10 +276,10 @@ function render({ model, el: root }) {
     const cells = sides.map((s, m) => s + 2 * pads[m]);
     const width = grids.clientWidth || figure.clientWidth || 640;
     // As large as fits, but small enough for the two largest grids to sit side
-    // by side when that keeps a unit at least 6 pixels wide.
+    // by side when that keeps a unit at least 8 pixels wide.
     const [first, second = 0] = cells.slice().sort((a, b) => b - a);
     const alone = Math.floor((width - 4) / first), paired = Math.floor((width - 24) / (first + second));
-    const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, paired >= 6 ? paired : alone));
+    const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, paired >= 8 ? paired : alone));
     layout = { pads, cells, cell, width };
     if (canvases.length !== sides.length) {
       grids.replaceChildren();
