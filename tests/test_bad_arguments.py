@@ -58,8 +58,9 @@ NOT_A_NETWORK = "a network"
 def public_callables() -> dict[str, object]:
     """Module-level public functions and classes (not plain result records) of :data:`MODULES`.
 
-    For :data:`METHOD_MODULES` also the dataclasses not in :data:`RESULT_RECORDS`
-    and every public method defined in a class (called unbound, the instance first).
+    Also every public method defined in a class (called unbound, the instance
+    first; a classmethod bound to its class), and for :data:`METHOD_MODULES` the
+    dataclasses not in :data:`RESULT_RECORDS`.
     """
     found = {}
     for module in MODULES:
@@ -76,10 +77,13 @@ def public_callables() -> dict[str, object]:
             elif inspect.isclass(obj):
                 if not dataclasses.is_dataclass(obj) or (deep and key not in RESULT_RECORDS):
                     found[key] = obj
-                if deep:
-                    for method, member in vars(obj).items():
-                        if not method.startswith("_") and inspect.isfunction(member):
-                            found[f"{key}.{method}"] = member
+                for method, member in vars(obj).items():
+                    if method.startswith("_"):
+                        continue
+                    if inspect.isfunction(member):
+                        found[f"{key}.{method}"] = member
+                    elif isinstance(member, classmethod):
+                        found[f"{key}.{method}"] = getattr(obj, method)
     return found
 
 
@@ -115,6 +119,18 @@ def _top():
 
 TOP, FIELD, HMAPS = _top()
 IMG32 = torch.rand(4, 1, 32, 32)
+
+# the result records' methods
+STUDY = trained_networks.Study(sizes=(10,), seeds=(0,), test_accuracy={"dense": torch.rand(1, 1)},
+                               train_accuracy={"dense": torch.rand(1, 1)}, epochs={"dense": torch.ones(1, 1)},
+                               converged={"dense": torch.ones(1, 1)}, cpu_seconds={"dense": torch.ones(1, 1)},
+                               models={})
+HIER_STUDY = feature_hierarchy.Study(seeds=(0,), train_accuracy=[], test_accuracy=[], cpu_seconds=[], epochs=[],
+                                     converged=[], summaries=[], models=[])
+COSTS = efficiency.costs(8, 8, 3, 3)
+POWER = efficiency.power_law_fit([1.0, 2.0], [1.0, 4.0])
+SWEEP = efficiency.Sweep(sides={"convolution": [8, 16]}, pixels={"convolution": torch.tensor([64.0, 256.0])},
+                         seconds={"convolution": torch.tensor([1e-5, 4e-5])}, nbytes={}, max_abs_diff={})
 
 # equivariance, receptive fields and the live platform
 X8 = torch.rand(2, 1, 8, 8)
@@ -159,6 +175,8 @@ CASES: dict[str, list[Call]] = {
     "training.spread": [Call([]), Call("abc"), Call([float("nan")]), Call(None)],
     "training.clearly_greater": [Call([], [1.0]), Call([1.0], [2.0], k=-1), Call("a", "b")],
     # trained networks
+    "trained_networks.Study.spread": [Call(STUDY, "loss", "dense"), Call(STUDY, "test_accuracy", "resnet"),
+                                      Call(STUDY, "test_accuracy", "dense", HUGE)],
     "trained_networks.dense_network": [Call(canvas=HUGE), Call(hidden=()), Call(hidden=(HUGE,)), Call(hidden="ab")],
     "trained_networks.local_network": [Call("yes"), Call(True, canvas=HUGE), Call(True, channels=(HUGE, 16)),
                                        Call(True, kernel_size=0), Call(True, kernel_size=HUGE),
@@ -181,6 +199,7 @@ CASES: dict[str, list[Call]] = {
     "trained_networks.first_layer_gradient": [Call(NOT_A_NETWORK, IMG, LABELS), Call(NET, "x", LABELS),
                                               Call(nn.Sequential(nn.Flatten()), IMG, LABELS)],
     # feature hierarchy
+    "feature_hierarchy.Study.per_layer": [Call(HIER_STUDY, "loss"), Call(HIER_STUDY, None)],
     "feature_hierarchy.hierarchy_network": [Call(seed=-1), Call(channels=(HUGE, 16, 32)),
                                             Call(kernel_sizes=(HUGE, 3, 3)), Call(channels=()),
                                             Call(channels="abc")],
@@ -233,6 +252,12 @@ CASES: dict[str, list[Call]] = {
     # local connectivity
     "local_connectivity.LocallyConnected2d": [Call(1, 1, HUGE, 3), Call(HUGE, 1, 8, 3), Call(1, HUGE, 8, 3),
                                               Call(1, 1, 8, 0), Call(1, 1, 8, 3, bias="yes"), Call(1, 1, "8", 3)],
+    "local_connectivity.LocallyConnected2d.reset_parameters": [],
+    "local_connectivity.LocallyConnected2d.forward": [Call(LOCAL, "x"), Call(LOCAL, torch.rand(2, 2, 8, 8)),
+                                                      Call(LOCAL, torch.rand(8, 8))],
+    "local_connectivity.LocallyConnected2d.from_conv": [Call(NOT_A_NETWORK, 8), Call(nn.Conv2d(1, 1, 3), HUGE),
+                                                        Call(nn.Conv2d(1, 1, 3), "8"),
+                                                        Call(nn.Conv2d(1, 1, (3, 5)), 8)],
     "local_connectivity.dense_layer": [Call((1, HUGE, HUGE), (1, 8, 8)), Call("shape", (1, 8, 8)),
                                        Call((1, 8, 8), (HUGE, 8, 8))],
     "local_connectivity.layer_trio": [Call(1, HUGE, 1, 3), Call(0, 8, 1, 3), Call(1, 8, HUGE, 3)],
@@ -264,6 +289,10 @@ CASES: dict[str, list[Call]] = {
     "parameter_sharing.prior_study": [Call(seeds=[]), Call(n_train=HUGE), Call(n_test=0), Call(n_test=HUGE)],
     # efficiency
     "efficiency.difference_kernel": [],
+    "efficiency.Costs.method": [Call(COSTS, "fft"), Call(COSTS, None)],
+    "efficiency.Costs.ratio": [Call(COSTS, "time"), Call(COSTS, "flops", slow="fft"), Call(COSTS, "flops", fast=3)],
+    "efficiency.PowerLaw.predict": [Call(POWER, "x"), Call(POWER, None)],
+    "efficiency.Sweep.fit": [Call(SWEEP, "fft"), Call(SWEEP, "convolution", HUGE), Call(SWEEP, "convolution", 0)],
     "efficiency.conv_matrix": [Call(WEIGHT, HUGE, HUGE), Call(WEIGHT, 8, 8, layout="x"), Call("w", 8, 8),
                                Call(WEIGHT, 4096, 4096), Call(WEIGHT, 8, 8, padding=HUGE)],
     "efficiency.apply_matrix": [Call("m", IMG), Call(torch.rand(36, 64), torch.rand(1, 1, 7, 7))],

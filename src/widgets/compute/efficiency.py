@@ -500,8 +500,11 @@ class PowerLaw:
     coefficient: float
 
     def predict(self, x):
-        """The fitted value at ``x`` (a number or an array)."""
-        return self.coefficient * np.asarray(x, dtype=float) ** self.exponent
+        """The fitted value at ``x`` (a number or an array of finite numbers >= 0)."""
+        values = np.asarray(x, dtype=float)
+        if not (np.all(np.isfinite(values)) and np.all(values >= 0)):
+            raise ValueError(f"x must hold finite numbers >= 0, got {x!r:.80}")
+        return self.coefficient * values ** self.exponent
 
 
 def power_law_fit(x, y) -> PowerLaw:

@@ -82,6 +82,8 @@ class LocallyConnected2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Each output unit's own weights applied to its patch of ``x`` (N, C, H, W), plus its bias."""
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f"x must be a torch.Tensor, got {type(x).__name__}")
         if x.ndim != 4 or x.shape[1] != self.in_channels or tuple(x.shape[2:]) != self.input_size:
             raise ValueError(f"x must have shape (N, {self.in_channels}, {self.input_size[0]}, "
                              f"{self.input_size[1]}), got {tuple(x.shape)}")
