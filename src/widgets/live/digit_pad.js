@@ -33,7 +33,13 @@ function bytes(buffer) {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 
-function percent(p) { return `${(100 * p).toFixed(p > 0.995 || p < 0.005 ? 1 : 0)} %`; }
+// A probability in whole percent, never rounded to a certainty it is not.
+function percent(p) {
+  const r = Math.round(100 * p);
+  if (r >= 100 && p < 1) { return "> 99 %"; }
+  if (r <= 0 && p > 0) { return "< 1 %"; }
+  return `${r} %`;
+}
 
 function plural(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; }
 
@@ -250,7 +256,7 @@ function render({ model, el: root }) {
       let top = 0;
       for (let c = 1; c < 10; c++) { if (probabilities[c] > probabilities[top]) { top = c; } }
       outputs[card.name] = { logits, probabilities, top };
-      card.answer.textContent = `${top}, ${percent(probabilities[top])}`;
+      card.answer.textContent = `${top}: ${percent(probabilities[top])}`;
       card.fills.forEach((fill, c) => { fill.style.height = `${(100 * probabilities[c]).toFixed(1)}%`; });
       if (card.name === featureName) { featureOutputs = layerOutputs; }
     }
