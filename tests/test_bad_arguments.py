@@ -38,9 +38,10 @@ from widgets.live import platform
 
 # ``widgets.live.kernel_playground`` is the figure's function (the package re-exports it); this is its module.
 kernel_playground = importlib.import_module("widgets.live.kernel_playground")
+digit_pad = importlib.import_module("widgets.live.digit_pad")
 
 #: The live package's other figure modules are not listed yet: each brings its own cases when it is added.
-METHOD_MODULES = (equivariance, receptive_fields, platform, kernel_playground)
+METHOD_MODULES = (equivariance, receptive_fields, platform, kernel_playground, digit_pad)
 MODULES = (data, training, trained_networks, feature_hierarchy, conv_layer, local_connectivity,
            parameter_sharing, efficiency, *METHOD_MODULES)
 #: Dataclasses of :data:`METHOD_MODULES` that are results, built by the modules' own functions:
@@ -50,8 +51,10 @@ RESULT_RECORDS = {"equivariance.ShiftComparison", "receptive_fields.Field", "rec
 #: Classes whose constructor and checks are traitlets' protocol: a bad value raises
 #: ``traitlets.TraitError``, as every widget's trait does; readers get widgets from the
 #: figure's function (``kernel_playground``), which validates first.
-TRAITLETS = {"kernel_playground.KernelPlayground", "platform.Buffer"}
+TRAITLETS = {"kernel_playground.KernelPlayground", "platform.Buffer", "digit_pad.DigitPad"}
 HUGE = 10**9
+PAD_MODELS = {"dense": trained_networks.build("dense")}
+PAD_DIGITS = torch.zeros(1, 1, 16, 16)
 NOT_A_NETWORK = "a network"
 
 
@@ -449,6 +452,15 @@ CASES: dict[str, list[Call]] = {
                                                 str(i): torch.zeros(1, 3, 3) for i in range(100)}),
                                             Call(IMG[0], presets={"a": torch.zeros(3, 3, 3)}),
                                             Call(IMG[0], description=""), Call(IMG[0], description=3)],
+    "digit_pad.digit_pad": [Call("models", PAD_DIGITS, [0]), Call({}, PAD_DIGITS, [0]),
+                            Call(PAD_MODELS, torch.rand(1, 1, 1000, 1000), [0]),
+                            Call(PAD_MODELS, torch.rand(HUGE // 10**7, 16, 16), [0]),
+                            Call(PAD_MODELS, PAD_DIGITS, "0"), Call(PAD_MODELS, PAD_DIGITS, [HUGE]),
+                            Call(PAD_MODELS, PAD_DIGITS, [0], digit=HUGE),
+                            Call(PAD_MODELS, PAD_DIGITS, [0], guide=HUGE),
+                            Call(PAD_MODELS, PAD_DIGITS, [0], brush=float("nan")),
+                            Call(PAD_MODELS, PAD_DIGITS, [0], features=3),
+                            Call({"a": nn.Sequential(nn.Flatten(), nn.Linear(HUGE // 10**6, 10))}, PAD_DIGITS, [0])],
 }
 
 
