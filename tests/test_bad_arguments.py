@@ -39,9 +39,10 @@ from widgets.live import platform
 # ``widgets.live.kernel_playground`` is the figure's function (the package re-exports it); this is its module.
 kernel_playground = importlib.import_module("widgets.live.kernel_playground")
 digit_pad = importlib.import_module("widgets.live.digit_pad")
+shift_figure = importlib.import_module("widgets.live.shift_figure")
 
 #: The live package's other figure modules are not listed yet: each brings its own cases when it is added.
-METHOD_MODULES = (equivariance, receptive_fields, platform, kernel_playground, digit_pad)
+METHOD_MODULES = (equivariance, receptive_fields, platform, kernel_playground, digit_pad, shift_figure)
 MODULES = (data, training, trained_networks, feature_hierarchy, conv_layer, local_connectivity,
            parameter_sharing, efficiency, *METHOD_MODULES)
 #: Dataclasses of :data:`METHOD_MODULES` that are results, built by the modules' own functions:
@@ -51,7 +52,7 @@ RESULT_RECORDS = {"equivariance.ShiftComparison", "receptive_fields.Field", "rec
 #: Classes whose constructor and checks are traitlets' protocol: a bad value raises
 #: ``traitlets.TraitError``, as every widget's trait does; readers get widgets from the
 #: figure's function (``kernel_playground``), which validates first.
-TRAITLETS = {"kernel_playground.KernelPlayground", "platform.Buffer", "digit_pad.DigitPad"}
+TRAITLETS = {"kernel_playground.KernelPlayground", "platform.Buffer", "digit_pad.DigitPad", "shift_figure.ShiftFigure"}
 HUGE = 10**9
 PAD_MODELS = {"dense": trained_networks.build("dense")}
 PAD_DIGITS = torch.zeros(1, 1, 16, 16)
@@ -461,6 +462,15 @@ CASES: dict[str, list[Call]] = {
                             Call(PAD_MODELS, PAD_DIGITS, [0], brush=float("nan")),
                             Call(PAD_MODELS, PAD_DIGITS, [0], features=3),
                             Call({"a": nn.Sequential(nn.Flatten(), nn.Linear(HUGE // 10**6, 10))}, PAD_DIGITS, [0])],
+    "shift_figure.total_stride": [Call(3, "none"), Call(2, "min"), Call("2", "max"), Call(True, "none")],
+    "shift_figure.shift_model": [Call("kernel"), Call(torch.ones(2, 3)), Call(torch.ones(3, 3), "reflect"),
+                                 Call(torch.ones(3, 3), stride=HUGE), Call(torch.ones(3, 3), pooling="min")],
+    "shift_figure.shift_scenes": [Call(HUGE), Call(34), Call("64"), Call(16)],
+    "shift_figure.shift_figure": [Call("scenes"), Call({}), Call({"a": (torch.rand(1, 32, 32), torch.zeros(3, 3))}),
+                                  Call({"a": (torch.rand(1, HUGE // 10**6, 32), torch.ones(3, 3))}),
+                                  Call(max_shift=HUGE),
+                                  Call(shift=(HUGE, 0)), Call(shift="1, 1"), Call(padding="reflect"), Call(stride=HUGE),
+                                  Call(pooling="min"), Call(scene="moon")],
 }
 
 
