@@ -1,13 +1,14 @@
-"""Every public function of the compute modules and the live platform refuses bad arguments.
+"""Every public function of the compute, drawing and live-platform modules refuses bad arguments.
 
 Refuses means: raises ValueError or TypeError, and nothing else.
 
 The functions are enumerated with :mod:`inspect`, so a new public function
-without bad-argument cases here fails :func:`test_every_public_function_has_cases`.
-For the modules of :data:`METHOD_MODULES` the public methods and the
-dataclasses a caller builds (not the result records) are enumerated too.
-Each call runs under an address-space limit of one more gibibyte than the
-process holds, so a size that is not bounded fails fast instead of filling memory.
+without bad-argument cases here fails :func:`test_every_public_function_has_cases`
+(or :func:`test_every_draw_function_has_cases`). The public methods of the
+compute modules' classes are enumerated too, and for :data:`METHOD_MODULES` the
+dataclasses a caller builds (not the result records). Each call runs under an
+address-space limit of one more gibibyte than the process holds, so a size that
+is not bounded fails fast instead of filling memory.
 """
 
 from __future__ import annotations
@@ -418,7 +419,8 @@ CASES: dict[str, list[Call]] = {
     "receptive_fields.random_effective_field": [Call(LAYERS, HUGE), Call(LAYERS, 2), Call(LAYERS, 8, networks=HUGE),
                                                 Call(LAYERS, 8, samples=HUGE), Call(LAYERS, 8, channels=HUGE),
                                                 Call(LAYERS, 8, seed=-1), Call("layers", 8),
-                                                Call(LAYERS, 4096, samples=1024, channels=256)],
+                                                Call(LAYERS, 4096, samples=1024, channels=256),
+                                                Call(LAYERS, 8, seed=2**70)],
     "receptive_fields.centre_effective_field": [Call(LAYERS, HUGE), Call(LAYERS, 2), Call(LAYERS, 8, networks=HUGE),
                                                 Call(LAYERS, 8, samples=0), Call(LAYERS, 8, channels=HUGE),
                                                 Call([Layer("conv", 3, padding=1)] * 3, 4)],

@@ -748,7 +748,7 @@ def random_effective_field(layers: Sequence[Layer], size: int, *, channels: int 
     size = check_int("size", size, low=min_input_size(layers), high=MAX_SIDE)
     networks = check_int("networks", networks, low=1, high=1024)
     samples = check_int("samples", samples, low=1, high=1024)
-    seed = check_int("seed", seed, low=0)
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
     check_elements("each layer's responses", (samples, check_int("channels", channels, low=1, high=256), size, size))
     gen = torch.Generator().manual_seed(seed)
     net_seeds = torch.randint(0, 2**62, (networks,), generator=gen).tolist()
