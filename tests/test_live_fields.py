@@ -360,6 +360,11 @@ def test_an_impossible_stack_is_explained_and_the_last_drawing_kept(chapter_four
     kept = read(page)
     assert {k: v for k, v in kept.items() if k != "problem"} == {k: v for k, v in valid.items() if k != "problem"}
     assert [grids.nth(m).screenshot() for m in range(4)] == shots, "the last valid drawing is kept"
+    click_unit(page, 1, 2, 3)   # its units can still be clicked; the explanation stays
+    clicked = read(page)
+    assert clicked["selected"] == {"depth": 1, "row": 2, "col": 3} and clicked["problem"] == kept["problem"]
+    assert clicked["fields"] == expected_fields(SMALL[:2] + [Layer("conv", 9, padding=1)], 32, 1, 2, 3)
+    click_unit(page, 3, 4, 5)
     fill(dilation, 1)
     fill(kernel, 3)
     assert read(page) == before

@@ -390,7 +390,8 @@ function render({ model, el: root }) {
       table.append(tr);
     });
     figure.live = { inputSize, layers: layers.map((L) => ({ ...L })), sides: sides.slice(),
-                    margins: layout.pads.slice(), selected: { depth, row, col }, fields, problem: null };
+                    margins: layout.pads.slice(), selected: { depth, row, col }, fields,
+                    problem: problem.textContent || null };  // a unit clicked while the typed stack is impossible
     model.set("selected", [depth, row, col]);
     save();
   }
