@@ -40,12 +40,12 @@ def _check_tops(tops) -> list:
     return list(tops)
 
 
-@styled
 def _count(n: int, one: str, many: str) -> str:
     """``n`` with the singular or plural phrase: "1 channel is", "7 channels are"."""
     return f"{n} {one if n == 1 else many}"
 
 
+@styled
 def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: int = 2):
     """The strongest input patches of every channel of one layer, a strip per channel.
 
