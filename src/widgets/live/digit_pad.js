@@ -13,7 +13,7 @@
 // What the figure computed is kept on its element as `element.live`
 // ({input, outputs: {name: {logits, probabilities, top}}, features: [...],
 // offset, digit}), where the book's browser tests compare it with PyTorch.
-import { floats, fromSpec, run, tensor } from "./layers.js";
+import { floats, run, tensor } from "./layers.js";
 
 const FINE = 8;
 const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
@@ -33,6 +33,28 @@ function bytes(buffer) {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 
+// The float32 values of a widget buffer, copied in one block (the networks'
+// weights are ~140,000 numbers: reading them one DataView call at a time
+// costs the first drawing several milliseconds); on a big-endian machine,
+// layers.js's byte-order-safe floats().
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function fastFloats(buffer) {
+  if (!LITTLE) { return floats(buffer); }
+  const view = ArrayBuffer.isView(buffer) ? buffer : new DataView(buffer);
+  return new Float32Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+}
+
+// layers.js's fromSpec with fastFloats: every weight and bias a tensor.
+function layersOf(spec) {
+  return spec.map((L) => {
+    const layer = { ...L };
+    for (const name of ["weight", "bias"]) {
+      if (L[name] != null) { layer[name] = { shape: L[`${name}_shape`].slice(), data: fastFloats(L[name]) }; }
+    }
+    return layer;
+  });
+}
+
 // A probability in whole percent, never rounded to a certainty it is not.
 function percent(p) {
   const r = Math.round(100 * p);
@@ -49,7 +71,7 @@ function render({ model, el: root }) {
   const names = model.get("network_names");
   const colours = model.get("colours");
   const specs = model.get("networks");
-  const networks = Object.fromEntries(names.map((n) => [n, fromSpec(specs[n])]));
+  const networks = Object.fromEntries(names.map((n) => [n, layersOf(specs[n])]));
   const featureName = model.get("features");
   const featureLayers = model.get("feature_layers");
   const labels = model.get("digit_labels");
