@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import KNOWN_PAGE_ERRORS, ROOT
+from conftest import KNOWN_PAGE_ERRORS, ROOT, WIDGETS_DRAWN
 from test_live import LiveVisit, run_in_node
 from torch import nn
 
@@ -421,6 +421,35 @@ def test_the_figure_fits_a_phone(browser, site_url):
         assert math.isclose(canvas["width"], canvas["height"], abs_tol=1) and canvas["width"] >= 250
     finally:
         visit.close()
+
+
+@pytest.mark.browser
+def test_a_finger_draws_on_a_phone(browser, site_url, page_models):
+    # Touch events as a phone's screen sends them (Chrome turns them into pointer
+    # events of type "touch"); the canvas takes them instead of scrolling the page.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{site_url}/book/07_trained_networks.html")
+        page.wait_for_function(f"() => {WIDGETS_DRAWN}", timeout=15_000)
+        page.locator(f"{PAD} canvas.cw-pad-canvas").scroll_into_view_if_needed()
+        page.evaluate("""() => { window.__types = new Set();
+            document.querySelector('.cw-pad-canvas')
+                .addEventListener('pointermove', e => window.__types.add(e.pointerType)); }""")
+        scroll = page.evaluate("() => window.scrollY")
+        cdp = context.new_cdp_session(page)
+        points = [canvas_point(page, u, v) for u, v in [(0.4, 0.3), (0.5, 0.4), (0.55, 0.55), (0.45, 0.7)]]
+        for i, (x, y) in enumerate(points):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove" if i else "touchStart",
+                                                  "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        assert page.evaluate("() => [...window.__types]") == ["touch"]
+        state = read_back(page)
+        assert float(state["x"].sum()) > 1, "the finger drew"
+        assert_matches_pytorch(state, page_models)
+        assert page.evaluate("() => window.scrollY") == scroll, "the page did not scroll"
+    finally:
+        context.close()
 
 
 @pytest.mark.browser
