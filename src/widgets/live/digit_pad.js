@@ -246,7 +246,7 @@ function render({ model, el: root }) {
   function paintMap(c, t, cols, bound) {
     const [C, H, W] = t.shape;
     const img = new ImageData(c.width, c.height);
-    img.data.fill(255);   // white gaps between the maps
+    // The gaps between the maps stay transparent: the page's own background.
     for (let m = 0; m < C; m++) {
       const top = Math.floor(m / cols) * (H + 1), left = (m % cols) * (W + 1);
       for (let i = 0; i < H; i++) {
@@ -254,7 +254,7 @@ function render({ model, el: root }) {
           const v = t.data[(m * H + i) * W + j];
           const k = 3 * Math.max(0, Math.min(255, Math.round((255 * v) / bound)));
           const at = 4 * ((top + i) * c.width + left + j);
-          img.data[at] = lut[k]; img.data[at + 1] = lut[k + 1]; img.data[at + 2] = lut[k + 2];
+          img.data[at] = lut[k]; img.data[at + 1] = lut[k + 1]; img.data[at + 2] = lut[k + 2]; img.data[at + 3] = 255;
         }
       }
     }
