@@ -319,7 +319,7 @@ def test_the_drag_the_shift_section_quotes_computed_errors(executed):
     w = chapter_figure()
     assert int(g["live_side"]) == 64 and int(g["live_max_shift"]) == 16
     assert g["live_odd_shift"] == "(1, 0)" and int(g["live_pool_stride"]) == 4
-    assert g["live_up_shift"] == "(-2, -4)" and float(g["live_up_zeros"]) > 0.2 and float(g["live_up"]) < 1e-6
+    assert g["live_up_shift"] == "(−2, −4)" and float(g["live_up_zeros"]) > 0.2 and float(g["live_up"]) < 1e-6
     assert float(g["live_up_zeros"]) == pytest.approx(w.comparison(dy=-2, dx=-4, padding="zeros").error)
     assert float(g["live_odd"]) == pytest.approx(w.comparison().error) and float(g["live_odd"]) > 0.2
     for key in ("live_even", "live_even_zeros", "live_pool_full_max", "live_far_cropped"):
