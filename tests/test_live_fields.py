@@ -71,12 +71,14 @@ def test_field_stack_state_is_the_stack_and_round_trips():
 
 
 def test_unit_fields_reads_the_calculator_on_every_layer_below():
-    u = rf.unit_fields(SMALL, 32, 3, 5, 5)
-    region = rf.input_region(SMALL, 32, 5, 5)
+    u = rf.unit_fields(SMALL, 32, 3, 5, 2)   # off the diagonal: rows and columns told apart
+    region = rf.input_region(SMALL, 32, 5, 2)
     assert (u.sizes[0], u.tops[0], u.lefts[0], u.rows[0], u.cols[0]) == \
         (region.size, region.top, region.left, region.rows, region.cols)
     assert u.sizes == (8, 6, 3, 1) and u.jumps == (2, 2, 1, 1)
-    assert u.centre(0) == (10.5, 10.5) and u.centre(3) == (5, 5)
+    assert u.tops == (7, 8, 4, 5) and u.lefts == (1, 2, 1, 2)
+    assert u.rows[1] == (8, 9, 10, 11, 12, 13) and u.cols[1] == (2, 3, 4, 5, 6, 7)
+    assert u.centre(0) == (10.5, 4.5) and u.centre(3) == (5, 2)
     corner = rf.unit_fields(SMALL, 32, 2, 0, 0)   # after the pooling: reaches one pixel into the padding
     assert corner.tops == (-1, 0, 0) and corner.rows[0] == (0, 1, 2)
     for bad, message in [((4, 0, 0), "depth must be in [0, 3], got 4"), ((3, 16, 0), "row must be in [0, 15]")]:
@@ -295,7 +297,8 @@ def test_clicking_and_arrow_keys_choose_units_of_any_layer(chapter_four):
         assert read(page)["selected"] == {"depth": 2, "row": r, "col": c}, key
     assert_field_is_the_calculators_and_the_gradients(read(page), SMALL, 32)
     status = page.locator(f"{STACK} .cw-live-status")
-    assert status.get_attribute("aria-live") == "polite"
+    announcer = page.locator(f"{STACK} .cw-field-announce")
+    assert announcer.get_attribute("aria-live") == "polite" and announcer.get_attribute("role") == "status"
     u = rf.unit_fields(SMALL, 32, 2, 1, 0)
     (cr, cc), minus = u.centre(0), "\u2212"
     assert status.text_content() == (
@@ -303,6 +306,8 @@ def test_clicking_and_arrow_keys_choose_units_of_any_layer(chapter_four):
         f"jump {u.jumps[0]}, starts at row {u.tops[0]}, column {minus}{-u.lefts[0]} and is centred at "
         f"({cr}, {cc}). It reaches up to 1 pixel past the image, into padding; it depends on "
         f"{len(u.rows[0])} × {len(u.cols[0])} real pixels.")
+    assert announcer.text_content() == status.text_content(), "a key is announced at once"
+    assert "Selected: unit (1, 0)." in grid.get_attribute("aria-label")
     # Tab to the next grid: the first arrow key moves the selection onto it.
     page.keyboard.press("Tab")
     focused = page.evaluate("() => document.activeElement.dataset.map")
@@ -346,7 +351,10 @@ def test_an_impossible_stack_is_explained_and_the_last_drawing_kept(chapter_four
     fill(kernel, 9)     # a 9 x 9 window on a 16 x 16 map padded to 18: fine
     valid = read(page)
     assert valid["problem"] is None and valid["sides"] == [32, 32, 16, 10]
-    shots = [grids.nth(m).screenshot() for m in range(4)]
+    # The drawings themselves (canvas pixels; a screenshot also depends on where the page puts them).
+    drawings = "() => [...document.querySelectorAll('.cw-field-stack canvas.cw-field-grid')].map(c => c.toDataURL())"
+    shots = page.evaluate(drawings)
+    assert len(shots) == 4
     dilation = page.locator(STACK).get_by_label(re.compile("^Layer 3 dilation"))
     fill(dilation, 3)   # now it spans 25 > 18
     problem = page.locator(f"{STACK} .cw-field-problem")
@@ -359,7 +367,7 @@ def test_an_impossible_stack_is_explained_and_the_last_drawing_kept(chapter_four
     assert "cw-field-bad" in page.locator(f"{STACK} fieldset.cw-field-layer").nth(2).get_attribute("class")
     kept = read(page)
     assert {k: v for k, v in kept.items() if k != "problem"} == {k: v for k, v in valid.items() if k != "problem"}
-    assert [grids.nth(m).screenshot() for m in range(4)] == shots, "the last valid drawing is kept"
+    assert page.evaluate(drawings) == shots, "the last valid drawing is kept"
     click_unit(page, 1, 2, 3)   # its units can still be clicked; the explanation stays
     clicked = read(page)
     assert clicked["selected"] == {"depth": 1, "row": 2, "col": 3} and clicked["problem"] == kept["problem"]
@@ -443,7 +451,7 @@ def test_every_control_and_grid_of_the_figure_has_a_name(chapter_four):
         return [...root.querySelectorAll('input, select, canvas, button')].map(e => [e.tagName, named(e) || '']);
     }""")
     layers = len(read(chapter_four.page)["layers"])
-    assert len(names) == 1 + layers * 6 + 1 + (layers + 1)
+    assert len(names) == 1 + layers * 6 + 2 + (layers + 1)
     assert all(name for _, name in names), names
     assert len({name for _, name in names}) == len(names), "every name tells its control apart"
 
@@ -477,6 +485,194 @@ def test_the_field_stack_page_stays_on_its_origin_without_console_errors(chapter
     assert [e for e in chapter_four.console_errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []
 
 
+RESET = "Reset to the chapter's stack"
+
+
+def answer_text(page) -> str:
+    """The rendered answers to the figure's tasks (the dropdown's text, shown or not)."""
+    return page.evaluate("""() => {
+        const heads = [...document.querySelectorAll('.admonition .admonition-title')];
+        const box = heads.find(h => h.textContent.includes('What you should see') &&
+            h.closest('.admonition').textContent.includes('Each unit of the last map'));
+        return box.closest('.admonition').textContent.replace(/\\s+/g, ' ');
+    }""")
+
+
+def number(text: str) -> float:
+    return float(text.replace("\u2212", "-"))
+
+
+def announced(page, text):
+    """Wait until the screen readers' live region says ``text``."""
+    page.wait_for_function("t => document.querySelector('.cw-field-stack .cw-field-announce').textContent === t",
+                           arg=text, timeout=5_000)
+
+
+@pytest.mark.browser
+def test_task_one_followed_through_the_controls_gives_the_answers_numbers(chapter_four):
+    """Reset, input 8, "Add layer" set to max pooling, "Add layer": the answer's glued numbers appear."""
+    page = chapter_four.page
+    root = page.locator(STACK)
+    fill(root.get_by_label(re.compile("^Layer 1 kernel")), 5)   # anything the reset must undo
+    root.get_by_role("button", name=RESET).click()
+    fill(root.locator("input.cw-field-number").first, 8)
+    root.get_by_role("button", name="Add layer").click()
+    root.locator("fieldset.cw-field-layer").nth(3).locator("select").select_option("maxpool")
+    root.get_by_role("button", name="Add layer").click()
+    state = read(page)
+    wide = SMALL + [Layer("maxpool", 2, 2), Layer("conv", 3, padding=1)]
+    assert state["problem"] is None and state["layers"] == [js_layer(L) for L in wide]
+    text = answer_text(page)
+    m = re.search(r"Each unit of the last map, a (\d+) × \1 map, has a field of (\d+) × \2 pixels on the "
+                  r"(\d+) × \3 input\. Unit \(0, 0\)['’]s field starts at ([−-]?\d+), far outside the image, "
+                  r"yet its centre is at \(([\d.]+), \5\), inside it; unit \(1, 1\) is centred at "
+                  r"\(([\d.]+), \6\)", text)
+    assert m, text
+    last, size, side, start, centre_0, centre_1 = (number(g) for g in m.groups())
+    assert state["inputSize"] == side and state["sides"][-1] == last == 2
+    for unit, centre in ((0, centre_0), (1, centre_1)):
+        click_unit(page, len(wide), unit, unit)
+        state = read(page)
+        field = state["fields"][0]
+        assert state["selected"] == {"depth": len(wide), "row": unit, "col": unit}
+        assert field["size"] == size and field["centreRow"] == field["centreCol"] == centre
+        assert 0 <= centre <= side - 1, "the centre lies inside the image"
+        if unit == 0:
+            assert field["top"] == field["left"] == start
+        assert_field_is_the_calculators_and_the_gradients(state, wide, 8)
+        status = root.locator(".cw-live-status").text_content()
+        assert f"field is {size:.0f} × {size:.0f} pixels" in status and f"({centre}, {centre})" in status
+        assert f"It is larger than the {side:.0f} × {side:.0f} input." in status
+    # The small last map is drawn large enough to hit: 24 CSS pixels a unit or more.
+    grid = root.locator("canvas.cw-field-grid").nth(len(wide))
+    assert grid.bounding_box()["width"] >= 96 and state["cells"][-1] >= 24
+    root.get_by_role("button", name=RESET).click()
+
+
+@pytest.mark.browser
+def test_the_reset_button_brings_back_the_chapters_stack_from_the_keyboard(chapter_four):
+    page = chapter_four.page
+    root = page.locator(STACK)
+    start = {"inputSize": 32, "layers": [js_layer(L) for L in SMALL],
+             "selected": {"depth": 3, "row": 8, "col": 8}}
+    type_stack(page, [Layer("conv", 5, 2, 1), Layer("maxpool", 3, 1, 1)], 20)
+    click_unit(page, 1, 2, 3)
+    assert read(page)["selected"] == {"depth": 1, "row": 2, "col": 3}
+    fill(root.get_by_label(re.compile("^Layer 2 stride")), 0)   # a bad entry, marked
+    reset = root.get_by_role("button", name=RESET)
+    reset.focus()
+    page.keyboard.press("Enter")
+    state = read(page)
+    assert {k: state[k] for k in start} == start and state["problem"] is None
+    assert_field_is_the_calculators_and_the_gradients(state, SMALL, 32)
+    assert root.locator("fieldset.cw-field-layer").count() == 3 and root.locator("[aria-invalid]").count() == 0
+    assert root.locator("input.cw-field-number").first.input_value() == "32"
+    assert root.get_by_label(re.compile("^Layer 2 kernel")).input_value() == "2"
+    assert root.locator("fieldset.cw-field-layer").nth(1).locator("select").input_value() == "maxpool"
+    status = root.locator(".cw-live-status").text_content()
+    assert status.startswith("Layer 3 unit at row 8, column 8:")
+    assert root.locator(".cw-field-announce").text_content() == status, "the reset is announced at once"
+
+
+@pytest.mark.browser
+def test_the_status_follows_every_edit_and_is_announced_once_typing_pauses(chapter_four):
+    page = chapter_four.page
+    root = page.locator(STACK)
+    root.get_by_role("button", name=RESET).click()
+    status = root.locator(".cw-live-status")
+    fill(root.get_by_label(re.compile("^Layer 1 kernel")), 5)
+    layers = [Layer("conv", 5, padding=1)] + SMALL[1:]
+    u = rf.unit_fields(layers, 32, 3, 8, 8)
+    assert read(page)["selected"] == {"depth": 3, "row": 8, "col": 8}
+    assert status.text_content().startswith(
+        f"Layer 3 unit at row 8, column 8: on the input its field is {u.sizes[0]} × {u.sizes[0]} pixels")
+    announced(page, status.text_content())
+    # A smaller input: the unit is moved into the smaller map, and the status names it.
+    fill(root.locator("input.cw-field-number").first, 8)
+    side = rf.output_sizes(layers, 8)[-1]
+    state = read(page)
+    assert state["selected"] == {"depth": 3, "row": side - 1, "col": side - 1}
+    u = rf.unit_fields(layers, 8, 3, side - 1, side - 1)
+    expected = (f"Layer 3 unit at row {side - 1}, column {side - 1}: on the input its field is "
+                f"{u.sizes[0]} × {u.sizes[0]} pixels")
+    assert status.text_content().startswith(expected)
+    assert_field_is_the_calculators_and_the_gradients(state, layers, 8)
+    announced(page, status.text_content())
+    # An input pixel is its own field.
+    click_unit(page, 0, 2, 5)
+    assert status.text_content() == "Input pixel at row 2, column 5: its field is the pixel itself."
+    root.get_by_role("button", name=RESET).click()
+
+
+@pytest.mark.browser
+def test_the_outline_has_room_at_the_border_and_is_marked_cut_beyond_it(chapter_four):
+    page = chapter_four.page
+    root = page.locator(STACK)
+    root.get_by_role("button", name=RESET).click()
+    state = read(page)
+    assert state["margins"] == [r + 1 for r in state["reach"]], "one blank cell beyond the grey border"
+    assert state["reach"] == [3, 2, 1, 0], "as far as the deepest corner unit's field reaches"
+    click_unit(page, 3, 0, 0)   # its field on the input starts exactly at the grey border's edge
+    state = read(page)
+    assert state["fields"][0]["top"] == -state["reach"][0] and state["cut"] == []
+    # The outline's stroke is drawn whole: blue just outside the border, in the blank ring.
+    blue = page.evaluate("""() => {
+        const c = document.querySelectorAll('.cw-field-stack canvas.cw-field-grid')[0];
+        const live = document.querySelector('.cw-field-stack').live;
+        const unit = c.width / (live.sides[0] + 2 * live.margins[0]);
+        const x = Math.round(unit - 1), y = Math.round(unit * (1 + live.fields[0].size / 2));
+        return [...c.getContext('2d').getImageData(x, y, 1, 1).data];
+    }""")
+    assert blue[:3] == [0, 114, 178], blue
+    # A field reaching past the widest border drawn: cut, dashed, and said.
+    deep = [Layer("conv", 3, padding=1), Layer("maxpool", 2, 2), Layer("maxpool", 2, 2),
+            Layer("conv", 3, padding=4, dilation=4)]
+    type_stack(page, deep, 32)
+    click_unit(page, 4, 0, 0)
+    state = read(page)
+    limit = controls.field_stack(SMALL).max_margin
+    assert max(state["reach"]) == limit and -state["fields"][0]["top"] > limit
+    assert 0 in state["cut"]
+    names = ["the input" if k == 0 else f"layer {k}'s map" for k in state["cut"]]
+    assert root.locator(".cw-live-status").text_content().endswith(
+        f"The grey border shows at most {limit} cells of padding, so the outline is cut (dashed) on "
+        + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]) + ".")
+    root.get_by_role("button", name=RESET).click()
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    def luminance(css):
+        channels = [int(v) / 255 for v in re.findall(r"\d+", css)[:3]]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.browser
+def test_the_fields_and_text_are_readable_in_the_dark_theme(browser, site_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark')")
+        page.goto(f"{site_url}/book/04_receptive_fields.html")
+        page.wait_for_selector(f"{STACK} canvas.cw-field-grid", timeout=30_000)
+        colours = page.evaluate("""() => {
+            const root = document.querySelector('.cw-field-stack');
+            const look = (e) => { const s = getComputedStyle(e); return [s.color, s.backgroundColor]; };
+            return {theme: document.documentElement.dataset.theme,
+                    fields: [...root.querySelectorAll('input, select')].map(look),
+                    page: getComputedStyle(document.body).backgroundColor,
+                    text: getComputedStyle(root.querySelector('.cw-live-status')).color};
+        }""")
+        assert colours["theme"] == "dark"
+        assert contrast(colours["text"], colours["page"]) >= 4.5, colours
+        for colour, background in colours["fields"]:
+            assert contrast(colour, background) >= 4.5, colours
+    finally:
+        page.close()
+
+
 # --------------------------------------------------------------------------
 # The chapter's prose around the figure quotes computed numbers.
 
@@ -505,6 +701,19 @@ def test_the_field_stack_section_quotes_the_calculator(executed):
     assert (int(g["holey_size_1"]), int(g["holey_used_1"])) == (u.sizes[1], len(u.rows[1])) == (10, 6)
     assert int(g["holey_size_0"]) == int(g["holey_used_0"]) == u.sizes[0] == len(u.rows[0]) == 12
     assert u.rows[2] == (c - 2, c, c + 2), "the dilated taps on the pooled map, two apart"
+    assert int(g["holey_centre"]) == c == 8
+    assert (int(g["holey_size_2"]), int(g["holey_used_2"]), int(g["holey_step_2"])) == \
+        (u.sizes[2], len(u.rows[2]), 2) == (5, 3, 2), "layer 2's map has holes: 3 of 5 units used"
+    assert [int(g[f"holey_tap_{k}"]) for k in range(3)] == list(u.rows[2]) == [6, 8, 10]
+    gaps = [b - a - 1 for a, b in zip(u.rows[1], u.rows[1][1:]) if b > a + 1]
+    assert int(g["holey_gap_1"]) == max(gaps) == min(gaps) == 2, "two-unit gaps between the pairs"
+    # Each 3 x 3 window on layer 1's map reaches one pixel either side: every gap is covered.
+    first = SMALL[0]
+    assert (first.kernel_size, first.stride, first.dilation) == (3, 1, 1) and max(gaps) <= 2
+    assert int(g["stack_max_margin"]) == controls.field_stack(SMALL).max_margin == 8
+    region = rf.input_region(SMALL, 32, 5, 5)
+    centre = region.top + (region.size - 1) / 2
+    assert (int(g["inside_centre_below"]), int(g["inside_centre_above"])) == (centre - 0.5, centre + 0.5)
     # The impossible layer: a 25-unit span on the 16 x 16 map padded to 18.
     assert (int(g["too_wide_span"]), int(g["too_wide_below"]), int(g["too_wide_padded"])) == (25, 16, 18)
     assert rf.min_input_size(SMALL[:2] + [Layer("conv", 9, padding=1, dilation=3)]) > 32

@@ -20,9 +20,11 @@ const SETTINGS = [  // [key in a layer, the limits' name, label]
   ["dilation", "dilation", "Dilation"],
   ["padding", "padding", "Padding"],
 ];
-const MAX_MARGIN = 8;   // padding cells drawn around a map, at most
-const MAX_CELL = 12;    // CSS pixels per unit, at most
+const MAX_CELL = 12;    // CSS pixels per unit of a large map, at most
 const MIN_CELL = 3;
+const MIN_GRID = 96;    // a small map's grid is drawn at least this wide (CSS pixels) ...
+const SMALL_CELL = 32;  // ... with units up to this large
+const POOL_DEFAULTS = { kernelSize: "2", stride: "2", padding: "0", dilation: "1" };
 
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
@@ -49,6 +51,7 @@ function mapName(m) { return m === 0 ? "input" : `layer ${m}`; }
 function render({ model, el: root }) {
   const limits = model.get("limits");
   const maxLayers = model.get("max_layers");
+  const MAX_MARGIN = model.get("max_margin") || 8;   // padding cells drawn around a map, at most
   const uid = `cw-field-${Math.random().toString(36).slice(2, 10)}`;
   // The controls' text, as typed; `shown` is the last valid stack, the one drawn.
   let draft = {
@@ -57,6 +60,9 @@ function render({ model, el: root }) {
       kind: L.kind, kernelSize: String(L.kernelSize), stride: String(L.stride),
       dilation: String(L.dilation), padding: String(L.padding) })),
   };
+  // The chapter's stack, as the figure first showed it: what "Reset" brings back.
+  const initial = { inputSize: draft.inputSize, layers: draft.layers.map((L) => ({ ...L })),
+                    selected: model.get("selected").slice() };
   let shown = null;
   let [depth, row, col] = model.get("selected");
   let fields = null;
@@ -74,12 +80,18 @@ function render({ model, el: root }) {
     el("label", { for: inputField.id, text: `Input side (${inLow} to ${inHigh})` }), inputField, inputMessage]));
   const layerBox = el("div", { class: "cw-field-layers" });
   const addButton = el("button", { type: "button", class: "cw-field-button", text: "Add layer" });
-  figure.append(layerBox, el("div", { class: "cw-live-row" }, [addButton]));
+  const resetButton = el("button", { type: "button", class: "cw-field-button cw-field-reset",
+                                     text: "Reset to the chapter's stack" });
+  figure.append(layerBox, el("div", { class: "cw-live-row" }, [addButton, resetButton]));
   const problem = el("p", { class: "cw-field-problem", "aria-live": "polite", id: `${uid}-problem` });
   const grids = el("div", { class: "cw-field-grids" });
-  const status = el("p", { class: "cw-live-status", "aria-live": "polite" });
+  // The status line is always current; screen readers hear it through a
+  // separate live region, at once after a click or key, and once the reader
+  // pauses after typing (not at every keystroke).
+  const status = el("p", { class: "cw-live-status" });
+  const announcer = el("p", { class: "cw-field-announce", role: "status", "aria-live": "polite" });
   const table = el("table", { class: "cw-live-table cw-field-table" });
-  figure.append(problem, grids, status, table);
+  figure.append(problem, grids, status, announcer, table);
   root.append(figure);
 
   let edited = null;   // the control the reader changed last (marked if it makes the stack invalid)
@@ -125,7 +137,8 @@ function render({ model, el: root }) {
         control.addEventListener(control.tagName === "SELECT" ? "change" : "input", () => {
           L[control.dataset.key] = control.value;
           if (control.dataset.key === "kind") {
-            if (control.value !== "conv") { L.dilation = "1"; }
+            // A new pooling layer starts as the usual 2 x 2 window, stride 2, no padding.
+            if (control.value !== "conv") { Object.assign(L, POOL_DEFAULTS); }
             const focusKind = document.activeElement === control;
             edited = { layer: i, key: "kind" };
             buildLayerControls();
@@ -157,6 +170,14 @@ function render({ model, el: root }) {
     buildLayerControls();
     layerBox.querySelector(`#${uid}-kind-${draft.layers.length - 1}`).focus();
     update();
+  });
+  resetButton.addEventListener("click", () => {
+    draft = { inputSize: initial.inputSize, layers: initial.layers.map((L) => ({ ...L })) };
+    inputField.value = draft.inputSize;
+    [depth, row, col] = initial.selected;
+    edited = null;
+    buildLayerControls();
+    update(true);
   });
   inputField.value = draft.inputSize;
   inputField.addEventListener("input", () => {
@@ -215,7 +236,8 @@ function render({ model, el: root }) {
     return { bad: [], inputSize, layers, sides, problem: null };
   }
 
-  function update() {
+  // announce: as select's (the figure's first drawing says nothing).
+  function update(announce = "later") {
     const result = parse();
     // Marks: clear all, then mark what is wrong where it was typed.
     for (const f of figure.querySelectorAll("[aria-invalid]")) { f.removeAttribute("aria-invalid"); }
@@ -247,13 +269,15 @@ function render({ model, el: root }) {
     shown = { inputSize: result.inputSize, layers: result.layers, sides: result.sides };
     model.set("input_size", shown.inputSize);
     model.set("layers", shown.layers.map((L) => ({ ...L })));
-    select(depth, row, col, false);
+    select(depth, row, col, announce);
     return true;
   }
 
   // --- drawing ---------------------------------------------------------------
-  // Each map m is drawn with a border of padding cells: as far as the fields of
-  // any deeper unit reach past it, at most MAX_MARGIN.
+  // Each map m is drawn with a grey border of padding cells, as far as the
+  // fields of any deeper unit reach past it but at most MAX_MARGIN (its
+  // `reach`), and one blank cell beyond, so an outline on the border is drawn
+  // whole (its `pad`, the cells drawn on each side of the map).
   function margins() {
     const { layers, sides } = shown;
     return sides.map((side, m) => {
@@ -267,12 +291,20 @@ function render({ model, el: root }) {
     });
   }
 
+  // Where the field's square on map m is cut by the edge of the grey border:
+  // {top, bottom, left, right} true on the sides that reach further.
+  function cutSides(f, side, reach) {
+    return { top: f.top < -reach, left: f.left < -reach,
+             bottom: f.top + f.size > side + reach, right: f.left + f.size > side + reach };
+  }
+
   let canvases = [];
   let layout = null;
 
   function draw() {
     const { layers, sides } = shown;
-    const pads = margins();
+    const reach = margins();
+    const pads = reach.map((r) => r + 1);
     const cells = sides.map((s, m) => s + 2 * pads[m]);
     const width = grids.clientWidth || figure.clientWidth || 640;
     // As large as fits, but small enough for the two largest grids to sit side
@@ -280,7 +312,11 @@ function render({ model, el: root }) {
     const [first, second = 0] = cells.slice().sort((a, b) => b - a);
     const alone = Math.floor((width - 4) / first), paired = Math.floor((width - 24) / (first + second));
     const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, paired >= 8 ? paired : alone));
-    layout = { pads, cells, cell, width };
+    // A small map gets larger units: its grid at least MIN_GRID wide, so each
+    // unit stays a target a finger can hit.
+    const sizes = cells.map((n) => Math.max(cell, Math.min(SMALL_CELL, Math.ceil(MIN_GRID / n),
+                                                           Math.floor((width - 4) / n))));
+    layout = { pads, reach, cells, cell, sizes, width };
     if (canvases.length !== sides.length) {
       grids.replaceChildren();
       canvases = sides.map((_, m) => {
@@ -296,7 +332,7 @@ function render({ model, el: root }) {
     const dpr = window.devicePixelRatio || 1;
     sides.forEach((side, m) => {
       const canvas = canvases[m];
-      const px = cells[m] * cell;
+      const px = cells[m] * sizes[m];
       if (canvas.width !== Math.round(px * dpr)) {
         canvas.width = Math.round(px * dpr);
         canvas.height = Math.round(px * dpr);
@@ -305,18 +341,20 @@ function render({ model, el: root }) {
       const caption = m === 0 ? `Input, ${side} × ${side}` :
         `Layer ${m}, ${describe(layers[m - 1])}: ${side} × ${side}`;
       canvas.parentElement.querySelector("figcaption").textContent = caption;
-      canvas.setAttribute("aria-label", `${caption}. Click a unit, or use the arrow keys, to show its field ` +
-        "on the maps below it.");
-      drawMap(canvas, m, side, pads[m], cell * dpr);
+      const chosen = m === depth ? ` Selected: unit (${row}, ${col}).` : "";
+      canvas.setAttribute("aria-label", `${caption}.${chosen} Click a unit, or use the arrow keys, to show ` +
+        "its field on the maps below it.");
+      drawMap(canvas, m, side, pads[m], reach[m], sizes[m] * dpr);
     });
   }
 
-  function drawMap(canvas, m, side, pad, c) {
+  function drawMap(canvas, m, side, pad, reach, c) {
     const ctx = canvas.getContext("2d");
     const n = side + 2 * pad;
+    const edge = pad - reach;    // the blank ring outside the grey border
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.fillStyle = "#e4e4e4";   // padding
-    ctx.fillRect(0, 0, n * c, n * c);
+    ctx.fillRect(edge * c, edge * c, (n - 2 * edge) * c, (n - 2 * edge) * c);
     ctx.fillStyle = "#ffffff";   // real units
     ctx.fillRect(pad * c, pad * c, side * c, side * c);
     const f = fields && m <= depth ? fields[m] : null;
@@ -331,20 +369,31 @@ function render({ model, el: root }) {
       ctx.strokeStyle = "rgba(0, 0, 0, 0.22)";
       ctx.lineWidth = 1;
       ctx.beginPath();
-      for (let k = 0; k <= n; k++) {
+      const lo = edge * c, hi = (n - edge) * c;
+      for (let k = edge; k <= n - edge; k++) {
         const at = Math.round(k * c) + 0.5;
-        ctx.moveTo(at, 0); ctx.lineTo(at, n * c);
-        ctx.moveTo(0, at); ctx.lineTo(n * c, at);
+        ctx.moveTo(at, lo); ctx.lineTo(at, hi);
+        ctx.moveTo(lo, at); ctx.lineTo(hi, at);
       }
       ctx.stroke();
     }
     ctx.strokeStyle = "#333";    // the map's edge
     ctx.lineWidth = Math.max(1, c / 8);
     ctx.strokeRect(pad * c, pad * c, side * c, side * c);
-    if (f) {  // the field's square, unclipped (cut only by the edge of the drawing), and its centre
+    if (f) {  // the field's square (dashed where the grey border cuts it), and its centre
+      const cut = cutSides(f, side, reach);
+      const x0 = (Math.max(f.left, -reach) + pad) * c, y0 = (Math.max(f.top, -reach) + pad) * c;
+      const x1 = (Math.min(f.left + f.size, side + reach) + pad) * c;
+      const y1 = (Math.min(f.top + f.size, side + reach) + pad) * c;
       ctx.strokeStyle = "#0072b2";
       ctx.lineWidth = Math.max(2, c / 4);
-      ctx.strokeRect((f.left + pad) * c, (f.top + pad) * c, f.size * c, f.size * c);
+      ctx.lineCap = "square";
+      for (const [isCut, ax, ay, bx, by] of [[cut.top, x0, y0, x1, y0], [cut.bottom, x0, y1, x1, y1],
+        [cut.left, x0, y0, x0, y1], [cut.right, x1, y0, x1, y1]]) {
+        ctx.setLineDash(isCut ? [Math.max(3, c / 2), Math.max(3, c / 2)] : []);
+        ctx.beginPath(); ctx.moveTo(ax, ay); ctx.lineTo(bx, by); ctx.stroke();
+      }
+      ctx.setLineDash([]);
       ctx.fillStyle = "#0072b2";
       ctx.beginPath();
       ctx.arc((f.centreCol + pad + 0.5) * c, (f.centreRow + pad + 0.5) * c, Math.max(2, c / 4), 0, 2 * Math.PI);
@@ -353,6 +402,8 @@ function render({ model, el: root }) {
   }
 
   // --- selecting a unit --------------------------------------------------------
+  // announce: true (say it now), "later" (after the reader stops typing).
+  let pending = null;
   function select(m, r, q, announce = true) {
     const { layers, sides, inputSize } = shown;
     depth = Math.max(0, Math.min(sides.length - 1, m));
@@ -361,18 +412,38 @@ function render({ model, el: root }) {
     fields = unitFields(layers, inputSize, depth, row, col);
     draw();
     const input = fields[0];
-    let text = `${depth === 0 ? "Input" : `Layer ${depth}`} unit at row ${row}, column ${col}: on the input its ` +
-      `field is ${input.size} × ${input.size} pixels with jump ${input.jump}, starts at row ${num(input.top)}, ` +
-      `column ${num(input.left)} and is centred at (${num(input.centreRow)}, ${num(input.centreCol)}).`;
+    let text;
+    if (depth === 0) {
+      text = `Input pixel at row ${row}, column ${col}: its field is the pixel itself.`;
+    } else {
+      text = `Layer ${depth} unit at row ${row}, column ${col}: on the input its field is ` +
+        `${input.size} × ${input.size} pixels with jump ${input.jump}, starts at row ${num(input.top)}, ` +
+        `column ${num(input.left)} and is centred at (${num(input.centreRow)}, ${num(input.centreCol)}).`;
+    }
     if (input.size > inputSize) { text += ` It is larger than the ${inputSize} × ${inputSize} input.`; }
     const outside = Math.max(-input.top, -input.left, input.top + input.size - inputSize,
                              input.left + input.size - inputSize);
     if (outside > 0) {
+      const used = input.rows.length * input.cols.length === 0 ? "no real pixel, only padding"
+        : `${input.rows.length} × ${input.cols.length} real pixels`;
       text += ` It reaches up to ${outside} pixel${outside === 1 ? "" : "s"} past the image, into padding; ` +
-        `it depends on ${input.rows.length} × ${input.cols.length} real pixels.`;
+        `it depends on ${used}.`;
     }
-    status.dataset.text = text;
-    if (announce) { status.textContent = text; }
+    const cut = fields.map((f, k) => (Object.values(cutSides(f, sides[k], layout.reach[k])).some(Boolean) ? k : -1))
+      .filter((k) => k >= 0);
+    if (cut.length) {
+      const names = cut.map((k) => (k === 0 ? "the input" : `layer ${k}'s map`));
+      const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+      text += ` The grey border shows at most ${MAX_MARGIN} cells of padding, so the outline is cut ` +
+        `(dashed) on ${list}.`;
+    }
+    status.textContent = text;
+    clearTimeout(pending);
+    if (announce === "later") {
+      pending = setTimeout(() => { announcer.textContent = text; }, 700);
+    } else if (announce) {
+      announcer.textContent = text;
+    }
     table.replaceChildren(el("caption", { text: `The field of ${mapName(depth)} unit (${row}, ${col}) on every map ` +
       "below it (start and centre as row, column; negative: in the padding)" }));
     const head = el("tr");
@@ -390,7 +461,8 @@ function render({ model, el: root }) {
       table.append(tr);
     });
     figure.live = { inputSize, layers: layers.map((L) => ({ ...L })), sides: sides.slice(),
-                    margins: layout.pads.slice(), selected: { depth, row, col }, fields,
+                    margins: layout.pads.slice(), reach: layout.reach.slice(), cut,
+                    cells: layout.sizes.slice(), selected: { depth, row, col }, fields,
                     problem: problem.textContent || null };  // a unit clicked while the typed stack is impossible
     model.set("selected", [depth, row, col]);
     save();
@@ -428,9 +500,8 @@ function render({ model, el: root }) {
   }
 
   buildLayerControls();
-  update();
+  update(false);
   if (!shown) { throw new Error("field stack: the initial stack is invalid"); }
-  status.textContent = status.dataset.text;
   if (typeof ResizeObserver !== "undefined") {
     let last = grids.clientWidth;
     new ResizeObserver(() => {

@@ -13,6 +13,9 @@ from .platform import JS_DIR, esm
 
 #: Most layers the reader can stack.
 MAX_LAYERS = 6
+#: Widest grey border (padding cells) drawn around a map; a field reaching
+#: further has its outline cut at the edge of the drawing.
+MAX_MARGIN = 8
 #: Layer kinds the figure offers (the calculator's names).
 STACK_KINDS = ("conv", "maxpool")
 #: Inclusive bounds of the input side and of each layer setting the figure accepts.
@@ -38,6 +41,7 @@ class FieldStack(anywidget.AnyWidget):
     selected = traitlets.List(traitlets.Int(), [0, 0, 0]).tag(sync=True)
     limits = traitlets.Dict().tag(sync=True)
     max_layers = traitlets.Int(MAX_LAYERS).tag(sync=True)
+    max_margin = traitlets.Int(MAX_MARGIN).tag(sync=True)
 
     def stack(self) -> tuple[rf.Layer, ...]:
         """The current stack as the calculator's layers."""
