@@ -118,6 +118,20 @@ def test_presets_include_the_hand_filters_and_a_colour_opponent_filter():
     assert "red − green" not in live.playground_presets(1)
 
 
+def test_no_figure_redefines_what_the_shared_modules_export():
+    """Each shared function (layers.js, dom.js) lives once: figures import it, never copy it."""
+    exported = {name for module in live.SHARED_MODULES
+                for name in re.findall(r"^export function (\w+)", (live.JS_DIR / f"{module}.js").read_text(), re.M)}
+    assert {"el", "conv2d", "pixels"} <= exported
+    for path in live.JS_DIR.glob("*.js"):
+        if path.stem in live.SHARED_MODULES:
+            continue
+        own = set(re.findall(r"^\s*(?:function|const|let)\s+(\w+)\b", path.read_text(), re.M))
+        assert not own & exported, f"{path.name} defines its own {sorted(own & exported)}"
+        module = live.esm(path.stem)
+        assert all(module.count(f"export function {name}(") == 1 for name in exported)
+
+
 def test_esm_names_the_figures_it_knows():
     with pytest.raises(ValueError, match=r"figure must be one of \[[^]]*'kernel_playground'[^]]*\], got 'layers'"):
         live.esm("layers")

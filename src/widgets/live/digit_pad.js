@@ -14,19 +14,11 @@
 // ({input, outputs: {name: {logits, probabilities, top}}, features: [...],
 // offset, digit}), where the book's browser tests compare it with PyTorch.
 import { floats, run, tensor } from "./layers.js";
+import { el } from "./dom.js";
 
 const FINE = 8;
 const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
 const DIRECTION = { "-1,0": "up", "1,0": "down", "0,-1": "left", "0,1": "right" };
-
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") { node.textContent = v; } else { node.setAttribute(k, v); }
-  }
-  for (const child of children) { node.append(child); }
-  return node;
-}
 
 function bytes(buffer) {
   const view = ArrayBuffer.isView(buffer) ? buffer : new DataView(buffer);

@@ -11,6 +11,7 @@
 // browser tests read it back and compare it with the Python calculator and
 // with gradients measured in PyTorch.
 import { fieldSpan, stackSizes, unitFields } from "./layers.js";
+import { el } from "./dom.js";
 
 const WHOLE = /^\d+$/;
 const KIND_NAMES = { conv: "convolution", maxpool: "max pooling" };
@@ -25,15 +26,6 @@ const MIN_CELL = 3;
 const MIN_GRID = 96;    // a small map's grid is drawn at least this wide (CSS pixels) ...
 const SMALL_CELL = 32;  // ... with units up to this large
 const POOL_DEFAULTS = { kernelSize: "2", stride: "2", padding: "0", dilation: "1" };
-
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") { node.textContent = v; } else { node.setAttribute(k, v); }
-  }
-  for (const child of children) { node.append(child); }
-  return node;
-}
 
 // Numbers as the book prints them: a true minus sign, halves as .5.
 function num(v) { return String(v).replace("-", "\u2212"); }

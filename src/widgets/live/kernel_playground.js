@@ -7,18 +7,10 @@
 // ({input, weight, padding, stride, output, selected}), where the book's
 // browser tests read it back and compare it with PyTorch.
 import { conv2d, floats, pixels, tensor } from "./layers.js";
+import { el } from "./dom.js";
 
 const SIZE = 3;  // kernel side
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") { node.textContent = v; } else { node.setAttribute(k, v); }
-  }
-  for (const child of children) { node.append(child); }
-  return node;
-}
 
 function format(v) {
   const s = Math.abs(v) < 5e-4 ? "0" : v.toFixed(3).replace(/\.?0+$/, "");

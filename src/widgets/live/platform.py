@@ -39,26 +39,30 @@ LAYER_TYPES = {
     nn.AdaptiveMaxPool2d: "adaptive_max_pool2d",
 }
 
-__all__ = ["esm", "to_buffer", "image_buffer", "export_layers", "Buffer", "colormap", "JS_DIR", "LAYER_TYPES"]
+__all__ = ["esm", "to_buffer", "image_buffer", "export_layers", "Buffer", "colormap", "JS_DIR", "LAYER_TYPES",
+           "SHARED_MODULES"]
 
+#: The browser modules every figure shares, joined before the figure's own module.
+SHARED_MODULES = ("layers", "dom")
 # `import { a, b } from "./layers.js";` lines: the modules are joined into one.
 _LOCAL_IMPORT = re.compile(r'^import \{[^}]*\} from "\./[\w-]+\.js";\n', re.MULTILINE)
 
 
 @cache
 def esm(figure: str) -> str:
-    """The ES module of one live figure: ``layers.js`` followed by ``<figure>.js``.
+    """The ES module of one live figure: the shared modules followed by ``<figure>.js``.
 
     anywidget loads a widget's module from a single string, so the figure's
-    imports of the shared layers are resolved by joining the two files.
+    imports of the shared modules (:data:`SHARED_MODULES`: the layers and the
+    DOM helpers) are resolved by joining the files into one.
     """
     path = JS_DIR / f"{figure}.js"
-    if not isinstance(figure, str) or not re.fullmatch(r"[\w-]+", figure) or figure == "layers" \
+    if not isinstance(figure, str) or not re.fullmatch(r"[\w-]+", figure) or figure in SHARED_MODULES \
             or not path.is_file():
-        names = sorted(p.stem for p in JS_DIR.glob("*.js") if p.stem != "layers")
+        names = sorted(p.stem for p in JS_DIR.glob("*.js") if p.stem not in SHARED_MODULES)
         raise ValueError(f"figure must be one of {names}, got {figure!r}")
-    return (JS_DIR / "layers.js").read_text(encoding="utf-8") + "\n" + \
-        _LOCAL_IMPORT.sub("", path.read_text(encoding="utf-8"))
+    shared = [(JS_DIR / f"{name}.js").read_text(encoding="utf-8") for name in SHARED_MODULES]
+    return "\n".join([*shared, _LOCAL_IMPORT.sub("", path.read_text(encoding="utf-8"))])
 
 
 def to_buffer(tensor: torch.Tensor) -> bytes:

@@ -13,6 +13,7 @@
 // What the figure computed is kept on its element as `element.live`, where the
 // book's browser tests read it back and compare it with PyTorch.
 import { avgPool2d, blurPool2d, conv2d, floats, maxPool2d, shift, tensor } from "./layers.js";
+import { el } from "./dom.js";
 
 const INTEGER = /^[+-]?\d+$/;
 const POOLINGS = [["none", "none"], ["max", "2 × 2 max"], ["average", "2 × 2 average"],
@@ -59,15 +60,6 @@ export function compareShift(x, kernel, { dy, dx, padding, stride, pooling }) {
     }
   }
   return { shifted, response, responseOfShifted, ...best, exact, totalStride: total, scale };
-}
-
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") { node.textContent = v; } else { node.setAttribute(k, v); }
-  }
-  for (const child of children) { node.append(child); }
-  return node;
 }
 
 const minus = (s) => String(s).replace(/-/g, "\u2212");
