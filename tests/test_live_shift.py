@@ -96,7 +96,7 @@ def test_shift_figure_state_is_binary_and_round_trips():
     # What the reader sets in a running kernel comes back into the traits.
     w.set_state({"dy": 4, "dx": -8, "pooling": "max", "padding": "circular"})
     c = w.comparison()
-    assert c.shift == (4, -8) and c.exact and c.output_shift == (1, -2)
+    assert c.shift == (4, -8) and c.divides and c.output_shift == (1, -2)
 
 
 def test_the_default_scenes_are_the_chapters():
@@ -140,7 +140,7 @@ const results = cases.map((c) => {
     const r = compareShift(x, L.tensor([1, 1, 3, 3], decode(c.kernel)), c.settings);
     return { shifted: encode(r.shifted), response: encode(r.response),
              responseOfShifted: encode(r.responseOfShifted), shiftedResponse: encode(r.shiftedResponse),
-             difference: encode(r.difference), outputShift: r.outputShift, exact: r.exact,
+             difference: encode(r.difference), outputShift: r.outputShift, divides: r.divides,
              error: r.error, totalStride: r.totalStride };
   }
   if (c.op === "error") {
@@ -232,12 +232,12 @@ def assert_same_comparison(got: dict, image, kernel, s: dict):
     """The browser's (or Node's) comparison equals PyTorch's, within float32 tolerance.
 
     ``got`` holds tensors (shifted, response, responseOfShifted, shiftedResponse,
-    difference), outputShift, exact, error and totalStride.
+    difference), outputShift, divides, error and totalStride.
     """
     args = (image, kernel, s["dy"], s["dx"], s["padding"], s["stride"], s["pooling"])
     ref = reference(*args)
     total = live.total_stride(s["stride"], s["pooling"])
-    assert got["totalStride"] == total and got["exact"] == ref.exact
+    assert got["totalStride"] == total and got["divides"] == ref.divides
     f = lambda t: t[0].float()  # noqa: E731
     torch.testing.assert_close(got["shifted"], f(ref.shifted_input), rtol=0, atol=0)
     y = reference(image, kernel, 0, 0, *args[4:]).response_of_shifted  # f(x), float64
@@ -311,6 +311,90 @@ def test_what_the_reader_should_find_holds():
                                  crop=margin - 1) > 1e-3
 
 
+# The universal claims of "What you should find", over every shift of the
+# figure's range (33 x 33), not on one or two examples.
+RANGE = [(dy, dx) for dy in range(-16, 17) for dx in range(-16, 17)]
+
+
+def sweep(w, shifts, **settings):
+    """{shift: ShiftComparison} for the figure's settings (PyTorch, float32 as the figure)."""
+    s = w._settings(settings)
+    model = w.model(**{k: s[k] for k in ("scene", "padding", "stride", "pooling")})
+    x, total = w.image(s["scene"])[None], live.total_stride(s["stride"], s["pooling"])
+    return {(dy, dx): eq.compare_shift(model, x, dy, dx, mode=s["padding"], stride=total) for dy, dx in shifts}
+
+
+def test_with_circular_padding_exactly_the_multiples_of_the_total_stride_commute():
+    w = chapter_figure()
+    for scene in w.scenes:
+        for stride in module.SHIFT_STRIDES:
+            for pooling in module.SHIFT_POOLINGS:
+                total = live.total_stride(stride, pooling)
+                for (dy, dx), c in sweep(w, RANGE, scene=scene, stride=stride, pooling=pooling).items():
+                    divides = dy % total == 0 and dx % total == 0
+                    assert c.divides == divides
+                    # Error 0 exactly, or far from it (the smallest other error is about 0.2).
+                    assert (c.error == 0) == divides and (divides or c.error > 0.1), \
+                        (scene, stride, pooling, dy, dx, c.error)
+
+
+def test_with_zero_padding_on_the_photograph_even_shifts_commute_iff_they_go_neither_up_nor_left():
+    w = chapter_figure()
+    photo = "photograph, vertical-edge filter"
+    for pooling in module.SHIFT_POOLINGS:
+        total = live.total_stride(2, pooling)
+        multiples = [(dy, dx) for dy, dx in RANGE if dy % total == 0 and dx % total == 0]
+        for (dy, dx), c in sweep(w, multiples, scene=photo, padding="zeros", stride=2, pooling=pooling).items():
+            assert (c.error == 0) == (dy >= 0 and dx >= 0), (pooling, dy, dx, c.error)
+    # The corner image is blank near its borders: at stride 2 every even shift commutes, in every direction.
+    even = [(dy, dx) for dy, dx in RANGE if dy % 2 == 0 and dx % 2 == 0]
+    corner = sweep(w, even, scene="corner image, corner detector", padding="zeros", stride=2)
+    assert all(c.error == 0 for c in corner.values())
+
+
+def test_at_stride_1_a_pooling_makes_every_even_shift_commute_with_circular_padding():
+    w = chapter_figure()
+    assert live.total_stride(1, "max") == 2
+    even = [(dy, dx) for dy, dx in RANGE if dy % 2 == 0 and dx % 2 == 0]
+    for scene in w.scenes:
+        for pooling in ("max", "average", "blur"):
+            assert all(c.error == 0 for c in sweep(w, even, scene=scene, stride=1, pooling=pooling).values())
+
+
+def test_on_the_corner_image_a_shift_the_stride_does_not_divide_can_match_by_coincidence():
+    w = chapter_figure()
+    corner = "corner image, corner detector"
+    found = [c for c in sweep(w, RANGE, scene=corner, padding="zeros", stride=2, pooling="max").values()
+             if not c.divides and c.error == 0]
+    assert found, "a coincidence exists on the nearly blank corner image"
+    first = next(c for c in found if c.shift[0] == 0 and c.shift[1] > 0)  # the one the chapter quotes
+    assert first.shift[1] % 4 and first.error == 0
+    # It is a coincidence of the blank image, not of the layer: never on the photograph.
+    photo = sweep(w, [c.shift for c in found], scene="photograph, vertical-edge filter", padding="zeros",
+                  stride=2, pooling="max")
+    assert all(c.error > 0.1 for c in photo.values())
+
+
+def test_with_zero_padding_at_stride_1_the_difference_lies_in_the_border_bands_for_every_shift():
+    w = chapter_figure()
+    for scene in w.scenes:
+        image = w.image(scene)
+        for (dy, dx), c in sweep(w, RANGE, scene=scene, padding="zeros", stride=1).items():
+            bands = eq.zero_padding_discrepancy(*image.shape[-2:], 3, dy, dx)
+            assert not (c.difference[0, 0].ne(0) & ~bands).any(), (scene, dy, dx)
+    # The quoted shift: four one-pixel lines, row and column d - 1 and the last row and column.
+    d, side = 16, w.image().shape[-1]
+    diff = w.comparison(dy=d, dx=d, padding="zeros", stride=1).difference[0, 0].ne(0)
+    line = torch.zeros_like(diff)
+    line[[d - 1, side - 1], :] = True
+    line[:, [d - 1, side - 1]] = True
+    assert not (diff & ~line).any()
+    for i in (d - 1, side - 1):
+        assert diff[i].sum() > side // 4 and diff[:, i].sum() > side // 4
+    others = [j for j in range(side) if j not in (d - 1, side - 1)]
+    assert diff[others].sum(1).max() <= 2 and diff[:, others].sum(0).max() <= 2
+
+
 @pytest.mark.build
 def test_the_drag_the_shift_section_quotes_computed_errors(executed):
     from conftest import glued
@@ -326,6 +410,13 @@ def test_the_drag_the_shift_section_quotes_computed_errors(executed):
         assert float(g[key]) < 1e-6, key
     assert float(g["live_pool_half_min"]) > 0.2 and float(g["live_far"]) > 0.1
     assert int(g["live_far_margin"]) == 16
+    assert int(g["live_pool_stride1"]) == live.total_stride(1, "max") == 2
+    luck = next(c for c in sweep(w, [(0, dx) for dx in range(1, 17)], scene="corner image, corner detector",
+                                 padding="zeros", stride=2, pooling="max").values()
+                if not c.divides and c.error == 0)
+    assert (g["live_luck_shift"], g["live_luck_output"]) == (str(luck.shift), str(luck.output_shift))
+    assert float(g["live_luck"]) == 0
+    assert g["live_far_rows"] == g["live_far_cols"] == "15 and 63"  # d - 1 and the last, d = 16
 
 
 # --------------------------------------------------------------------------
@@ -336,7 +427,7 @@ READ_BACK = """() => {
     const live = document.querySelector('.cw-shift-figure').live;
     const t = (x) => ({shape: x.shape, data: Array.from(x.data)});
     const out = {};
-    for (const k of ['scene', 'dy', 'dx', 'padding', 'stride', 'pooling', 'outputShift', 'exact', 'error',
+    for (const k of ['scene', 'dy', 'dx', 'padding', 'stride', 'pooling', 'outputShift', 'divides', 'error',
                      'totalStride']) { out[k] = live[k]; }
     for (const k of ['shifted', 'response', 'responseOfShifted', 'shiftedResponse', 'difference']) {
         out[k] = t(live[k]);
@@ -397,7 +488,7 @@ def test_the_figure_starts_equal_to_pytorch(chapter_five):
         ("photograph, vertical-edge filter", 1, 0, "circular", 2, "none")
     image, _ = live.shift_scenes(64)["photograph, vertical-edge filter"]
     torch.testing.assert_close(state["shifted"], torch.roll(image, 1, 1), rtol=0, atol=0)
-    assert not state["exact"] and state["error"] > 0.2
+    assert not state["divides"] and state["error"] > 0.2
     assert_matches_pytorch(state)
 
 
@@ -414,9 +505,21 @@ def test_typing_a_shift_redraws_the_figure_as_pytorch_computes_it(chapter_five):
     assert "−3, 12" in page.locator(f"{FIGURE} .cw-shift-input figcaption").text_content()
     status = page.locator(f"{FIGURE} .cw-live-status")
     assert status.get_attribute("aria-live") == "polite"
-    assert status.text_content().startswith("Shift (−3, 12): equivariance error ")
+    assert status.text_content().startswith(
+        "Shift (−3, 12): total stride 2 does not divide it; error of the best nearest comparison ")
     error_line = page.locator(f"{FIGURE} .cw-shift-error").text_content()
     assert f"{state['error']:.3f}" in error_line and "does not divide" in error_line
+    assert error_line.startswith("Error of the best nearest comparison ‖f(g(x))")
+    type_into(page, "dx", "12")  # unchanged: no new announcement needed
+    type_into(page, "dy", "−4")  # the minus the figure itself prints
+    assert (read_back(page)["dy"], read_back(page)["dx"]) == (-4, 12)
+    assert field(page, "dy").get_attribute("aria-invalid") is None
+    assert status.text_content().startswith("Shift (−4, 12): total stride 2 divides it; equivariance error 0,")
+    assert page.locator(f"{FIGURE} .cw-shift-error").text_content().startswith("Equivariance error ‖")
+    assert field(page, "dy").get_attribute("inputmode") == "text"
+    caption = page.locator(f"{FIGURE} .cw-shift-difference figcaption").text_content()
+    low, high = re.search(r"colours from (\S+) \(blue\) to (\S+) \(red\)", caption).groups()
+    assert low == "\u2212" + high, caption
 
 
 @pytest.mark.browser
@@ -432,11 +535,15 @@ def test_dragging_the_image_sets_the_shift(chapter_five):
     px = box["width"] / 64
     page.mouse.move(x0, y0)
     page.mouse.down()
+    status = page.locator(f"{FIGURE} .cw-live-status")
+    before = status.text_content()
     page.mouse.move(x0 + 5 * px, y0 - 3 * px, steps=8)
     mid = read_back(page)
+    assert status.text_content() == before, "nothing is announced while the pointer moves"
     page.mouse.move(x0 + 5 * px, y0 + 7 * px, steps=8)
     page.mouse.up()
     state = read_back(page)
+    assert status.text_content().startswith("Shift (7, 5): total stride 2 does not divide it;"), "announced once, on release"
     assert (mid["dy"], mid["dx"]) == (-3, 5)
     assert (state["dy"], state["dx"]) == (7, 5)
     assert (field(page, "dy").input_value(), field(page, "dx").input_value()) == ("7", "5")
@@ -539,6 +646,25 @@ def test_random_shifts_and_settings_equal_pytorch(chapter_five, dy, dx, padding,
     assert tuple(state["response"].shape) == (1, 64 // live.total_stride(stride, pooling),
                                               64 // live.total_stride(stride, pooling))
     assert_matches_pytorch(state)
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_panels_form_a_2_by_2_grid_in_view_with_the_fields(chapter_five):
+    page = chapter_five.page
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.locator(f"{FIGURE} .cw-shift-panels").scroll_into_view_if_needed()
+        boxes = [page.locator(f"{FIGURE} .cw-shift-panel").nth(i).bounding_box() for i in range(4)]
+        assert len({round(b["x"]) for b in boxes}) == 2 and len({round(b["y"]) for b in boxes}) == 2, boxes
+        assert all(b["width"] >= 140 for b in boxes), "each map stays legible"
+        # While typing, the fields, the difference and the error line fit in one screen.
+        top = field(page, "dy").bounding_box()["y"]
+        bottom = page.locator(f"{FIGURE} .cw-shift-error").bounding_box()
+        assert bottom["y"] + bottom["height"] - top < 844
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, "nothing scrolls sideways"
+    finally:
+        page.set_viewport_size(size)
 
 
 @pytest.mark.browser

@@ -170,10 +170,11 @@ class ShiftComparison:
         ``f(g(x)) - g'(f(x))`` (after cropping ``crop`` output pixels on every side).
     shift, output_shift : tuple of int
         The input shift and the output shift compared with it.
-    exact : bool
-        True if ``output_shift`` is exactly ``shift / stride``; False if the
-        stride does not divide the shift and ``output_shift`` is the best of
-        the nearest whole-pixel output shifts.
+    divides : bool
+        True if the stride divides both components of ``shift`` and
+        ``output_shift`` is ``shift / stride``; False if it does not and
+        ``output_shift`` is the best of the nearest whole-pixel output shifts.
+        (Whether the layer commutes with the shift is ``error == 0``.)
     error : float
         ``||difference|| / ||f(x)||`` over the compared (cropped) region.
     crop : int
@@ -186,7 +187,7 @@ class ShiftComparison:
     difference: torch.Tensor
     shift: tuple[int, int]
     output_shift: tuple[int, int]
-    exact: bool
+    divides: bool
     error: float
     crop: int
 
@@ -210,7 +211,7 @@ def compare_shift(f: Callable, x: torch.Tensor, dy: int, dx: int, *, mode: str =
         When the stride does not divide the shift there is no such output
         shift; the comparison then uses whichever of the nearest output shifts
         (``floor`` or ``ceil`` of ``d / stride`` on each axis) gives the
-        smallest error, and ``exact`` is False.
+        smallest error, and ``divides`` is False.
     crop : int
         Output pixels to drop on every side of both maps before comparing (0
         compares everything).
@@ -231,8 +232,8 @@ def compare_shift(f: Callable, x: torch.Tensor, dy: int, dx: int, *, mode: str =
             raise ValueError(f"stride must be f's downsampling factor, got stride={stride} but f maps "
                              f"{axis} {n_in} to {n_out}")
     crop = check_int("crop", crop, low=0, high=(min(y.shape[-2:]) - 1) // 2)
-    exact = dy % stride == 0 and dx % stride == 0
-    if exact:
+    divides = dy % stride == 0 and dx % stride == 0
+    if divides:
         candidates = [output_shift(dy, dx, stride)]
     else:
         candidates = [(oy, ox) for oy in sorted({math.floor(dy / stride), math.ceil(dy / stride)})
@@ -246,7 +247,7 @@ def compare_shift(f: Callable, x: torch.Tensor, dy: int, dx: int, *, mode: str =
         if best is None or err < best[0]:
             best = (err, (oy, ox), g_y, diff)
     err, out_shift, g_y, diff = best
-    return ShiftComparison(g_x, y_shifted, g_y, diff, (dy, dx), out_shift, exact, err, crop)
+    return ShiftComparison(g_x, y_shifted, g_y, diff, (dy, dx), out_shift, divides, err, crop)
 
 
 def equivariance_error(f: Callable, x: torch.Tensor, dy: int, dx: int, *, mode: str = "circular",

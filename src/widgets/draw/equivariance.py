@@ -102,7 +102,7 @@ def shift_comparison(comparison, *, margin: int | None = None, inner_error: floa
     bound = max(float(np.abs(a).max()), float(np.abs(b).max())) or 1.0
     dy, dx = comparison.shift
     oy, ox = comparison.output_shift
-    how = "" if comparison.exact else " (the nearest whole-pixel shift; the exact one would be fractional)"
+    how = "" if comparison.divides else " (the nearest whole-pixel shift; the exact one would be fractional)"
     inner = f" ({inner_error:.2g} inside the frame)" if inner_error is not None else ""
     fig, axes = figure(2, 2, width=6.0, height=6.0, alt=(
         f"The photograph shifted by ({dy}, {dx}); the feature map of the shifted photograph; the "
@@ -112,7 +112,7 @@ def shift_comparison(comparison, *, margin: int | None = None, inner_error: floa
     (ax_in, ax_a), (ax_b, ax_d) = axes
     show_image(ax_in, shifted_input, cmap=PHOTO, vmin=0, vmax=1, title=f"input shifted by ({dy}, {dx})")
     show_image(ax_a, a, cmap=DIVERGING, vmin=-bound, vmax=bound, title="f(g(x)): feature map of the shifted input")
-    star = "" if comparison.exact else "*"
+    star = "" if comparison.divides else "*"
     show_image(ax_b, b, cmap=DIVERGING, vmin=-bound, vmax=bound,
                title=f"g(f(x)): feature map, then shifted by ({oy}, {ox}){star}")
     show_image(ax_d, diff, cmap=DIVERGING, vmin=-bound, vmax=bound,
@@ -123,7 +123,7 @@ def shift_comparison(comparison, *, margin: int | None = None, inner_error: floa
         h, w = diff.shape
         if 2 * margin < min(h, w):
             outline(ax_d, margin, margin, h - 2 * margin, w - 2 * margin, color=PALETTE["green"], lw=1.0)
-    if not comparison.exact:
+    if not comparison.divides:
         ax_b.set_xlabel("* shift / stride is fractional: nearest whole shift", fontsize=7)
     return fig
 

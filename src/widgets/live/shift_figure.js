@@ -42,7 +42,7 @@ export function compareShift(x, kernel, { dy, dx, padding, stride, pooling }) {
   const shifted = shift(x, dy, dx, padding);
   const response = layer(x, kernel, { padding, stride, pooling });
   const responseOfShifted = layer(shifted, kernel, { padding, stride, pooling });
-  const exact = dy % total === 0 && dx % total === 0;
+  const divides = dy % total === 0 && dx % total === 0;
   const near = (d) => [...new Set([Math.floor(d / total), Math.ceil(d / total)])].sort((a, b) => a - b);
   const candidates = [];
   for (const oy of near(dy)) { for (const ox of near(dx)) { candidates.push([oy, ox]); } }
@@ -59,7 +59,7 @@ export function compareShift(x, kernel, { dy, dx, padding, stride, pooling }) {
       best = { shiftedResponse, difference, outputShift: [oy, ox], error };
     }
   }
-  return { shifted, response, responseOfShifted, ...best, exact, totalStride: total, scale };
+  return { shifted, response, responseOfShifted, ...best, divides, totalStride: total, scale };
 }
 
 const minus = (s) => String(s).replace(/-/g, "\u2212");
@@ -107,7 +107,7 @@ function render({ model, el: root }) {
   const fields = {};
   const shiftRow = el("div", { class: "cw-live-row" });
   for (const [key, label] of [["dy", "Shift down, dy"], ["dx", "Shift right, dx"]]) {
-    const field = el("input", { type: "text", inputmode: "numeric", size: "4", id: `${uid}-${key}`,
+    const field = el("input", { type: "text", inputmode: "text", autocomplete: "off", size: "4", id: `${uid}-${key}`,
                                 class: "cw-live-field cw-shift-field",
                                 "aria-describedby": `${uid}-range ${message.id}` });
     field.dataset.axis = key;
@@ -180,19 +180,34 @@ function render({ model, el: root }) {
     panels.responseOfShifted.caption.textContent = `f(g(x)), ${Ho} × ${Wo}`;
     panels.shiftedResponse.caption.textContent = `g′(f(x)): f(x) shifted by ${o}`;
     panels.difference.caption.textContent = `f(g(x)) − g′(f(x)), colours from ` +
-      `${minus(-bound.toPrecision(2))} (blue) to ${bound.toPrecision(2)} (red)`;
+      `${minus((-bound).toPrecision(2))} (blue) to ${bound.toPrecision(2)} (red)`;
     input.setAttribute("aria-label", `The image shifted by ${g} (rows down, columns right). ` +
       "Drag it, or use the arrow keys, to change the shift by whole pixels.");
     panels.responseOfShifted.canvas.setAttribute("aria-label", `f(g(x)): the layer's output for the shifted image, ${Ho} by ${Wo}`);
     panels.shiftedResponse.canvas.setAttribute("aria-label", `g′(f(x)): the layer's output for the original image, shifted by ${o}`);
-    panels.difference.canvas.setAttribute("aria-label", `The difference of the two maps; equivariance error ${errorText(result.error)}`);
-    const how = result.exact
+    // e_equi is defined only when the stride divides the shift; otherwise the
+    // number is the error of the best of the nearest whole-pixel comparisons.
+    const what = result.divides ? "Equivariance error" : "Error of the best nearest comparison";
+    panels.difference.canvas.setAttribute("aria-label",
+      `The difference of the two maps; ${what.toLowerCase()} ${errorText(result.error)}`);
+    const how = result.divides
       ? (s === 1 ? `the output is shifted by the same ${o}` : `total stride ${s} divides the shift: the output is shifted by ${o}`)
       : `total stride ${s} does not divide ${g}: no whole-pixel output shift corresponds, and the nearest that matches best is ${o}`;
-    errorLine.textContent = `Equivariance error ‖f(g(x)) − g′(f(x))‖ / ‖f(x)‖ = ${errorText(result.error)} (${how}).`;
+    errorLine.textContent = `${what} ‖f(g(x)) − g′(f(x))‖ / ‖f(x)‖ = ${errorText(result.error)} (${how}).`;
     figure.live = { ...settings, ...result };
-    if (announce) { status.textContent = `Shift ${g}: equivariance error ${errorText(result.error)}, output compared at ${o}.`; }
+    if (announce) { announceResult(); }
     save();
+  }
+
+  // The status line is read aloud: once per change the reader finishes (a key,
+  // a typed value, a control, the end of a drag), not on every pointer move.
+  function announceResult() {
+    const r = figure.live, g = pairText([r.dy, r.dx]);
+    const divides = r.divides ? `total stride ${r.totalStride} divides it`
+      : `total stride ${r.totalStride} does not divide it`;
+    const what = r.divides ? "equivariance error" : "error of the best nearest comparison";
+    status.textContent = `Shift ${g}: ${divides}; ${what} ${errorText(r.error)}, ` +
+      `output compared at ${pairText(r.outputShift)}.`;
   }
 
   // With a kernel running, the reader's settings go back to Python; the static
@@ -201,7 +216,7 @@ function render({ model, el: root }) {
     try { model.save_changes(); } catch (error) { /* no kernel on the static page */ }
   }
 
-  function setShift(dy, dx, fromField = null) {
+  function setShift(dy, dx, fromField = null, announce = true) {
     dy = Math.max(-limit, Math.min(limit, dy));
     dx = Math.max(-limit, Math.min(limit, dx));
     for (const [key, value] of [["dy", dy], ["dx", dx]]) {
@@ -214,16 +229,17 @@ function render({ model, el: root }) {
     settings.dx = dx;
     model.set("dy", dy);
     model.set("dx", dx);
-    update();
+    update(announce);
   }
 
   // --- reader's input -------------------------------------------------------
   function typed(field) {
-    const text = field.value.trim();
+    // The figure prints negative numbers with a true minus (U+2212): accept it.
+    const text = field.value.trim().replace(/\u2212/g, "-");
     const value = Number(text);
     if (!INTEGER.test(text) || Math.abs(value) > limit) {
       field.setAttribute("aria-invalid", "true");
-      message.textContent = `“${text}” is not a whole number from ${minus(-limit)} to ${limit}; ` +
+      message.textContent = `“${field.value.trim()}” is not a whole number from ${minus(-limit)} to ${limit}; ` +
         "the figure shows the last valid shift.";
       return;
     }
@@ -261,10 +277,13 @@ function render({ model, el: root }) {
     const box = input.getBoundingClientRect();
     const [, H, W] = scenes[settings.scene].image.shape;
     setShift(drag.dy + Math.round(((event.clientY - drag.y) / box.height) * H),
-             drag.dx + Math.round(((event.clientX - drag.x) / box.width) * W));
+             drag.dx + Math.round(((event.clientX - drag.x) / box.width) * W), null, false);
   });
   const stop = (event) => {
-    if (drag && event.pointerId === drag.id) { drag = null; }
+    if (drag && event.pointerId === drag.id) {
+      drag = null;
+      announceResult();
+    }
   };
   input.addEventListener("pointerup", stop);
   input.addEventListener("pointercancel", stop);
