@@ -47,12 +47,20 @@ function layersOf(spec) {
   });
 }
 
-// A probability in whole percent, never rounded to a certainty it is not.
+// A probability in whole percent, never rounded to a certainty it is not: a
+// softmax is never exactly 1 or 0, even where floating point rounds it there.
 function percent(p) {
   const r = Math.round(100 * p);
-  if (r >= 100 && p < 1) { return "> 99 %"; }
-  if (r <= 0 && p > 0) { return "< 1 %"; }
+  if (r >= 100) { return "> 99 %"; }
+  if (r <= 0) { return "< 1 %"; }
   return `${r} %`;
+}
+
+// The largest change between two lists of maxima, as the status line says it.
+function maximaChange(before, after) {
+  let most = 0;
+  for (let i = 0; i < before.length; i++) { most = Math.max(most, Math.abs(after[i] - before[i])); }
+  return most;
 }
 
 function plural(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; }
@@ -77,6 +85,8 @@ function render({ model, el: root }) {
   let input = tensor([1, S, S]);
   let digit = model.get("digit");
   let offset = [0, 0];                  // pixels moved since the last stroke or pick
+  let reference = null;                 // the global maxima before the move (at offset [0, 0])
+  let change = null;                    // their largest change since, or null when not moved
   let mode = "draw";
 
   // --- layout ---------------------------------------------------------------
@@ -86,7 +96,13 @@ function render({ model, el: root }) {
   const clearButton = el("button", { type: "button", class: "cw-pad-clear", text: "Clear" });
   const picker = el("select", { id: `${uid}-digit`, class: "cw-pad-digit" });
   picker.append(el("option", { value: "", text: "none (your drawing)" }));
-  labels.forEach((label, i) => picker.append(el("option", { value: String(i), text: `a ${label} (test digit ${i + 1})` })));
+  // "a 3", or "a 3, example 2" when the menu holds more than one 3.
+  const pickNames = labels.map((label, i) => {
+    const same = labels.filter((l) => l === label).length;
+    const k = labels.slice(0, i + 1).filter((l) => l === label).length;
+    return same > 1 ? `a ${label}, example ${k}` : `a ${label}`;
+  });
+  pickNames.forEach((text, i) => picker.append(el("option", { value: String(i), text })));
   picker.value = digit >= 0 ? String(digit) : "";
   figure.append(el("div", { class: "cw-live-row cw-pad-controls" }, [
     el("div", { role: "group", "aria-label": "What dragging on the canvas does", class: "cw-pad-modes" },
@@ -144,6 +160,8 @@ function render({ model, el: root }) {
     return { ...L, C, H, W, cols, rows, canvas: c, title, caption,
              node: el("figure", { class: `cw-pad-layer${H === 1 ? " cw-pad-max" : ""}` }, [c, caption]) };
   });
+  // The last layer shown is a global max pooling: its maxima are what the classifier reads.
+  const globalMax = maps.length > 0 && maps[maps.length - 1].kind === "AdaptiveMaxPool2d";
   const featureBlock = el("div", { class: "cw-pad-features" }, [
     el("p", { class: "cw-pad-name", text: `What the ${featureName} network's layers compute (after ReLU)` }),
     el("div", { class: "cw-pad-maps" }, maps.map((m) => m.node))]);
@@ -232,7 +250,7 @@ function render({ model, el: root }) {
     for (const v of logits) { top = Math.max(top, v); }
     let sum = 0;
     const e = Array.from(logits, (v) => { const x = Math.exp(v - top); sum += x; return x; });
-    return Float32Array.from(e, (x) => x / sum);
+    return Float64Array.from(e, (x) => x / sum);
   }
 
   function paintMap(c, t, cols, bound) {
@@ -268,7 +286,7 @@ function render({ model, el: root }) {
       const logits = layerOutputs[layerOutputs.length - 1].data;
       const probabilities = softmax(logits);
       let top = 0;
-      for (let c = 1; c < 10; c++) { if (probabilities[c] > probabilities[top]) { top = c; } }
+      for (let c = 1; c < 10; c++) { if (logits[c] > logits[top]) { top = c; } }
       outputs[card.name] = { logits, probabilities, top };
       card.answer.textContent = `${top}: ${percent(probabilities[top])}`;
       card.fills.forEach((fill, c) => { fill.style.height = `${(100 * probabilities[c]).toFixed(1)}%`; });
@@ -286,11 +304,17 @@ function render({ model, el: root }) {
       m.canvas.setAttribute("aria-label", `${m.title}: ${strongest}, value ${bound.toFixed(2)}.`);
       return { index: m.index, kind: m.kind, output: t };
     });
+    if (globalMax) {
+      const maxima = Array.from(features[features.length - 1].output.data);
+      if (!offset[0] && !offset[1]) { reference = maxima; }
+      change = offset[0] || offset[1] ? maximaChange(reference, maxima) : null;
+    }
     const bounds = inkBounds(input);
     canvas.setAttribute("aria-label", `Drawing canvas for ${model.get("description")}, ${S} by ${S} pixels, ` + (bounds
       ? `ink in rows ${bounds[0] + 1} to ${bounds[1] + 1} and columns ${bounds[2] + 1} to ${bounds[3] + 1}` : "blank") +
-      (digit >= 0 ? `; test digit ${digit + 1}, a ${labels[digit]}` : "") + `. ${describeOffset()}`);
-    figure.live = { input, outputs, features, offset: offset.slice(), digit: digit >= 0 ? digit : null };
+      (digit >= 0 ? `; test digit: ${pickNames[digit]}` : "") + `. ${describeOffset()}`);
+    figure.live = { input, outputs, features, offset: offset.slice(), digit: digit >= 0 ? digit : null,
+                    reference: reference && reference.slice(), change };
   }
 
   function describeOffset() {
@@ -302,12 +326,20 @@ function render({ model, el: root }) {
     return `Moved ${parts.join(" and ")}.`;
   }
 
+  // What the move did to the maxima the convolutional classifier reads.
+  function describeMaxima() {
+    if (!globalMax) { return ""; }
+    const what = `The ${reference.length} maxima`;
+    if (change === 0) { return `${what}: identical to before the move.`; }
+    return `${what}: changed by up to ${change < 0.01 ? "less than 0.01" : change.toFixed(2)}.`;
+  }
+
   function announce() {
     const answers = cards.map((c) => {
       const o = figure.live.outputs[c.name];
       return `${c.name}: ${o.top} (${percent(o.probabilities[o.top])})`;
     });
-    const moved = offset[0] || offset[1] ? `${describeOffset()} ` : "";
+    const moved = offset[0] || offset[1] ? `${describeOffset()} ${describeMaxima()}`.trim() + " " : "";
     status.textContent = `${inkBounds(input) ? "" : "Blank canvas. "}${moved}Answers: ${answers.join("; ")}.`;
   }
 

@@ -129,7 +129,12 @@ def _layer_spec(index: int, layer: nn.Module) -> dict:
         if kind == "avg_pool2d":
             spec["countIncludePad"] = bool(layer.count_include_pad)
     elif kind == "adaptive_max_pool2d":
-        size = layer.output_size if isinstance(layer.output_size, tuple) else (layer.output_size,) * 2
+        size = layer.output_size
+        size = tuple(size) if isinstance(size, (tuple, list)) else (size,) * 2
+        if len(size) != 2 or any(s is not None and (isinstance(s, bool) or not isinstance(s, int) or s < 1)
+                                 for s in size):
+            raise ValueError(f"model has layer {index} (AdaptiveMaxPool2d) with output_size="
+                             f"{layer.output_size!r}; output_size must be a positive integer or a pair of them")
         if None in size or layer.return_indices:
             raise ValueError(f"model has layer {index} (AdaptiveMaxPool2d) with output_size={layer.output_size!r}, "
                              f"return_indices={layer.return_indices}; the browser implements a fixed output "
