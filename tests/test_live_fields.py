@@ -468,10 +468,15 @@ def test_the_figure_fits_a_phone_without_sideways_scrolling(browser, site_url):
             const root = document.querySelector('.cw-field-stack');
             return {page: document.documentElement.scrollWidth, view: window.innerWidth,
                     figure: root.getBoundingClientRect().right,
-                    grids: [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().right)};
+                    grids: [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().right),
+                    tops: [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().top),
+                    units: root.live.cells};
         }""")
         assert widths["page"] <= widths["view"], widths
         assert max(widths["grids"]) <= widths["view"], widths
+        # The chapter's stack: units at least 8 pixels, and the two small maps side by side
+        # (their captions wrap to the grids' width), so the deepest map is nearer the input.
+        assert min(widths["units"]) >= 8 and widths["tops"][2] == widths["tops"][3], widths
     finally:
         visit.close()
 
@@ -633,6 +638,20 @@ def test_the_outline_has_room_at_the_border_and_is_marked_cut_beyond_it(chapter_
     limit = controls.field_stack(SMALL).max_margin
     assert max(state["reach"]) == limit and -state["fields"][0]["top"] > limit
     assert 0 in state["cut"]
+    # On the input the top edge is cut (dashed: blue with gaps); the bottom edge is whole.
+    top, bottom = page.evaluate("""() => {
+        const c = document.querySelectorAll('.cw-field-stack canvas.cw-field-grid')[0];
+        const live = document.querySelector('.cw-field-stack').live;
+        const f = live.fields[0], pad = live.margins[0], reach = live.reach[0];
+        const unit = c.width / (live.sides[0] + 2 * pad), ctx = c.getContext('2d');
+        const x0 = Math.round((Math.max(f.left, -reach) + pad) * unit) + 3;
+        const x1 = Math.round((f.left + f.size + pad) * unit) - 3;
+        const blue = (y) => { const d = ctx.getImageData(x0, y, x1 - x0, 1).data; let n = 0;
+            for (let i = 0; i < d.length; i += 4) { n += d[i] === 0 && d[i + 1] === 114 && d[i + 2] === 178; }
+            return n / (x1 - x0); };
+        return [blue(Math.round((pad - reach) * unit)), blue(Math.round((f.top + f.size + pad) * unit))];
+    }""")
+    assert 0.2 < top < 0.9 and bottom == 1, (top, bottom)
     names = ["the input" if k == 0 else f"layer {k}'s map" for k in state["cut"]]
     assert root.locator(".cw-live-status").text_content().endswith(
         f"The grey border shows at most {limit} cells of padding, so the outline is cut (dashed) on "
@@ -659,15 +678,21 @@ def test_the_fields_and_text_are_readable_in_the_dark_theme(browser, site_url):
         page.wait_for_selector(f"{STACK} canvas.cw-field-grid", timeout=30_000)
         colours = page.evaluate("""() => {
             const root = document.querySelector('.cw-field-stack');
-            const look = (e) => { const s = getComputedStyle(e); return [s.color, s.backgroundColor]; };
+            // The background an element is seen on: its own, or the nearest painted one around it.
+            const behind = (e) => {
+                for (; e; e = e.parentElement) {
+                    const bg = getComputedStyle(e).backgroundColor;
+                    if (bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') { return bg; }
+                }
+                return 'rgb(255, 255, 255)';
+            };
+            const look = (e) => [getComputedStyle(e).color, behind(e)];
             return {theme: document.documentElement.dataset.theme,
                     fields: [...root.querySelectorAll('input, select')].map(look),
-                    page: getComputedStyle(document.body).backgroundColor,
-                    text: getComputedStyle(root.querySelector('.cw-live-status')).color};
+                    text: look(root.querySelector('.cw-live-status'))};
         }""")
         assert colours["theme"] == "dark"
-        assert contrast(colours["text"], colours["page"]) >= 4.5, colours
-        for colour, background in colours["fields"]:
+        for colour, background in colours["fields"] + [colours["text"]]:
             assert contrast(colour, background) >= 4.5, colours
     finally:
         page.close()

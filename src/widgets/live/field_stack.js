@@ -332,7 +332,10 @@ function render({ model, el: root }) {
       canvas.style.width = `${px}px`;
       const caption = m === 0 ? `Input, ${side} × ${side}` :
         `Layer ${m}, ${describe(layers[m - 1])}: ${side} × ${side}`;
-      canvas.parentElement.querySelector("figcaption").textContent = caption;
+      const figcaption = canvas.parentElement.querySelector("figcaption");
+      figcaption.textContent = caption;
+      // The caption wraps to its grid's width, so small grids can sit side by side.
+      figcaption.style.maxWidth = `${Math.max(px, MIN_GRID + 16)}px`;
       const chosen = m === depth ? ` Selected: unit (${row}, ${col}).` : "";
       canvas.setAttribute("aria-label", `${caption}.${chosen} Click a unit, or use the arrow keys, to show ` +
         "its field on the maps below it.");
