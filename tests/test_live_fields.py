@@ -346,7 +346,6 @@ def test_an_impossible_stack_is_explained_and_the_last_drawing_kept(chapter_four
     type_stack(page, SMALL, 32)
     click_unit(page, 3, 4, 5)
     before = read(page)
-    grids = page.locator(f"{STACK} canvas.cw-field-grid")
     kernel = page.locator(STACK).get_by_label(re.compile("^Layer 3 kernel"))
     fill(kernel, 9)     # a 9 x 9 window on a 16 x 16 map padded to 18: fine
     valid = read(page)

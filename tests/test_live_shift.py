@@ -543,7 +543,8 @@ def test_dragging_the_image_sets_the_shift(chapter_five):
     page.mouse.move(x0 + 5 * px, y0 + 7 * px, steps=8)
     page.mouse.up()
     state = read_back(page)
-    assert status.text_content().startswith("Shift (7, 5): total stride 2 does not divide it;"), "announced once, on release"
+    assert status.text_content().startswith("Shift (7, 5): total stride 2 does not divide it;"), \
+        "announced once, on release"
     assert (mid["dy"], mid["dx"]) == (-3, 5)
     assert (state["dy"], state["dx"]) == (7, 5)
     assert (field(page, "dy").input_value(), field(page, "dx").input_value()) == ("7", "5")
