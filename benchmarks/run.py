@@ -59,7 +59,9 @@ BUDGETS = {
     # input, three networks' predictions and the feature maps drawn.
     "stroke to predictions (ms)": 16.0,
 }
-TRAINING_CHAPTERS = {"book/07_trained_networks", "book/08_feature_hierarchy"}
+# The chapters that train networks, over five seeds each (the 90 s budget): chapter 5
+# trains ten classifiers for its anti-aliasing study, about 45 s of its time on one core.
+TRAINING_CHAPTERS = {"book/05_equivariance", "book/07_trained_networks", "book/08_feature_hierarchy"}
 
 
 @dataclass
