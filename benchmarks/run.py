@@ -222,6 +222,36 @@ def keyboard_step_ms(page, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
+def typed_edit_ms(page, field, values, used: str, what: str, repeats: int = 21) -> float:
+    """Median time from a key typed into a live figure's field to the end of that input's handling.
+
+    Each repeat selects ``field``'s text and types the next of ``values`` (in
+    turn). Live figures compute and draw inside the field's input handler, so
+    the time runs from the key's keydown to the end of that event's dispatch,
+    when the figure holds its new result (the browser shows it at its next
+    frame). ``used`` is a JavaScript expression of the value the figure took,
+    checked after every edit; ``what`` names the figure in the error.
+    """
+    times = []
+    for i in range(repeats):
+        value = values[i % len(values)]
+        field.focus()
+        field.press("Control+a")
+        page.evaluate("""() => {
+            window.__edit = new Promise(resolve => {
+                let t0 = null;
+                document.addEventListener('keydown', () => { t0 = performance.now(); }, {once: true, capture: true});
+                document.addEventListener('input', () => resolve(performance.now() - t0), {once: true});
+            });
+        }""")
+        page.keyboard.type(str(value))
+        times.append(page.evaluate("() => window.__edit"))
+        taken = page.evaluate(f"() => {used}")
+        if taken != value:
+            raise RuntimeError(f"{what} did not take the typed value {value} (it has {taken})")
+    return statistics.median(times)
+
+
 def kernel_edit_ms(page, repeats: int = 21) -> tuple[list, float]:
     """Median time from a typed kernel entry to the new feature map, and the image's shape.
 
@@ -234,26 +264,10 @@ def kernel_edit_ms(page, repeats: int = 21) -> tuple[list, float]:
     """
     root = page.locator(".cw-kernel-playground").first
     root.scroll_into_view_if_needed()
-    field = root.locator("input.cw-live-field").nth(4)
-    times = []
-    for i in range(repeats):
-        field.focus()
-        field.press("Control+a")
-        page.evaluate("""() => {
-            window.__edit = new Promise(resolve => {
-                let t0 = null;
-                document.addEventListener('keydown', () => { t0 = performance.now(); }, {once: true, capture: true});
-                document.addEventListener('input', () => resolve(performance.now() - t0), {once: true});
-            });
-        }""")
-        value = "2" if i % 2 == 0 else "1"
-        page.keyboard.type(value)
-        times.append(page.evaluate("() => window.__edit"))
-        used = page.evaluate("() => document.querySelector('.cw-kernel-playground').live.weight[4]")
-        if used != float(value):
-            raise RuntimeError(f"the playground did not take the typed kernel entry {value} (it has {used})")
+    edit = typed_edit_ms(page, root.locator("input.cw-live-field").nth(4), [2, 1],
+                         "document.querySelector('.cw-kernel-playground').live.weight[4]", "the playground", repeats)
     shape = page.evaluate("() => document.querySelector('.cw-kernel-playground').live.input.shape")
-    return shape, statistics.median(times)
+    return shape, edit
 
 
 def stroke_ms(page, repeats: int = 41) -> float:
@@ -303,24 +317,8 @@ def shift_edit_ms(page, repeats: int = 21) -> float:
     root.locator("select").nth(3).select_option("blur")
     dy, dx = root.locator("input.cw-shift-field").nth(0), root.locator("input.cw-shift-field").nth(1)
     dy.fill("3")
-    times = []
-    for i in range(repeats):
-        dx.focus()
-        dx.press("Control+a")
-        page.evaluate("""() => {
-            window.__edit = new Promise(resolve => {
-                let t0 = null;
-                document.addEventListener('keydown', () => { t0 = performance.now(); }, {once: true, capture: true});
-                document.addEventListener('input', () => resolve(performance.now() - t0), {once: true});
-            });
-        }""")
-        value = 5 if i % 2 == 0 else 7
-        page.keyboard.type(str(value))
-        times.append(page.evaluate("() => window.__edit"))
-        used = page.evaluate("() => document.querySelector('.cw-shift-figure').live.dx")
-        if used != value:
-            raise RuntimeError(f"the shift figure did not take the typed shift {value} (it has {used})")
-    return statistics.median(times)
+    return typed_edit_ms(page, dx, [5, 7], "document.querySelector('.cw-shift-figure').live.dx",
+                         "the shift figure", repeats)
 
 
 def stack_edit_ms(page, repeats: int = 21) -> float:
@@ -333,25 +331,9 @@ def stack_edit_ms(page, repeats: int = 21) -> float:
     """
     root = page.locator(".cw-field-stack").first
     root.scroll_into_view_if_needed()
-    field = root.get_by_label(re.compile("^Layer 1 kernel"))
-    times = []
-    for i in range(repeats):
-        field.focus()
-        field.press("Control+a")
-        page.evaluate("""() => {
-            window.__edit = new Promise(resolve => {
-                let t0 = null;
-                document.addEventListener('keydown', () => { t0 = performance.now(); }, {once: true, capture: true});
-                document.addEventListener('input', () => resolve(performance.now() - t0), {once: true});
-            });
-        }""")
-        value = 5 if i % 2 == 0 else 3
-        page.keyboard.type(str(value))
-        times.append(page.evaluate("() => window.__edit"))
-        used = page.evaluate("() => document.querySelector('.cw-field-stack').live.layers[0].kernelSize")
-        if used != value:
-            raise RuntimeError(f"the field stack did not take the typed kernel size {value} (it has {used})")
-    return statistics.median(times)
+    return typed_edit_ms(page, root.get_by_label(re.compile("^Layer 1 kernel")), [5, 3],
+                         "document.querySelector('.cw-field-stack').live.layers[0].kernelSize",
+                         "the field stack", repeats)
 
 
 def measure_interact(report: Report, book_step_ms: float | None):
