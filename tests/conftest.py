@@ -242,6 +242,75 @@ def jupyterlab_server(root: Path, state: Path, token: str, *, start_timeout: flo
                 server.wait()
 
 
+def two_cell_notebook(first: list[str], second: list[str]) -> dict:
+    """A notebook (as JSON) of two code cells: one that shows a figure, one that prints what Python holds."""
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    return {"cells": [dict(cell, source=first), dict(cell, source=second)],
+            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+@contextlib.contextmanager
+def notebook_in_lab(browser, tmp_path_factory, name: str, notebook: dict):
+    """A notebook served by a real JupyterLab, open in a page that refuses every other host.
+
+    Yields a :class:`LabNotebook` whose ``foreign`` lists the refused requests.
+    """
+    root = tmp_path_factory.mktemp(f"{name}-lab")
+    (root / f"{name}.ipynb").write_text(json.dumps(notebook))
+    token = f"{name}-test-token"
+    with jupyterlab_server(root, tmp_path_factory.mktemp(f"{name}-lab-state"), token) as url:
+        lab = LabNotebook(browser, url, token, f"{name}.ipynb")
+        try:
+            yield lab
+        finally:
+            lab.page.close()
+
+
+class LabNotebook:
+    """One notebook open in JupyterLab, with its kernel idle and its code cells drawn."""
+
+    def __init__(self, browser, url: str, token: str, path: str):
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.foreign = []
+
+        def route(r):
+            if r.request.url.startswith((url, "data:", "blob:")):
+                r.continue_()
+            else:
+                self.foreign.append(r.request.url)
+                r.abort()
+
+        self.page.route("**/*", route)
+        self.page.goto(f"{url}/lab/tree/{path}?token={token}")
+        self.page.locator(".jp-NotebookPanel").wait_for(state="visible", timeout=60_000)
+        self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
+        self.cells = self.page.locator(".jp-Notebook .jp-CodeCell")
+        self.cells.nth(1).wait_for(timeout=30_000)
+
+    def run_first_cell(self, attempts: int = 6):
+        """Run the first cell; a run sent before the kernel's connection is up is dropped, so retry until it starts."""
+        prompt = self.cells.nth(0).locator(".jp-InputPrompt")
+        for attempt in range(attempts):
+            self.cells.nth(0).locator(".jp-InputArea-editor").click()
+            self.page.keyboard.press("Shift+Enter")
+            try:
+                self.page.wait_for_function("e => /\\[(\\*|\\d+)\\]/.test(e.textContent)",
+                                            arg=prompt.element_handle(), timeout=10_000)
+                return
+            except Exception:
+                if attempt == attempts - 1:
+                    raise
+
+    def run_cell(self, index: int, expected: str):
+        """Run one cell and wait until its output contains ``expected``."""
+        cell = self.cells.nth(index)
+        cell.locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Shift+Enter")
+        self.page.wait_for_function("([e, t]) => e.textContent.includes(t)",
+                                    arg=[cell.element_handle(), expected], timeout=60_000)
+
+
 def drawn_without_leak(fn, *args, **kwargs):
     """Call a drawing function; check it returns a Figure, leaves no pyplot figure open, and draws."""
     import matplotlib.pyplot as plt

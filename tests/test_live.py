@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import KNOWN_PAGE_ERRORS, ROOT, Visit, jupyterlab_server
+from conftest import KNOWN_PAGE_ERRORS, ROOT, Visit, notebook_in_lab, two_cell_notebook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -476,63 +476,18 @@ def test_the_playground_section_quotes_computed_sizes(executed):
 # The same live figure in JupyterLab with a kernel: drawn by anywidget's
 # JupyterLab extension, and the reader's kernel sent back to Python.
 
-LAB_NOTEBOOK = {
-    "cells": [
-        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [
-            "from widgets import compute, controls\n",
-            "playground = controls.kernel_playground(compute.data.photo(32, channels=3))\n",
-            "playground"]},
-        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [
-            "print('kernel', playground.kernel_tensor()[1, 1, 1].item(), 'stride', playground.stride)"]},
-    ],
-    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-    "nbformat": 4, "nbformat_minor": 5,
-}
-
-
-@pytest.fixture(scope="module")
-def lab_notebook(tmp_path_factory):
-    """JupyterLab on 127.0.0.1 serving one small notebook with a kernel playground."""
-    root = tmp_path_factory.mktemp("live-lab")
-    (root / "live.ipynb").write_text(json.dumps(LAB_NOTEBOOK))
-    state = tmp_path_factory.mktemp("live-lab-state")
-    with jupyterlab_server(root, state, "live-test-token") as url:
-        yield url, "live-test-token"
+LAB_NOTEBOOK = two_cell_notebook(
+    ["from widgets import compute, controls\n",
+     "playground = controls.kernel_playground(compute.data.photo(32, channels=3))\n",
+     "playground"],
+    ["print('kernel', playground.kernel_tensor()[1, 1, 1].item(), 'stride', playground.stride)"])
 
 
 @pytest.mark.browser
-def test_the_playground_works_in_jupyterlab_and_sends_the_kernel_back(browser, lab_notebook):
-    url, token = lab_notebook
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    foreign = []
-
-    def route(r):
-        if r.request.url.startswith((url, "data:", "blob:")):
-            r.continue_()
-        else:
-            foreign.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    try:
-        page.goto(f"{url}/lab/tree/live.ipynb?token={token}")
-        page.locator(".jp-NotebookPanel").wait_for(state="visible", timeout=60_000)
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
-        cells = page.locator(".jp-Notebook .jp-CodeCell")
-        cells.nth(1).wait_for(timeout=30_000)
-        # Run the first cell (the second runs after the reader's edits). A cell run
-        # before the kernel's connection is up is dropped, so try again until it starts.
-        prompt = cells.nth(0).locator(".jp-InputPrompt")
-        for attempt in range(6):
-            cells.nth(0).locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            try:
-                page.wait_for_function("e => /\\[(\\*|\\d+)\\]/.test(e.textContent)",
-                                       arg=prompt.element_handle(), timeout=10_000)
-                break
-            except Exception:
-                if attempt == 5:
-                    raise
+def test_the_playground_works_in_jupyterlab_and_sends_the_kernel_back(browser, tmp_path_factory):
+    with notebook_in_lab(browser, tmp_path_factory, "live", LAB_NOTEBOOK) as lab:
+        page = lab.page
+        lab.run_first_cell()   # the second runs after the reader's edits
         playground = page.locator(".jp-OutputArea-output .cw-kernel-playground")
         playground.wait_for(timeout=120_000)
         state, x, weight, out = read_back(page)
@@ -541,14 +496,8 @@ def test_the_playground_works_in_jupyterlab_and_sends_the_kernel_back(browser, l
         # The reader's edits reach the Python object.
         playground.locator("input.cw-live-field").nth(13).fill("2.5")
         playground.locator("select").nth(2).select_option("2")
-        cell = cells.nth(1)
-        cell.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
-        page.wait_for_function(
-            "e => /kernel 2\\.5 stride 2/.test(e.textContent)", arg=cell.element_handle(), timeout=60_000)
+        lab.run_cell(1, "kernel 2.5 stride 2")
         state, x, weight, out = read_back(page)
         assert state["stride"] == 2 and float(weight[0, 1, 1, 1]) == 2.5
         assert_matches_pytorch(state, x, weight, out)
-        assert foreign == [], f"JupyterLab asked other hosts for: {foreign}"
-    finally:
-        page.close()
+        assert lab.foreign == [], f"JupyterLab asked other hosts for: {lab.foreign}"

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import KNOWN_PAGE_ERRORS, ROOT, WIDGETS_DRAWN
+from conftest import KNOWN_PAGE_ERRORS, ROOT, WIDGETS_DRAWN, notebook_in_lab, two_cell_notebook
 from test_live import LiveVisit, run_in_node
 from torch import nn
 
@@ -706,84 +706,28 @@ def test_the_draw_a_digit_section_quotes_the_figure(executed):
 # --------------------------------------------------------------------------
 # The same figure in JupyterLab with a kernel: the reader's drawing reaches Python.
 
-LAB_NOTEBOOK = {
-    "cells": [
-        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [
-            "from widgets import compute, controls\n",
-            "from widgets.compute import trained_networks as tn\n",
-            "split = compute.data.digit_split(canvas=16, seed=0)\n",
-            "pad = controls.digit_pad({n: tn.build(n) for n in tn.MODELS},\n",
-            "                         split.test_images[:3], split.test_labels[:3], guide=8)\n",
-            "pad"]},
-        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [
-            "print(f'ink {float(pad.image_tensor().sum()):.4f} digit {pad.digit}')"]},
-    ],
-    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-    "nbformat": 4, "nbformat_minor": 5,
-}
-
-
-@pytest.fixture(scope="module")
-def lab_notebook(tmp_path_factory):
-    import json
-
-    from conftest import jupyterlab_server
-
-    root = tmp_path_factory.mktemp("pad-lab")
-    (root / "pad.ipynb").write_text(json.dumps(LAB_NOTEBOOK))
-    state = tmp_path_factory.mktemp("pad-lab-state")
-    with jupyterlab_server(root, state, "pad-test-token") as url:
-        yield url, "pad-test-token"
+LAB_NOTEBOOK = two_cell_notebook(
+    ["from widgets import compute, controls\n",
+     "from widgets.compute import trained_networks as tn\n",
+     "split = compute.data.digit_split(canvas=16, seed=0)\n",
+     "pad = controls.digit_pad({n: tn.build(n) for n in tn.MODELS},\n",
+     "                         split.test_images[:3], split.test_labels[:3], guide=8)\n",
+     "pad"],
+    ["print(f'ink {float(pad.image_tensor().sum()):.4f} digit {pad.digit}')"])
 
 
 @pytest.mark.browser
-def test_the_pad_works_in_jupyterlab_and_sends_the_drawing_back(browser, lab_notebook):
-    url, token = lab_notebook
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    foreign = []
-
-    def route(r):
-        if r.request.url.startswith((url, "data:", "blob:")):
-            r.continue_()
-        else:
-            foreign.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    try:
-        page.goto(f"{url}/lab/tree/pad.ipynb?token={token}")
-        page.locator(".jp-NotebookPanel").wait_for(state="visible", timeout=60_000)
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
-        cells = page.locator(".jp-Notebook .jp-CodeCell")
-        cells.nth(1).wait_for(timeout=30_000)
-        prompt = cells.nth(0).locator(".jp-InputPrompt")
-        for attempt in range(6):   # a cell run before the kernel's connection is up is dropped
-            cells.nth(0).locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            try:
-                page.wait_for_function("e => /\\[(\\*|\\d+)\\]/.test(e.textContent)",
-                                       arg=prompt.element_handle(), timeout=10_000)
-                break
-            except Exception:
-                if attempt == 5:
-                    raise
+def test_the_pad_works_in_jupyterlab_and_sends_the_drawing_back(browser, tmp_path_factory):
+    with notebook_in_lab(browser, tmp_path_factory, "pad", LAB_NOTEBOOK) as lab:
+        page = lab.page
+        lab.run_first_cell()
         page.locator(f".jp-OutputArea-output {PAD} canvas.cw-pad-canvas").wait_for(timeout=120_000)
         page.locator(f".jp-OutputArea-output {PAD}").scroll_into_view_if_needed()
-
-        def run_second(expected):
-            cell = cells.nth(1)
-            cell.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            page.wait_for_function("([e, t]) => e.textContent.includes(t)",
-                                   arg=[cell.element_handle(), expected], timeout=60_000)
-
         stroke(page, [(0.4, 0.3), (0.6, 0.5), (0.45, 0.7)])
         ink = float(read_back(page)["x"].sum())
         assert ink > 0
-        run_second(f"ink {ink:.4f} digit -1")
+        lab.run_cell(1, f"ink {ink:.4f} digit -1")
         page.locator(f"{PAD} select.cw-pad-digit").select_option("1")
         x = read_back(page)["x"]
-        run_second(f"ink {float(x.sum()):.4f} digit 1")
-        assert foreign == [], f"JupyterLab asked other hosts for: {foreign}"
-    finally:
-        page.close()
+        lab.run_cell(1, f"ink {float(x.sum()):.4f} digit 1")
+        assert lab.foreign == [], f"JupyterLab asked other hosts for: {lab.foreign}"

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 import torch
-from conftest import KNOWN_PAGE_ERRORS, glued
+from conftest import KNOWN_PAGE_ERRORS, glued, notebook_in_lab, two_cell_notebook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_live import LiveVisit
@@ -746,76 +746,31 @@ def test_the_field_stack_section_quotes_the_calculator(executed):
 # --------------------------------------------------------------------------
 # In JupyterLab with a kernel: the reader's stack and unit reach the Python object.
 
-LAB_NOTEBOOK = {
-    "cells": [
-        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [
-            "from widgets import compute, controls\n",
-            "Layer = compute.receptive_fields.Layer\n",
-            "designer = controls.field_stack([Layer('conv', 3, padding=1), Layer('maxpool', 2, 2)], 16)\n",
-            "designer"]},
-        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [
-            "print('stack', [str(L) for L in designer.stack()], 'size', designer.input_size,\n",
-            "      'unit', designer.selected)"]},
-    ],
-    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-    "nbformat": 4, "nbformat_minor": 5,
-}
+LAB_NOTEBOOK = two_cell_notebook(
+    ["from widgets import compute, controls\n",
+     "Layer = compute.receptive_fields.Layer\n",
+     "designer = controls.field_stack([Layer('conv', 3, padding=1), Layer('maxpool', 2, 2)], 16)\n",
+     "designer"],
+    ["print('stack', [str(L) for L in designer.stack()], 'size', designer.input_size,\n",
+     "      'unit', designer.selected)"])
 
 
 @pytest.mark.browser
 def test_the_field_stack_works_in_jupyterlab_and_sends_the_stack_back(browser, tmp_path_factory):
-    from conftest import jupyterlab_server
-
-    root = tmp_path_factory.mktemp("fields-lab")
-    (root / "fields.ipynb").write_text(json.dumps(LAB_NOTEBOOK))
-    state = tmp_path_factory.mktemp("fields-lab-state")
-    with jupyterlab_server(root, state, "fields-test-token") as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        foreign = []
-
-        def route(r):
-            if r.request.url.startswith((url, "data:", "blob:")):
-                r.continue_()
-            else:
-                foreign.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        try:
-            page.goto(f"{url}/lab/tree/fields.ipynb?token=fields-test-token")
-            page.locator(".jp-NotebookPanel").wait_for(state="visible", timeout=60_000)
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
-            cells = page.locator(".jp-Notebook .jp-CodeCell")
-            cells.nth(1).wait_for(timeout=30_000)
-            prompt = cells.nth(0).locator(".jp-InputPrompt")
-            for attempt in range(6):   # a cell run before the kernel is connected is dropped: retry
-                cells.nth(0).locator(".jp-InputArea-editor").click()
-                page.keyboard.press("Shift+Enter")
-                try:
-                    page.wait_for_function("e => /\\[(\\*|\\d+)\\]/.test(e.textContent)",
-                                           arg=prompt.element_handle(), timeout=10_000)
-                    break
-                except Exception:
-                    if attempt == 5:
-                        raise
-            figure = page.locator(".jp-OutputArea-output .cw-field-stack")
-            figure.wait_for(timeout=120_000)
-            layers = [Layer("conv", 3, padding=1), Layer("maxpool", 2, 2)]
-            assert read(page)["fields"] == expected_fields(layers, 16, 2, 4, 4)
-            # The reader's edits: a 5 x 5 first kernel with padding 2, then a unit of the first map.
-            figure.get_by_label(re.compile("^Layer 1 kernel")).fill("5")
-            figure.get_by_label(re.compile("^Layer 1 padding")).fill("2")
-            click_unit(page, 1, 3, 6)
-            layers[0] = Layer("conv", 5, padding=2)
-            state = read(page)
-            assert state["selected"] == {"depth": 1, "row": 3, "col": 6}
-            assert state["fields"] == expected_fields(layers, 16, 1, 3, 6)
-            cell = cells.nth(1)
-            cell.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            expected = "stack ['conv 5x5, padding 2', 'maxpool 2x2, stride 2'] size 16 unit [1, 3, 6]"
-            page.wait_for_function("([e, text]) => e.textContent.includes(text)",
-                                   arg=[cell.element_handle(), expected], timeout=60_000)
-            assert foreign == [], f"JupyterLab asked other hosts for: {foreign}"
-        finally:
-            page.close()
+    with notebook_in_lab(browser, tmp_path_factory, "fields", LAB_NOTEBOOK) as lab:
+        page = lab.page
+        lab.run_first_cell()
+        figure = page.locator(".jp-OutputArea-output .cw-field-stack")
+        figure.wait_for(timeout=120_000)
+        layers = [Layer("conv", 3, padding=1), Layer("maxpool", 2, 2)]
+        assert read(page)["fields"] == expected_fields(layers, 16, 2, 4, 4)
+        # The reader's edits: a 5 x 5 first kernel with padding 2, then a unit of the first map.
+        figure.get_by_label(re.compile("^Layer 1 kernel")).fill("5")
+        figure.get_by_label(re.compile("^Layer 1 padding")).fill("2")
+        click_unit(page, 1, 3, 6)
+        layers[0] = Layer("conv", 5, padding=2)
+        state = read(page)
+        assert state["selected"] == {"depth": 1, "row": 3, "col": 6}
+        assert state["fields"] == expected_fields(layers, 16, 1, 3, 6)
+        lab.run_cell(1, "stack ['conv 5x5, padding 2', 'maxpool 2x2, stride 2'] size 16 unit [1, 3, 6]")
+        assert lab.foreign == [], f"JupyterLab asked other hosts for: {lab.foreign}"
