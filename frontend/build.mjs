@@ -15,8 +15,10 @@ const anywidgetVersion = JSON.parse(
 
 // anywidget's npm file is an AMD module whose last line hands its factory to
 // define(); the factory must receive the manager's own @jupyter-widgets/base,
-// so export it instead and let manager.js call it. Stop if that line changes.
+// so export it instead and let manager.js call it. Its loadEsm is given the
+// book's live figures (live.js) to look in first. Stop if either line changes.
 const AMD_LINE = 'define(["@jupyter-widgets/base"], widget_default);';
+const LOAD_ESM = "async function loadEsm(esm) {";
 const anywidgetAsModule = {
   name: "anywidget-as-module",
   setup(build) {
@@ -27,7 +29,18 @@ const anywidgetAsModule = {
                         "against the pinned anywidget");
       }
       lines[lines.length - 1] = "export default widget_default;";
-      return { contents: lines.join("\n"), loader: "js" };
+      const text = lines.join("\n");
+      if (text.split(LOAD_ESM).length !== 2) {
+        throw new Error(`${args.path} no longer has one ${LOAD_ESM}; check frontend/build.mjs ` +
+                        "against the pinned anywidget");
+      }
+      const live = JSON.stringify(join(here, "live.js"));
+      return {
+        contents: `import { bundledModule } from ${live};\n` +
+                  text.replace(LOAD_ESM, `${LOAD_ESM}\n  const bundled = bundledModule(esm);\n` +
+                               "  if (bundled !== undefined) { return bundled; }"),
+        loader: "js",
+      };
     });
   },
 };

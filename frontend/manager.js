@@ -1,6 +1,7 @@
 // The site's widget manager: @jupyter-widgets/html-manager's HTMLManager, with
-// anywidget's front end for the live figures, bundled by build.mjs (esbuild) into
-// one script that scripts/vendor_assets.py puts in the site's vendor/ folder.
+// anywidget's front end and the book's live figures (live.js), bundled by
+// build.mjs (esbuild) into one script that scripts/vendor_assets.py puts in the
+// site's vendor/ folder.
 //
 // It draws every widget on the page as soon as the HTML has been parsed (the
 // widget state precedes this deferred script), not at the window's load event.

@@ -26,27 +26,8 @@
     }
   }
   config.Hub = { Queue: queue };
+  // MathJax itself is loaded once the widgets are drawn (mathjax-loader.js).
   var startup = (config.startup = config.startup || {});
-  // Typesetting competes with the widget manager for the main thread. So
-  // typeset once the page is parsed and the widgets are drawn (or after 3 s at
-  // most): the controls appear as early as they can, and the mathematics
-  // follows a moment later.
-  function widgetsDrawn() {
-    var views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
-    for (var i = 0; i < views.length; i++) {
-      if (!views[i].parentElement.querySelector(".jupyter-widgets")) { return false; }
-    }
-    return true;
-  }
-  startup.pageReady = function () {
-    var start = Date.now();
-    return new Promise(function (resolve) {
-      (function wait() {
-        if ((document.readyState !== "loading" && widgetsDrawn()) || Date.now() - start > 3000) { resolve(); }
-        else { setTimeout(wait, 25); }
-      })();
-    }).then(function () { return window.MathJax.startup.defaultPageReady(); });
-  };
   var ready = startup.ready;
   startup.ready = function () {
     if (ready) { ready(); } else { window.MathJax.startup.defaultReady(); }

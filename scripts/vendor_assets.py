@@ -8,13 +8,20 @@ longer wanted.
 
 The widget manager is the project's own bundle, ``vendor/widget-manager/manager.js``:
 frontend/build.mjs bundles frontend/manager.js (html-manager's ``HTMLManager``
-with anywidget's front end for the live figures, the controls' stylesheets and
-icon fonts inside it) with esbuild, run here with the Node.js that
-requirements.txt brings. MathJax is copied as it is.
+with anywidget's front end, the book's live figures from src/widgets/live, the
+controls' stylesheets and icon fonts inside it) with esbuild, run here with the
+Node.js that requirements.txt brings. MathJax is copied as it is; the book
+loads it through frontend/mathjax-loader.js.
+
+A digest of the sources goes into ``_vendor/.sources.sha256`` (a dot file,
+which Sphinx does not copy into the site): the book's build runs this script
+again when they have changed since, for instance when a live figure's module
+was edited (book/_ext/live_figures.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -32,8 +39,28 @@ ASSETS = [
 # Files of our own, beside the assets they configure.
 OWN = [
     ("frontend/widgets-setup.js", "vendor/widgets-setup.js"),
+    ("frontend/mathjax-loader.js", "vendor/mathjax-loader.js"),
 ]
 MANAGER = "vendor/widget-manager/manager.js"
+# The digest of the sources _vendor/ was made from.
+STAMP = ".sources.sha256"
+
+
+def sources_digest() -> str:
+    """SHA-256 over _vendor/'s sources: frontend/*.{js,mjs,json} and the live figures' modules and stylesheet."""
+    paths = sorted([*FRONTEND.glob("*.js"), *FRONTEND.glob("*.mjs"), *FRONTEND.glob("*.json"),
+                    *(ROOT / "src" / "widgets" / "live").glob("*.js"),
+                    *(ROOT / "src" / "widgets" / "live").glob("*.css")])
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def is_current() -> bool:
+    """Whether _vendor/ was made from the sources as they are now."""
+    stamp = OUT / STAMP
+    return stamp.is_file() and stamp.read_text().strip() == sources_digest()
 
 
 def build_manager(target: Path) -> None:
@@ -52,6 +79,7 @@ def main() -> int:
     if not MODULES.is_dir():
         print(f"error: {MODULES} is missing; run scripts/setup.sh", file=sys.stderr)
         return 1
+    digest = sources_digest()
     shutil.rmtree(OUT, ignore_errors=True)
     for src, dst, skip in ASSETS:
         source = MODULES / src
@@ -62,6 +90,7 @@ def main() -> int:
     build_manager(OUT / MANAGER)
     for src, dst in OWN:
         shutil.copy2(ROOT / src, OUT / dst)
+    (OUT / STAMP).write_text(digest + "\n")
     return 0
 
 

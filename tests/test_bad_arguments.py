@@ -441,6 +441,7 @@ CASES: dict[str, list[Call]] = {
     "receptive_fields.on_image": [Call(LAYERS, HUGE), Call(LAYERS, 2), Call("layers", 8), Call(LAYERS, 8.0)],
     # live platform and the kernel playground
     "platform.esm": [Call("layers"), Call("nope"), Call("../live/kernel_playground"), Call(3)],
+    "platform.figures": [],
     "platform.to_buffer": [Call("tensor"), Call([1.0, 2.0]), Call(torch.zeros(2, dtype=torch.complex64))],
     "platform.image_buffer": [Call("image"), Call([0.5]), Call(torch.zeros(2, dtype=torch.complex64))],
     "platform.export_layers": [Call(NOT_A_NETWORK), Call(nn.Sequential()), Call(nn.Tanh()),

@@ -36,10 +36,13 @@ def test_vendored_assets_are_in_the_site(site):
     assert not list((site / "_static").rglob("manager*.js")) and not list((site / "_static").rglob("embed*.js"))
     # One widget manager, the project's own bundle: no RequireJS, no AMD bundle.
     assert sorted(p.name for p in (site / "vendor").rglob("*.js") if "mathjax" not in p.parts) == [
-        "manager.js", "widgets-setup.js"]
+        "manager.js", "mathjax-loader.js", "widgets-setup.js"]
     page = (site / "book" / "01_conv_layer.html").read_text()
     assert len(re.findall(r'<script defer="defer" src="[^"]*vendor/widget-manager/manager\.js', page)) == 1
     assert "require.js" not in page and "embed-amd" not in page
+    # MathJax comes through its loader, which waits for the widgets (tests/test_live_site.py).
+    assert len(re.findall(r'<script defer="defer" src="[^"]*vendor/mathjax-loader\.js', page)) == 1
+    assert "tex-chtml.js" not in page
     # It draws once the page is parsed, not at the window's load event; it carries
     # anywidget's front end, and its fonts are inlined (woff2 only, nothing fetched).
     manager = (site / "vendor" / "widget-manager" / "manager.js").read_text()

@@ -7,7 +7,10 @@ The browser computes with one shared module of layers, ``layers.js`` in this
 package, which mirrors PyTorch's semantics; :func:`export_layers` turns a torch
 model into that module's layer specs, and refuses a layer it lacks by name.
 Each figure adds its own drawing module (``<figure>.js``); :func:`esm` joins
-the two into the one string anywidget loads.
+the two into the one string anywidget loads in JupyterLab. The static site's
+widget manager bundles the same modules once for the whole site
+(``frontend/live.js``), and the build swaps each figure's string in a page for
+a reference, :data:`SITE_MODULE_PREFIX` followed by the figure's name.
 """
 
 from __future__ import annotations
@@ -39,16 +42,24 @@ LAYER_TYPES = {
     nn.AdaptiveMaxPool2d: "adaptive_max_pool2d",
 }
 
-__all__ = ["esm", "to_buffer", "image_buffer", "export_layers", "Buffer", "colormap", "JS_DIR", "LAYER_TYPES",
-           "SHARED_MODULES"]
+__all__ = ["esm", "figures", "to_buffer", "image_buffer", "export_layers", "Buffer", "colormap", "JS_DIR",
+           "LAYER_TYPES", "SHARED_MODULES", "SITE_MODULE_PREFIX"]
 
 #: The browser modules every figure shares, joined before the figure's own module.
 SHARED_MODULES = ("layers", "dom")
+#: How a static page's widget state names a figure bundled in the site's
+#: widget manager: this prefix and the figure's name (``frontend/live.js``).
+SITE_MODULE_PREFIX = "widgets.live:"
 # `import { a, b } from "./layers.js";` lines: the modules are joined into one.
 _LOCAL_IMPORT = re.compile(r'^import \{[^}]*\} from "\./[\w-]+\.js";\n', re.MULTILINE)
 
 
 @cache
+def figures() -> tuple[str, ...]:
+    """The names of the live figures: every browser module in the package but the shared ones."""
+    return tuple(sorted(p.stem for p in JS_DIR.glob("*.js") if p.stem not in SHARED_MODULES))
+
+
 def esm(figure: str) -> str:
     """The ES module of one live figure: the shared modules followed by ``<figure>.js``.
 
@@ -56,11 +67,9 @@ def esm(figure: str) -> str:
     imports of the shared modules (:data:`SHARED_MODULES`: the layers and the
     DOM helpers) are resolved by joining the files into one.
     """
+    if figure not in figures():
+        raise ValueError(f"figure must be one of {list(figures())}, got {figure!r}")
     path = JS_DIR / f"{figure}.js"
-    if not isinstance(figure, str) or not re.fullmatch(r"[\w-]+", figure) or figure in SHARED_MODULES \
-            or not path.is_file():
-        names = sorted(p.stem for p in JS_DIR.glob("*.js") if p.stem not in SHARED_MODULES)
-        raise ValueError(f"figure must be one of {names}, got {figure!r}")
     shared = [(JS_DIR / f"{name}.js").read_text(encoding="utf-8") for name in SHARED_MODULES]
     return "\n".join([*shared, _LOCAL_IMPORT.sub("", path.read_text(encoding="utf-8"))])
 
