@@ -46,7 +46,7 @@ BUDGETS = {
     "training chapter execution, one core (s)": 90.0,
     "chapter peak memory (MB)": 1536.0,
     "page HTML + widget state (MB)": 5.0,
-    "navigation to widgets rendered (ms)": 2000.0,
+    "navigation to widgets rendered (ms)": 800.0,
     "keyboard step to new frame (ms)": 50.0,
     # A live figure (computed in the browser): one typed kernel entry to the new
     # feature map of a 3-channel 256 x 256 image drawn on its canvas.
@@ -59,6 +59,11 @@ BUDGETS = {
     # input, three networks' predictions and the feature maps drawn.
     "stroke to predictions (ms)": 16.0,
 }
+# Quick mode runs in CI right after the test suite has built and tested the book,
+# on a machine whose timings are not those of a quiet one: there it guards
+# navigation against regressions at a looser gate; the full benchmark, on a
+# quiet machine, holds it to its budget.
+QUICK_GATES = {"navigation to widgets rendered (ms)": 2000.0}
 # The chapters that train networks, over five seeds each (the 90 s budget): chapter 5
 # trains ten classifiers for its anti-aliasing study, about 45 s of its time on one core.
 TRAINING_CHAPTERS = {"book/05_equivariance", "book/07_trained_networks", "book/08_feature_hierarchy"}
@@ -121,7 +126,7 @@ def measure_pages(report: Report, site: Path):
         report.add("page", f"{name}: frames", frames, "frames", fmt="{:,.0f}")
 
 
-def measure_browser(report: Report, site: Path, loads: int = 5):
+def measure_browser(report: Report, site: Path, loads: int = 5, budgets: dict = BUDGETS):
     """Navigation to widgets drawn, and a keyboard step to a new frame, in headless Chromium."""
     import functools
     import http.server
@@ -166,7 +171,7 @@ def measure_browser(report: Report, site: Path, loads: int = 5):
                         page.close()
                 name = Path(doc).name
                 report.add("browser", f"{name}: navigation to widgets rendered", statistics.median(times), "ms",
-                           BUDGETS["navigation to widgets rendered (ms)"], fmt="{:,.0f}")
+                           budgets["navigation to widgets rendered (ms)"], fmt="{:,.0f}")
                 if page.locator(".cw-explorer .noUi-handle").count():
                     step = keyboard_step_ms(page)
                     steps.append(step)
@@ -405,7 +410,7 @@ def main(argv=None) -> int:
         print(f"error: no built site at {args.site}; run bash scripts/build.sh first", file=sys.stderr)
         return 2
     measure_pages(report, args.site)
-    steps = measure_browser(report, args.site)
+    steps = measure_browser(report, args.site, budgets=(BUDGETS | QUICK_GATES) if args.quick else BUDGETS)
     measure_interact(report, statistics.median(steps) if steps else None)
     output = args.output or (None if args.quick else ROOT / "benchmarks" / "RESULTS.md")
     if output:
