@@ -34,7 +34,6 @@ PyTorch's sparse indices are int64).
 from __future__ import annotations
 
 import math
-import statistics
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -336,7 +335,7 @@ class Timing:
     clock : str
         The clock read, a key of :data:`CLOCKS`.
     seconds : dict
-        Method name to the median time of one product, in seconds.
+        Method name to the fastest time of one product over the runs, in seconds.
     runs : dict
         Method name to the per-product time of every timed run.
     nbytes : dict
@@ -395,7 +394,9 @@ def time_methods(weight: torch.Tensor, height: int, width: int, *, methods=METHO
     methods : sequence of str
         Some of :data:`METHODS`.
     repeats : int
-        Timed runs per method (1 to 50); the median is reported.
+        Timed runs per method (1 to 50); the fastest is reported: other
+        programs on the machine only ever slow a run down, so the fastest run
+        is the one they disturbed least.
     min_run_seconds : float
         Least duration of one timed run, in (0, 1].
     max_dense_bytes : int
@@ -447,7 +448,7 @@ def time_methods(weight: torch.Tensor, height: int, width: int, *, methods=METHO
                     result.max_abs_diff[method] = float((call() - reference).abs().max())
                 runs = _time_call(call, repeats, min_run_seconds, CLOCKS[clock])
                 result.runs[method] = runs
-                result.seconds[method] = statistics.median(runs)
+                result.seconds[method] = min(runs)
                 result.nbytes[method] = storage_bytes(operator)
                 del operator, call
     finally:
@@ -494,10 +495,14 @@ class PowerLaw:
     Attributes
     ----------
     exponent, coefficient : float
+    exponent_se : float
+        Standard error of the exponent, from the scatter of the points about
+        the line (NaN for a fit through two points, which has no scatter to measure).
     """
 
     exponent: float
     coefficient: float
+    exponent_se: float = float("nan")
 
     def predict(self, x):
         """The fitted value at ``x`` (a number or an array of finite numbers >= 0)."""
@@ -529,8 +534,13 @@ def power_law_fit(x, y) -> PowerLaw:
         raise ValueError(f"y must be finite and positive, got {y.tolist()}")
     if np.ptp(x) == 0:
         raise ValueError(f"x must hold at least two different values, got {x.tolist()}")
-    slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
-    return PowerLaw(float(slope), float(np.exp(intercept)))
+    log_x, log_y = np.log(x), np.log(y)
+    slope, intercept = np.polyfit(log_x, log_y, 1)
+    se = float("nan")
+    if len(x) > 2:
+        residuals = log_y - (slope * log_x + intercept)
+        se = float(np.sqrt(residuals @ residuals / (len(x) - 2) / np.sum((log_x - log_x.mean()) ** 2)))
+    return PowerLaw(float(slope), float(np.exp(intercept)), se)
 
 
 @dataclass(frozen=True)
@@ -543,7 +553,7 @@ class Sweep:
         Method name to the image sides (pixels per side) it was timed at.
     pixels, seconds, nbytes : dict
         Method name to numpy arrays aligned with ``sides``: pixel counts,
-        median seconds of one product and bytes of the operator built.
+        fastest seconds of one product and bytes of the operator built.
     max_abs_diff : dict
         Matrix method name to its largest difference from ``conv2d`` over all sizes.
     """
