@@ -310,7 +310,7 @@ CASES: dict[str, list[Call]] = {
     "efficiency.speed_verdict": [Call("fast"), Call(1.0, tolerance=-1.0), Call(float("nan"))],
     "efficiency.power_law_fit": [Call([1.0], [1.0]), Call([1.0, 2.0], [0.0, 1.0]), Call("x", "y")],
     "efficiency.sweep": [Call(WEIGHT, [HUGE]), Call(WEIGHT, []), Call(WEIGHT, [8], repeats=0),
-                         Call(WEIGHT, [8], dense_sides=[HUGE])],
+                         Call(WEIGHT, [8], dense_sides=[HUGE]), Call(WEIGHT, [8], rounds=0)],
     # equivariance
     "equivariance.shift": [Call("x", 1, 1), Call(X8, HUGE, 0), Call(X8, 0, 1.5), Call(X8, 1, 1, "reflect")],
     "equivariance.output_shift": [Call(2, 1, 2), Call("2", 0), Call(2, 2, 0), Call(2, 2, stride=1.5)],

@@ -409,10 +409,34 @@ def test_sweep_structure_and_fit():
         s.fit("fft")
 
 
+def test_sweep_keeps_each_size_fastest_time_over_the_rounds(monkeypatch):
+    # Scripted timings: round 1 is slow at side 6 (a burst of load), round 2 at side 4.
+    script = iter([{4: 1.0, 6: 9.0}, {4: 5.0, 6: 2.0}])
+    real = ef.time_methods
+    calls = []
+
+    def scripted(weight, height, width, **kwargs):
+        timing = real(weight, height, width, **{**kwargs, "repeats": 1, "min_run_seconds": 1e-4})
+        calls.append((height, kwargs["methods"]))
+        if height == 4:
+            scripted.round = next(script)
+        for m in timing.seconds:
+            timing.seconds[m] = scripted.round[height] * (1 + ef.METHODS.index(m))
+        return timing
+
+    monkeypatch.setattr(ef, "time_methods", scripted)
+    s = ef.sweep(ef.difference_kernel(), [4, 6], dense_sides=[6], rounds=2)
+    assert [side for side, _ in calls] == [4, 6, 4, 6], "every size once per round, in order"
+    assert s.seconds["convolution"].tolist() == [1.0, 2.0]
+    assert s.seconds["sparse matrix"].tolist() == [2.0, 4.0]
+    assert s.sides["dense matrix"].tolist() == [6] and s.seconds["dense matrix"].tolist() == [6.0]
+
+
 @pytest.mark.parametrize(
     "sides, kwargs, name",
     [([4, 4], {}, "sides"), ([], {}, "sides"), ([0, 4], {}, "sides"), ("48", {}, "sides"),
-     ([4, 6], {"dense_sides": [8]}, "dense_sides"), ([4, 6], {"clock": "monotonic"}, "clock")],
+     ([4, 6], {"dense_sides": [8]}, "dense_sides"), ([4, 6], {"clock": "monotonic"}, "clock"),
+     ([4, 6], {"rounds": 0}, "rounds"), ([4, 6], {"rounds": 21}, "rounds"), ([4, 6], {"rounds": 1.5}, "rounds")],
 )
 def test_sweep_rejects_bad_arguments(sides, kwargs, name):
     with pytest.raises(ValueError, match=f"^{name} must"):
