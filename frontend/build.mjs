@@ -59,6 +59,30 @@ const noIpywidgets7 = {
   },
 };
 
+// The book shows no Output widget, and html-manager's support for it brings
+// JupyterLab's output area and MIME renderers (about 400 KB of the bundle, and
+// their start-up on every page). Leave them out: HTMLManager gets an empty
+// renderer registry, and an Output widget, should a chapter ever show one,
+// draws as an error widget saying why (which the browser tests catch).
+const noOutputWidget = {
+  name: "no-output-widget",
+  setup(build) {
+    build.onResolve({ filter: /^@jupyterlab\/rendermime$/ }, () => ({ path: "rendermime", namespace: "no-output" }));
+    build.onResolve({ filter: /^\.\/(output|output_renderers)$/ }, (args) => (
+      /[\\/]@jupyter-widgets[\\/]html-manager[\\/]/.test(args.importer)
+        ? { path: args.path.slice(2), namespace: "no-output" } : undefined));
+    const unsupported = "throw new Error('Output widgets are not supported on this site (see frontend/build.mjs)');";
+    const stubs = {
+      rendermime: "export class RenderMimeRegistry { addFactory() {} }\nexport const standardRendererFactories = [];",
+      output: `export class OutputModel { constructor() { ${unsupported} } }\n` +
+              `export class OutputView { constructor() { ${unsupported} } }`,
+      output_renderers: "export const WIDGET_MIMETYPE = 'application/vnd.jupyter.widget-view+json';\n" +
+                        `export class WidgetRenderer { constructor() { ${unsupported} } }`,
+    };
+    build.onLoad({ filter: /.*/, namespace: "no-output" }, (args) => ({ contents: stubs[args.path], loader: "js" }));
+  },
+};
+
 // Stylesheets go into the script, which adds them to the page when it runs.
 // Their fonts are inlined as data URLs in the one format every current browser
 // reads (woff2); the older formats listed beside it become empty data URLs, so
@@ -103,7 +127,7 @@ await esbuild.build({
     "process.env.NODE_ENV": '"production"',
     __ANYWIDGET_VERSION__: JSON.stringify(anywidgetVersion),
   },
-  plugins: [anywidgetAsModule, noIpywidgets7, injectCss],
+  plugins: [noOutputWidget, anywidgetAsModule, noIpywidgets7, injectCss],
   legalComments: "eof",
   logLevel: "warning",
 });

@@ -48,6 +48,8 @@ def test_vendored_assets_are_in_the_site(site):
     manager = (site / "vendor" / "widget-manager" / "manager.js").read_text()
     assert 'window.addEventListener("load"' not in manager
     assert "[anywidget]" in manager and "data:font/woff2;base64," in manager
+    # JupyterLab's output area (for Output widgets, which the book never shows) is left out.
+    assert "Output widgets are not supported on this site" in manager and "jp-OutputArea" not in manager
     assert not re.search(r'url\(["\']?\.', manager), "the manager's stylesheets refer to a file"
     assert not re.search(r'<script[^>]+src="https?://', page), "a script is loaded from another host"
     assert not re.search(r'<link[^>]+href="https?://[^"]+\.css', page), "a stylesheet is loaded from another host"
