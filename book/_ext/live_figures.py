@@ -38,8 +38,7 @@ def _bundled() -> tuple[dict[str, str], str, str]:
     from widgets.live import platform
 
     modules = {platform.esm(name): name for name in platform.figures()}
-    css = (platform.JS_DIR / "live.css").read_text(encoding="utf-8")
-    return modules, css, platform.SITE_MODULE_PREFIX
+    return modules, platform.STYLESHEET, platform.SITE_MODULE_PREFIX
 
 
 def site_state(state: dict) -> tuple[dict, list[str]]:

@@ -17,7 +17,7 @@ from torch import nn
 
 from .._checks import check_int, check_tensor
 from ..draw.style import PALETTE, SEQUENTIAL, kind_colour
-from .platform import JS_DIR, Buffer, colormap, esm, export_layers, to_buffer
+from .platform import STYLESHEET, Buffer, colormap, esm, export_layers, to_buffer
 
 #: Most networks one pad compares, and most test digits it offers.
 MAX_NETWORKS = 4
@@ -36,7 +36,7 @@ class DigitPad(anywidget.AnyWidget):
     """
 
     _esm = esm("digit_pad")
-    _css = (JS_DIR / "live.css").read_text(encoding="utf-8")
+    _css = STYLESHEET
     side = traitlets.Int(16).tag(sync=True)
     image = Buffer().tag(sync=True)
     networks = traitlets.Dict().tag(sync=True)

@@ -9,7 +9,7 @@ import traitlets
 
 from .._checks import check_choice, check_int
 from ..compute import receptive_fields as rf
-from .platform import JS_DIR, esm
+from .platform import STYLESHEET, esm
 
 #: Most layers the reader can stack.
 MAX_LAYERS = 6
@@ -35,7 +35,7 @@ class FieldStack(anywidget.AnyWidget):
     """
 
     _esm = esm("field_stack")
-    _css = (JS_DIR / "live.css").read_text(encoding="utf-8")
+    _css = STYLESHEET
     input_size = traitlets.Int(32).tag(sync=True)
     layers = traitlets.List(traitlets.Dict()).tag(sync=True)
     selected = traitlets.List(traitlets.Int(), [0, 0, 0]).tag(sync=True)

@@ -9,7 +9,7 @@ import traitlets
 
 from .._checks import check_choice, check_int, check_tensor
 from ..compute.conv_layer import HAND_FILTERS
-from .platform import JS_DIR, Buffer, colormap, esm, image_buffer, to_buffer
+from .platform import STYLESHEET, Buffer, colormap, esm, image_buffer, to_buffer
 
 #: Padding choices of the kernel playground: no padding, zeros, or wrapping around.
 PADDINGS = ("none", "zeros", "circular")
@@ -47,7 +47,7 @@ class KernelPlayground(anywidget.AnyWidget):
     """
 
     _esm = esm("kernel_playground")
-    _css = (JS_DIR / "live.css").read_text(encoding="utf-8")
+    _css = STYLESHEET
     image = Buffer().tag(sync=True)
     image_encoding = traitlets.Unicode("float32").tag(sync=True)
     image_shape = traitlets.List(traitlets.Int()).tag(sync=True)

@@ -43,10 +43,12 @@ LAYER_TYPES = {
 }
 
 __all__ = ["esm", "figures", "to_buffer", "image_buffer", "export_layers", "Buffer", "colormap", "JS_DIR",
-           "LAYER_TYPES", "SHARED_MODULES", "SITE_MODULE_PREFIX"]
+           "LAYER_TYPES", "SHARED_MODULES", "SITE_MODULE_PREFIX", "STYLESHEET"]
 
 #: The browser modules every figure shares, joined before the figure's own module.
 SHARED_MODULES = ("layers", "dom")
+#: The figures' one stylesheet (``live.css``), every figure's ``_css``.
+STYLESHEET = (JS_DIR / "live.css").read_text(encoding="utf-8")
 #: How a static page's widget state names a figure bundled in the site's
 #: widget manager: this prefix and the figure's name (``frontend/live.js``).
 SITE_MODULE_PREFIX = "widgets.live:"

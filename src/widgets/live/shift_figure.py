@@ -22,7 +22,7 @@ from .._checks import check_choice, check_int, check_tensor
 from ..compute import data
 from ..compute import equivariance as eq
 from ..compute.conv_layer import hand_filter
-from .platform import JS_DIR, Buffer, colormap, esm, to_buffer
+from .platform import STYLESHEET, Buffer, colormap, esm, to_buffer
 
 #: Padding of the convolution, which is also the kind of shift (as chapter 5 pairs them).
 SHIFT_PADDINGS = eq.SHIFT_MODES
@@ -104,7 +104,7 @@ class ShiftFigure(anywidget.AnyWidget):
     """
 
     _esm = esm("shift_figure")
-    _css = (JS_DIR / "live.css").read_text(encoding="utf-8")
+    _css = STYLESHEET
     scenes = traitlets.Dict().tag(sync=True)
     scene = traitlets.Unicode().tag(sync=True)
     dy = traitlets.Int(0).tag(sync=True)
