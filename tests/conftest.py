@@ -111,8 +111,16 @@ def book_build(tmp_path_factory) -> Build:
 
 
 @pytest.fixture(scope="session")
-def executed(book_build) -> Path:
-    """The folder of executed notebooks and their glued values; skips when CW_SITE reuses a site."""
+def executed(request) -> Path:
+    """The folder of executed notebooks and their glued values; skips when CW_SITE reuses a site.
+
+    ``CW_EXECUTED`` names a folder written by ``scripts/run_chapter.py`` instead,
+    so one chapter's numbers can be tested without building the book.
+    """
+    chosen = os.environ.get("CW_EXECUTED")
+    if chosen:
+        return Path(chosen).resolve()
+    book_build = request.getfixturevalue("book_build")
     if book_build.executed is None:
         pytest.skip("CW_SITE set: no executed notebooks")
     return book_build.executed
