@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import KNOWN_PAGE_ERRORS, ROOT, Visit, notebook_in_lab, two_cell_notebook
+from conftest import ROOT, Visit, notebook_in_lab, two_cell_notebook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -455,7 +455,7 @@ def test_the_playground_page_stays_on_its_origin_without_console_errors(chapter_
     assert chapter_one.foreign == []
     assert chapter_one.failed == [] and chapter_one.bad_status == []
     assert chapter_one.unexpected_errors() == []
-    assert [e for e in chapter_one.console_errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []
+    assert chapter_one.console_errors == []
 
 
 @pytest.mark.build

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import KNOWN_PAGE_ERRORS, ROOT, WIDGETS_DRAWN, notebook_in_lab, two_cell_notebook
+from conftest import ROOT, WIDGETS_DRAWN, notebook_in_lab, two_cell_notebook
 from test_live import LiveVisit, run_in_node
 from torch import nn
 
@@ -666,7 +666,7 @@ def test_the_digit_page_stays_on_its_origin_without_console_errors(chapter_seven
     assert chapter_seven.foreign == []
     assert chapter_seven.failed == [] and chapter_seven.bad_status == []
     assert chapter_seven.unexpected_errors() == []
-    assert [e for e in chapter_seven.console_errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []
+    assert chapter_seven.console_errors == []
 
 
 @pytest.mark.build

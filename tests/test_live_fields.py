@@ -17,7 +17,7 @@ import sys
 
 import pytest
 import torch
-from conftest import KNOWN_PAGE_ERRORS, glued, notebook_in_lab, two_cell_notebook
+from conftest import glued, notebook_in_lab, two_cell_notebook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_live import LiveVisit
@@ -486,7 +486,7 @@ def test_the_field_stack_page_stays_on_its_origin_without_console_errors(chapter
     assert chapter_four.foreign == []
     assert chapter_four.failed == [] and chapter_four.bad_status == []
     assert chapter_four.unexpected_errors() == []
-    assert [e for e in chapter_four.console_errors if not any(k in e for k in KNOWN_PAGE_ERRORS)] == []
+    assert chapter_four.console_errors == []
 
 
 RESET = "Reset to the chapter's stack"

@@ -386,3 +386,65 @@ def test_figures_sit_on_one_light_card_in_dark_mode(browser, site_url, doc):
             assert min(r, g, b) >= 230, f"the card is light: {frame}"
     finally:
         visit.close()
+
+
+# The links matching a selector that a reader can see: inside the window, with a size.
+VISIBLE_LINKS = """(selector) => [...document.querySelectorAll(selector)]
+    .filter(a => { const r = a.getBoundingClientRect();
+                   return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth
+                          && getComputedStyle(a).visibility !== 'hidden'; })
+    .map(a => a.getAttribute('href'))"""
+
+
+def _visible_links(page, selector):
+    return page.evaluate(VISIBLE_LINKS, selector)
+
+
+CHAPTER_LINKS = ".bd-sidebar-primary a.reference.internal, #pst-primary-sidebar-modal a.reference.internal"
+
+
+@pytest.mark.parametrize("width", [390, 800, 1280])
+def test_the_chapter_list_opens_and_a_chapter_can_be_followed(browser, site_url, width):
+    """The visible ☰ opens the chapter list at every width (a dialog below 992 px, the
+    sidebar collapsing and coming back above), and a chapter link in it leads there.
+    """
+    visit = Visit(browser, page_url(site_url, "book/03_parameter_sharing"), {"width": width, "height": 844})
+    page = visit.page
+    try:
+        toggle = page.locator(".primary-toggle:visible")
+        assert toggle.count() == 1, "exactly one visible ☰ button"
+        if width < 992:
+            assert _visible_links(page, CHAPTER_LINKS) == [], "the chapter list starts closed on a narrow screen"
+            toggle.click()
+            page.wait_for_function("() => document.querySelector('#pst-primary-sidebar-modal')?.open")
+        else:
+            assert _visible_links(page, CHAPTER_LINKS), "the chapter list starts open on a wide screen"
+            toggle.click()
+            page.wait_for_function(
+                "() => document.querySelector('#pst-primary-sidebar').classList.contains('pst-sidebar-hidden')")
+            # The sidebar slides away; once it has, no chapter link is left on screen.
+            page.wait_for_function(f"(s) => ({VISIBLE_LINKS})(s).length === 0", arg=CHAPTER_LINKS)
+            toggle.click()
+            page.wait_for_function(f"(s) => ({VISIBLE_LINKS})(s).length > 0", arg=CHAPTER_LINKS)
+        links = _visible_links(page, CHAPTER_LINKS)
+        target = next(h for h in links if "02_local_connectivity" in h)
+        page.locator(f'a.reference.internal[href="{target}"]:visible').first.click()
+        page.wait_for_url("**/book/02_local_connectivity.html*")
+        assert visit.unexpected_errors() == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("width", [390, 800])
+def test_the_contents_button_opens_the_page_contents_on_a_narrow_screen(browser, site_url, width):
+    visit = Visit(browser, page_url(site_url, "book/03_parameter_sharing"), {"width": width, "height": 844})
+    page = visit.page
+    try:
+        toggle = page.locator(".secondary-toggle:visible")
+        assert toggle.count() == 1, "exactly one visible contents button"
+        assert _visible_links(page, "#pst-secondary-sidebar-modal a.nav-link") == []
+        toggle.click()
+        page.wait_for_function("() => document.querySelector('#pst-secondary-sidebar-modal')?.open")
+        assert len(_visible_links(page, "#pst-secondary-sidebar-modal a.nav-link")) >= 3
+    finally:
+        visit.close()
