@@ -35,6 +35,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# The book's Sphinx extensions (book/_ext) are tested as modules: importable by name.
+if str(ROOT / "book" / "_ext") not in sys.path:
+    sys.path.append(str(ROOT / "book" / "_ext"))
 
 
 def toc_files() -> list[str]:

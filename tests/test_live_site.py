@@ -8,17 +8,14 @@ from __future__ import annotations
 import copy
 import json
 import re
-import sys
 from types import SimpleNamespace
 
+import live_figures
 import pytest
 from conftest import ROOT, WIDGETS_DRAWN, chapter_files
 from sphinx.errors import ExtensionError
 
 from widgets import live
-
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import live_figures  # noqa: E402
 
 LIVE_JS = (ROOT / "frontend" / "live.js").read_text()
 CSS = (live.JS_DIR / "live.css").read_text()

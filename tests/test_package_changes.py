@@ -4,14 +4,10 @@ execution cache and marks every chapter to be read (and executed) again.
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 
-from conftest import ROOT
+import package_changes
 from jupyter_cache import get_cache
-
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import package_changes  # noqa: E402
 
 
 def fake_app(cache_path):
