@@ -70,6 +70,9 @@ BUDGETS = {
     # Chapter 7's draw-a-digit figure: one pointer move of a stroke to the new
     # input, three networks' predictions and the feature maps drawn.
     "stroke to predictions (ms)": 16.0,
+    # A chapter is one argument: a page with more prose than this is two chapters, or
+    # holds digressions that belong in exercises or the tests.
+    "words of prose per chapter": 4500.0,
 }
 # Quick mode runs in CI right after the test suite has built and tested the book,
 # on a machine whose timings are not those of a quiet one: there it guards
@@ -79,6 +82,61 @@ QUICK_GATES = {"navigation to widgets rendered (ms)": 2000.0}
 # The chapters that train networks, over five seeds each (the 90 s budget): chapter 5
 # trains ten classifiers for its anti-aliasing study, about 45 s of its time on one core.
 TRAINING_CHAPTERS = {"book/06_pooling", "book/07_trained_networks", "book/08_feature_hierarchy"}
+
+
+#: An opening or closing fence of a code block or a directive.
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
+
+
+def prose_words(text: str) -> int:
+    """Words of a chapter's prose, exercises and solutions included.
+
+    Code cells, code blocks (indented or fenced), directive options, display
+    maths and the front matter are left out; a glued value, a cross-reference
+    or an inline formula counts as one word.
+    """
+    lines = text.splitlines()
+    if lines and lines[0].strip() == "---":
+        end = lines.index("---", 1)
+        lines = lines[end + 1:]
+    words, stack, in_math = 0, [], False
+    for line in lines:
+        m = _FENCE.match(line)
+        if m:
+            indent, fence, info = m.groups()
+            if stack and fence[0] == stack[-1][0] and len(fence) >= len(stack[-1][1]) and not info.strip():
+                stack.pop()
+                continue
+            if not info.strip() and stack:
+                continue
+            kind = "code" if (not info.strip().startswith("{") or "code-cell" in info) else "directive"
+            stack.append((fence[0], fence, kind))
+            continue
+        if any(k == "code" for *_, k in stack):
+            continue
+        stripped = line.strip()
+        if stripped.startswith("$$"):
+            in_math = not in_math if stripped.count("$$") == 1 else in_math
+            continue
+        if in_math or stripped.startswith(":") and re.match(r"^:[\w-]+:", stripped):
+            continue
+        if line.startswith("    ") and not stack:
+            continue
+        if stack and line.startswith("    "):  # code inside an admonition's body
+            continue
+        stripped = re.sub(r"\{[\w:-]+\}`[^`]*`", " X ", stripped)
+        stripped = re.sub(r"`[^`]*`", " X ", stripped)
+        stripped = re.sub(r"\$[^$]*\$", " X ", stripped)
+        words += len(re.findall(r"[A-Za-z0-9][\w'’.,-]*", stripped))
+    return words
+
+
+def measure_prose(report: Report):
+    """Words of prose on each chapter page (exercises included; code, maths and directive options not)."""
+    for doc in chapter_files():
+        words = prose_words((ROOT / f"{doc}.md").read_text())
+        report.add("prose", f"{Path(doc).name}: words of prose", words, "words",
+                   BUDGETS["words of prose per chapter"], fmt="{:,.0f}")
 
 
 @dataclass
@@ -424,6 +482,7 @@ def main(argv=None) -> int:
     if not (args.site / "book" / "index.html").is_file():
         print(f"error: no built site at {args.site}; run bash scripts/build.sh first", file=sys.stderr)
         return 2
+    measure_prose(report)
     measure_pages(report, args.site)
     steps = measure_browser(report, args.site, budgets=(BUDGETS | QUICK_GATES) if args.quick else BUDGETS)
     measure_interact(report, statistics.median(steps) if steps else None)
