@@ -67,6 +67,20 @@ def test_axe_finds_no_serious_or_critical_violation(ready):
     assert blocking == [], blocking
     # The budget allows moderate and minor findings; the book has none, and keeps it so.
     assert violations == [], violations
+    # The same page in dark mode, switched the way the colour-mode button does
+    # (book/_static/colour-mode.js): every text, captions included, keeps its contrast.
+    ready.evaluate("""() => { const root = document.documentElement;
+                              root.dataset.mode = 'dark'; root.dataset.theme = 'dark'; }""")
+    ready.wait_for_timeout(200)
+    try:
+        dark = ready.evaluate(
+            """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+                 .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                             nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+    finally:
+        ready.evaluate("""() => { const root = document.documentElement;
+                                  root.dataset.mode = 'light'; root.dataset.theme = 'light'; }""")
+    assert dark == [], f"dark mode: {dark}"
 
 
 def lightness(name: str, n: int = 65) -> np.ndarray:
