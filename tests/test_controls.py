@@ -143,6 +143,9 @@ def test_control_kinds():
     assert ex.controls["n"].options == (("1", 1), ("2", 2))
     assert ex.controls["mode"].options == (("gray", "gray"), ("colour", "colour"))
     assert ex.controls["n"].description == "n"
+    # Labels read as words, not as Python names.
+    two = controls.explore(Recorder(), {"kernel_size": [1, 3]})
+    assert two.controls["kernel_size"].description == "kernel size"
     # Each control starts on the first value.
     assert ex.selection() == {"n": 1, "mode": "gray", "k": 3}
 

@@ -277,14 +277,19 @@ def _alt_text(describe, alt, params) -> str:
     return f"{text} ({_params_text(params)})"
 
 
+def label(name: str) -> str:
+    """A parameter's name as its control's label reads: ``"kernel_size"`` becomes ``"kernel size"``."""
+    return name.replace("_", " ")
+
+
 def _control(name, values, kind):
     labels = [(str(v), v) for v in values]
     style = {"description_width": "initial"}
     if kind == "slider":
-        return ipw.SelectionSlider(options=labels, value=values[0], description=name,
+        return ipw.SelectionSlider(options=labels, value=values[0], description=label(name),
                                    continuous_update=True, readout=True, style=style,
                                    layout=ipw.Layout(width="300px", margin="0 16px 4px 0"))
-    return ipw.ToggleButtons(options=labels, value=values[0], description=name,
+    return ipw.ToggleButtons(options=labels, value=values[0], description=label(name),
                              style={**style, "button_width": "auto"},
                              # label and buttons side by side in every front end
                              layout=ipw.Layout(width="auto", display="flex", align_items="center",
