@@ -329,6 +329,7 @@ def set_kernel(page, values):
     assert fields.count() == len(values)
     for i, v in enumerate(values):
         fields.nth(i).fill(str(v))
+        fields.nth(i).press("Enter")  # a typed value counts once the reader commits it
 
 
 @pytest.mark.browser
@@ -346,8 +347,20 @@ def test_typing_a_kernel_redraws_the_map_as_pytorch_computes_it(chapter_one):
     before = page.locator(f"{PLAYGROUND} canvas.cw-live-output").screenshot()
     field = page.locator(f"{PLAYGROUND} input.cw-live-field").nth(13)  # green kernel, centre
     field.click()
+    # Nothing is taken while the reader types ("1" on the way to "1.5" is never used) ...
+    old = float(read_back(page)[2][0, 1, 1, 1])
+    page.evaluate("() => { window.cwPauseMs = 600000; }")   # a reader who has not paused yet
+    field.press("Control+a")
+    page.keyboard.type("1.5")
+    assert float(read_back(page)[2][0, 1, 1, 1]) == old
+    field.press("Enter")                                    # ... until they commit it
+    assert float(read_back(page)[2][0, 1, 1, 1]) == 1.5
+    # ... or pause.
+    page.evaluate("() => { window.cwPauseMs = 50; }")
     field.press("Control+a")
     page.keyboard.type("2.5")
+    page.wait_for_function("() => document.querySelector('.cw-kernel-playground').live.weight[13] === 2.5")
+    page.evaluate("() => { delete window.cwPauseMs; }")
     state, x, weight, out = read_back(page)
     assert float(weight[0, 1, 1, 1]) == 2.5
     assert_matches_pytorch(state, x, weight, out)
@@ -405,10 +418,12 @@ def test_an_invalid_entry_is_marked_and_the_last_valid_map_kept(chapter_one):
     message = page.locator(f"{PLAYGROUND} .cw-live-message").first
     for text in ["abc", "1e999", "11", "--1", ""]:
         field.fill(text)
+        field.press("Enter")
         assert field.get_attribute("aria-invalid") == "true", text
         assert "is not a number from −10 to 10" in message.text_content(), text
         assert read_back(page)[0]["output"] == before, f"{text!r} changed the map"
     field.fill("-0.75")
+    field.blur()  # leaving the field commits it too
     assert field.get_attribute("aria-invalid") is None and message.text_content() == ""
     state, x, weight, out = read_back(page)
     assert float(weight[0, 0, 1, 1]) == -0.75
@@ -495,6 +510,7 @@ def test_the_playground_works_in_jupyterlab_and_sends_the_kernel_back(browser, t
         assert_matches_pytorch(state, x, weight, out)
         # The reader's edits reach the Python object.
         playground.locator("input.cw-live-field").nth(13).fill("2.5")
+        playground.locator("input.cw-live-field").nth(13).press("Enter")
         playground.locator("select").nth(2).select_option("2")
         lab.run_cell(1, "kernel 2.5 stride 2")
         state, x, weight, out = read_back(page)

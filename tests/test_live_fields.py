@@ -214,6 +214,7 @@ def fill(locator, text):
     locator.press("Control+a")
     locator.press("Backspace")
     locator.page.keyboard.type(str(text))
+    locator.press("Enter")  # the figure takes a typed value once the reader commits it
 
 
 def type_stack(page, layers, size):
@@ -766,7 +767,9 @@ def test_the_field_stack_works_in_jupyterlab_and_sends_the_stack_back(browser, t
         assert read(page)["fields"] == expected_fields(layers, 16, 2, 4, 4)
         # The reader's edits: a 5 x 5 first kernel with padding 2, then a unit of the first map.
         figure.get_by_label(re.compile("^Layer 1 kernel")).fill("5")
+        figure.get_by_label(re.compile("^Layer 1 kernel")).press("Enter")
         figure.get_by_label(re.compile("^Layer 1 padding")).fill("2")
+        figure.get_by_label(re.compile("^Layer 1 padding")).press("Enter")
         click_unit(page, 1, 3, 6)
         layers[0] = Layer("conv", 5, padding=2)
         state = read(page)

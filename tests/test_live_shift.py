@@ -471,6 +471,7 @@ def type_into(page, axis, text):
         page.keyboard.type(text)
     else:
         f.press("Backspace")
+    f.press("Enter")  # the figure takes a typed value once the reader commits it
 
 
 def choose(page, **options):
@@ -587,6 +588,7 @@ def test_an_invalid_shift_is_marked_and_the_last_valid_figure_kept(chapter_five)
     assert message.get_attribute("aria-live") == "polite"
     for text in ["abc", "1.5", "17", "-17", "--1", "1e1", " ", ""]:
         field(page, "dx").fill(text)  # one input event, as when pasting
+        field(page, "dx").press("Enter")
         assert field(page, "dx").get_attribute("aria-invalid") == "true", text
         assert "is not a whole number from −16 to 16" in message.text_content(), text
         after = read_back(page)
@@ -597,19 +599,34 @@ def test_an_invalid_shift_is_marked_and_the_last_valid_figure_kept(chapter_five)
     state = read_back(page)
     assert (state["dy"], state["dx"]) == (5, -16)
     assert_matches_pytorch(state)
-    # Typed key by key, "2.5" is valid up to "2": the figure keeps the shift 2.
+    # "2.5" is checked as a whole once committed, never as the "2" on the way to it:
+    # the figure keeps the last valid shift, and the message says so.
     type_into(page, "dx", "2.5")
     assert field(page, "dx").get_attribute("aria-invalid") == "true"
     assert "“2.5” is not a whole number" in message.text_content()
     state = read_back(page)
-    assert (state["dy"], state["dx"]) == (5, 2)
+    assert (state["dy"], state["dx"]) == (5, -16)
     assert_matches_pytorch(state)
+    # "99" typed key by key is never taken as 9: while it is typed nothing changes,
+    # and once committed it is marked, the figure still at the last valid shift.
+    f = field(page, "dx")
+    f.click()
+    f.press("Control+a")
+    page.evaluate("() => { window.cwPauseMs = 600000; }")   # a reader who has not paused yet
+    page.keyboard.type("99")
+    assert read_back(page)["dx"] == -16 and f.get_attribute("aria-invalid") is None
+    f.press("Enter")
+    page.evaluate("() => { delete window.cwPauseMs; }")
+    assert f.get_attribute("aria-invalid") == "true"
+    assert read_back(page)["dx"] == -16 and "“99”" in message.text_content()
     # Both fields invalid, then one fixed: its message stays until the other is fixed too.
-    field(page, "dy").fill("x")
-    field(page, "dx").fill("-4")
+    for axis, text in (("dy", "x"), ("dx", "-4")):
+        field(page, axis).fill(text)
+        field(page, axis).press("Enter")
     assert field(page, "dy").get_attribute("aria-invalid") == "true" and "“x”" in message.text_content()
     assert read_back(page)["dx"] == -4 and read_back(page)["dy"] == 5
     field(page, "dy").fill("-1")
+    field(page, "dy").press("Enter")
     assert message.text_content() == "" and (read_back(page)["dy"], read_back(page)["dx"]) == (-1, -4)
 
 

@@ -448,3 +448,61 @@ def test_the_contents_button_opens_the_page_contents_on_a_narrow_screen(browser,
         assert len(_visible_links(page, "#pst-secondary-sidebar-modal a.nav-link")) >= 3
     finally:
         visit.close()
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_on_a_phone_every_box_that_scrolls_says_so(browser, site_url, doc):
+    """A table or figure wider than a 390-pixel screen scrolls in its box, with a visible line saying so."""
+    visit = Visit(browser, page_url(site_url, doc), {"width": 390, "height": 844})
+    try:
+        visit.wait_for_widgets()
+        visit.page.wait_for_timeout(300)  # the hints are placed once the page has loaded
+        silent = visit.page.evaluate(
+            """() => [...document.querySelectorAll('.bd-article :is(.pst-scrollable-table-container, '
+                      + 'figure, .cell_output .output.text_html, .cw-explorer .widget-html-content)')]
+                 .filter(b => b.scrollWidth > b.clientWidth + 1)
+                 .filter(b => { const h = b.previousElementSibling;
+                                return !(h && h.classList.contains('cw-scroll-hint') && !h.hidden
+                                         && h.getBoundingClientRect().height > 0); })
+                 .map(b => b.outerHTML.slice(0, 100))""")
+        assert silent == [], "boxes that scroll without saying so"
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("doc", chapter_files())
+def test_on_a_phone_every_control_is_a_large_enough_touch_target(browser, site_url, doc):
+    """Slider handles, buttons, menus and fields are at least 24 x 24 CSS pixels (WCAG 2.2, 2.5.8)."""
+    visit = Visit(browser, page_url(site_url, doc), {"width": 390, "height": 844})
+    try:
+        visit.wait_for_widgets()
+        small = visit.page.evaluate(
+            """() => [...document.querySelectorAll('.bd-article :is(.cw-explorer .noUi-handle, '
+                      + '.cw-explorer button, .cw-live select, .cw-live input, .cw-live button)')]
+                 .map(e => [e, e.getBoundingClientRect()])
+                 .filter(([e, r]) => r.width > 0 && r.height > 0 && (r.width < 24 || r.height < 24))
+                 .map(([e, r]) => `${e.className || e.tagName} ${Math.round(r.width)} x ${Math.round(r.height)}`)""")
+        assert small == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("doc", chapter_files())
+def test_on_a_phone_the_smallest_text_of_every_figure_is_at_least_9_pixels(browser, site_url, doc):
+    """Each image knows its smallest text at its own size (``data-text-px``); as shown on a
+    390-pixel screen, scaled to the column or scrolling in its box, that text is 9 CSS pixels or more.
+    """
+    visit = Visit(browser, page_url(site_url, doc), {"width": 390, "height": 844})
+    try:
+        visit.wait_for_widgets()
+        sizes = visit.page.evaluate(
+            """() => [...document.querySelectorAll('.bd-article img.cw-figure[data-text-px]')]
+                 .map(i => [i.alt.slice(0, 60), i.getBoundingClientRect().width, +i.getAttribute('width'),
+                            +i.dataset.textPx])
+                 .filter(([alt, shown]) => shown > 0)
+                 .map(([alt, shown, width, px]) => [alt, px * shown / width])""")
+        assert sizes, "the page shows figures"
+        small = [(alt, round(px, 1)) for alt, px in sizes if px < 8.95]
+        assert small == []
+    finally:
+        visit.close()

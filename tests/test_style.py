@@ -503,3 +503,24 @@ def test_figures_take_kind_colours_from_the_one_mapping():
     assert set(labelled) == set(networks)
     for name, line in labelled.items():
         assert _same(line.get_color(), style.kind_colour(name)), name
+
+
+def test_an_image_tells_the_page_how_narrow_it_may_be_shown_on_a_phone():
+    import re
+
+    fig, axes = style.figure(width=8.6, height=2.0, alt="a wide figure")
+    ax = axes[0, 0]
+    ax.set_title("title")
+    ax.plot([0, 1], [0, 1])
+    picture = style.render(fig)
+    # Its smallest text is measured at the size the page shows it: at least the book's floor.
+    assert picture.text_px >= style.MIN_TEXT_PX - 0.01
+    tag = style.img_tag(picture, "a wide figure")
+    readable = int(re.search(r"--cw-readable:(\d+)px", tag).group(1))
+    assert f'data-text-px="{picture.text_px:g}"' in tag
+    # At that width the smallest text is PHONE_TEXT_PX high, and no narrower width keeps it so.
+    assert readable * picture.text_px / picture.width >= style.PHONE_TEXT_PX
+    assert (readable - 1) * picture.text_px / picture.width < style.PHONE_TEXT_PX
+    assert readable < picture.width
+    # Bytes without text information keep their full size as the limit.
+    assert "--cw-readable:" in style.img_tag(style.to_png(fig), "png")

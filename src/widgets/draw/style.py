@@ -97,6 +97,10 @@ DPI = CSS_DPI * SCALE
 COLUMN_PX = 688
 #: The smallest text any figure may show on that page, in CSS pixels.
 MIN_TEXT_PX = 11.0
+#: The smallest text a figure may show on a phone, in CSS pixels: below this
+#: width a figure is not scaled down any further but scrolls inside its box
+#: (book/_static/book.css, ``--cw-readable``).
+PHONE_TEXT_PX = 9.0
 
 RC = {
     # 10 pt is 11.1 CSS pixels at CSS_DPI; min_font_points() raises anything smaller.
@@ -318,12 +322,17 @@ def legible(fig: Figure) -> Figure:
 
 @dataclasses.dataclass(frozen=True)
 class Picture:
-    """An encoded image and the size, in CSS pixels, at which the page shows it."""
+    """An encoded image and the size, in CSS pixels, at which the page shows it.
+
+    ``text_px`` is the height of its smallest text, in CSS pixels at that size
+    (0 when it has none or it is not known).
+    """
 
     data: bytes
     mime: str
     width: int
     height: int
+    text_px: float = 0.0
 
 
 def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
@@ -338,6 +347,8 @@ def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
     only the room its content needs.
     """
     small = _palette_image(fig, dpi, trim)
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+    text_px = min(sizes) * CSS_DPI / 72.0 if sizes else 0.0
     png, webp = io.BytesIO(), io.BytesIO()
     # Encoder effort: WebP's method 2 and PNG's default level are within 2 % of
     # their smallest output here, at a fraction of the time (frames add up).
@@ -345,7 +356,7 @@ def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
     small.save(webp, format="WEBP", lossless=True, quality=100, method=2)
     data, mime = min((png.getvalue(), "image/png"), (webp.getvalue(), "image/webp"), key=lambda d: len(d[0]))
     scale = dpi / CSS_DPI
-    return Picture(data, mime, round(small.width / scale), round(small.height / scale))
+    return Picture(data, mime, round(small.width / scale), round(small.height / scale), round(text_px, 2))
 
 
 def _palette_image(fig: Figure, dpi: int, trim: bool):
@@ -414,9 +425,15 @@ def img_tag(picture: Picture | bytes, alt: str) -> str:
     if not isinstance(alt, str):
         raise ValueError(f"alt must be a string, got {type(alt).__name__}")
     data = base64.b64encode(picture.data).decode("ascii")
+    # On a phone the figure is scaled down no further than keeps its smallest text at
+    # PHONE_TEXT_PX; a narrower column scrolls it (book.css reads --cw-readable).
+    readable = picture.width
+    if picture.text_px > 0:
+        readable = min(picture.width, math.ceil(picture.width * PHONE_TEXT_PX / picture.text_px))
+    text = f' data-text-px="{picture.text_px:g}"' if picture.text_px > 0 else ""
     return (f'<img src="data:{picture.mime};base64,{data}" alt="{html.escape(alt, quote=True)}" '
-            f'width="{picture.width}" height="{picture.height}" class="cw-figure" '
-            'style="max-width:100%;height:auto" />')
+            f'width="{picture.width}" height="{picture.height}" class="cw-figure"{text} '
+            f'style="max-width:100%;height:auto;--cw-readable:{readable}px" />')
 
 
 def markdown_table(headers, rows):

@@ -11,7 +11,7 @@
 // browser tests read it back and compare it with the Python calculator and
 // with gradients measured in PyTorch.
 import { fieldSpan, stackSizes, unitFields } from "./layers.js";
-import { el } from "./dom.js";
+import { el, whenSettled } from "./dom.js";
 
 const WHOLE = /^\d+$/;
 const KIND_NAMES = { conv: "convolution", maxpool: "max pooling" };
@@ -126,7 +126,7 @@ function render({ model, el: root }) {
       box.append(el("legend", { text: `Layer ${n}` }), row, message);
       layerBox.append(box);
       for (const control of box.querySelectorAll("select, input")) {
-        control.addEventListener(control.tagName === "SELECT" ? "change" : "input", () => {
+        const changed = () => {
           L[control.dataset.key] = control.value;
           if (control.dataset.key === "kind") {
             // A new pooling layer starts as the usual 2 x 2 window, stride 2, no padding.
@@ -139,7 +139,11 @@ function render({ model, el: root }) {
             edited = { layer: i, key: control.dataset.key };
           }
           update();
-        });
+        };
+        // A menu changes at once; a typed number is checked once the reader has finished typing it.
+        if (control.tagName === "SELECT") { control.addEventListener("change", changed); } else {
+          whenSettled(control, changed);
+        }
       }
       remove.addEventListener("click", () => {
         draft.layers.splice(i, 1);
@@ -172,7 +176,7 @@ function render({ model, el: root }) {
     update(true);
   });
   inputField.value = draft.inputSize;
-  inputField.addEventListener("input", () => {
+  whenSettled(inputField, () => {
     draft.inputSize = inputField.value;
     edited = { layer: -1, key: "inputSize" };
     update();

@@ -7,7 +7,7 @@
 // ({input, weight, padding, stride, output, selected}), where the book's
 // browser tests read it back and compare it with PyTorch.
 import { conv2d, floats, pixels, tensor } from "./layers.js";
-import { el } from "./dom.js";
+import { el, whenSettled } from "./dom.js";
 
 const SIZE = 3;  // kernel side
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -237,7 +237,7 @@ function render({ model, el: root }) {
     compute();
     status.textContent = `Output row ${row}, column ${col}: ${format(output.data[row * output.shape[2] + col])}`;
   }
-  for (const f of fields) { f.addEventListener("input", () => edit(f)); }
+  for (const f of fields) { whenSettled(f, edit); }
   presetSelect.addEventListener("change", () => {
     if (!presetSelect.value) { return; }
     weight = presets[presetSelect.value].slice();

@@ -13,7 +13,7 @@
 // What the figure computed is kept on its element as `element.live`, where the
 // book's browser tests read it back and compare it with PyTorch.
 import { avgPool2d, blurPool2d, conv2d, floats, maxPool2d, shift, tensor } from "./layers.js";
-import { el } from "./dom.js";
+import { el, whenSettled } from "./dom.js";
 
 const INTEGER = /^[+-]?\d+$/;
 const POOLINGS = [["none", "none"], ["max", "2 × 2 max"], ["average", "2 × 2 average"],
@@ -256,7 +256,7 @@ function render({ model, el: root }) {
     }
     setShift(next[0], next[1], field);
   }
-  for (const field of Object.values(fields)) { field.addEventListener("input", () => typed(field)); }
+  for (const field of Object.values(fields)) { whenSettled(field, typed); }
 
   const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
   input.addEventListener("keydown", (event) => {
