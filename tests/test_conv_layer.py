@@ -658,3 +658,197 @@ def test_draw_padding_borders_learned_kernels_and_pool_routing():
     assert "at the 1 winning positions" in fig3.alt
     assert len(_rectangles(fig3.get_axes()[0])) == 1
     assert plt.get_fignums() == before
+
+
+# --------------------------------------------------------------------------- borders, strides, gradients, stacks
+
+
+def test_border_report_sides_peak_and_ring_counts():
+    # A ramp rising to the right under zero padding: the vertical-edge kernel sees 0.8 inside
+    # (see test_multiply_add_vertical_edge_on_ramp), and a false edge on the left and right columns.
+    ramp = (torch.arange(10, dtype=torch.float64) / 10).expand(10, 10)
+    edges = F.conv2d(ramp[None, None], cl.hand_filter("vertical edges").double()[None, None], padding=1)[0, 0]
+    report = cl.border_report(edges, top=(4, 100))
+    assert report.ratio == pytest.approx(cl.border_ratio(edges))
+    # Top and bottom rows lose one kernel row of three weights: 0.6 of the interior's 0.8.
+    assert report.sides["top"] == pytest.approx(0.75) and report.sides["bottom"] == pytest.approx(0.75)
+    # Right column: 0 (padding) - 0.8 on all three kernel rows, 4 x 0.8 = 3.2 (2.4 at the corners);
+    # left column: 0.1 - 0 (padding), 0.4 (0.3 at the corners). Means over 10 rows, over 0.8.
+    assert report.sides["right"] == pytest.approx((8 * 3.2 + 2 * 2.4) / 10 / 0.8)
+    assert report.sides["left"] == pytest.approx((8 * 0.4 + 2 * 0.3) / 10 / 0.8)
+    assert report.peak[1] == 9 and report.ring_in_top[4] == 4 and report.ring_in_top[100] == 36
+    with pytest.raises(ValueError, match="^top must be"):
+        cl.border_report(edges, top=(0,))
+
+
+def test_zero_padding_frame_is_left_and_right_on_the_photograph():
+    photo = data.photo(96)
+    edges = F.conv2d(photo[None], cl.hand_filter("vertical edges")[None, None], padding=1)[0, 0]
+    report = cl.border_report(edges)
+    assert min(report.sides["left"], report.sides["right"]) > 3 > 1.2 > max(report.sides["top"], report.sides["bottom"])
+    assert report.ring_in_top[10] <= 2 and report.peak[0] not in (0, 95) and report.peak[1] not in (0, 95)
+    # Reflect padding erases the left and right columns for this left-right antisymmetric kernel.
+    mirrored = F.pad(photo[None], (1, 1, 1, 1), mode="reflect")
+    reflected = F.conv2d(mirrored, cl.hand_filter("vertical edges")[None, None])[0, 0]
+    assert float(reflected[:, [0, -1]].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("args, unread", [
+    ((64, 3, 2), [63]),                 # (64 - 3) % 2 = 1 row after the last window
+    ((65, 3, 2), []),
+    ((16, 3, 4), [3, 7, 11, 15]),       # stride > kernel: one row between windows
+    ((8, 1, 2), [1, 3, 5, 7]),
+    ((224, 7, 2, 3), []),               # ResNet's first layer reads everything
+    ((7, 3, 3), [6]),
+    ((6, 4, 2, 1), []),                 # windows read rows -1..2, 1..4, 3..6
+])
+def test_unread_rows(args, unread):
+    size, k, s, *p = args
+    p = p[0] if p else 0
+    got = cl.unread_rows(size, k, s, p)
+    # Independent check: which rows receive gradient from a convolution with these settings.
+    x = torch.ones(1, 1, size, 1, requires_grad=True)
+    F.conv2d(x, torch.ones(1, 1, k, 1), stride=(s, 1), padding=(p, 0)).sum().backward()
+    assert got == [int(i) for i in torch.nonzero(x.grad[0, 0, :, 0] == 0).flatten()]
+    assert got == unread
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (1, 2), (2, 1), (3, 0)])
+def test_kernel_gradient_is_what_autograd_computes(stride, padding):
+    torch.manual_seed(stride * 10 + padding)
+    layer = torch.nn.Conv2d(3, 4, 3, stride=stride, padding=padding).double()
+    x = torch.randn(2, 3, 11, 13, dtype=torch.float64)
+    y = layer(x)
+    g = torch.randn_like(y)
+    y.backward(g)
+    torch.testing.assert_close(cl.kernel_gradient(x, g, 3, stride, padding), layer.weight.grad, rtol=1e-10,
+                               atol=1e-10)
+    with pytest.raises(ValueError, match="^grad_output must have shape"):
+        cl.kernel_gradient(x, g[:, :, :-1], 3, stride, padding)
+
+
+def test_best_single_conv_error_sees_the_relu():
+    torch.manual_seed(0)
+    x = data.photo(24, channels=3)[None]
+    a, b = torch.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(4, 4, 3)
+    assert cl.best_single_conv_error(torch.nn.Sequential(a, b), x, 5) < 1e-5
+    assert cl.best_single_conv_error(torch.nn.Sequential(a, torch.nn.ReLU(), b), x, 5) > 0.05
+    assert cl.best_single_conv_error(a, x, 3) < 1e-5
+    with pytest.raises(ValueError, match="^model must map x"):
+        cl.best_single_conv_error(a, x, 5)
+
+
+def test_least_squares_and_gram_explain_the_leftover_error():
+    target = cl.hand_filter("blur")
+    inputs, outputs = cl.kernel_pairs(target, n=64)
+    assert float((cl.least_squares_kernel(inputs, outputs) - target.double()).abs().max()) < 1e-6
+    values, vectors = cl.patch_gram(inputs, 3)
+    assert values.shape == (9,) and vectors.shape == (9, 3, 3) and bool((values[1:] >= values[:-1]).all())
+    assert float(values[-1] / values[0]) > 100          # a photograph's patches: badly conditioned
+    # The flattest direction alternates in sign like a checkerboard; the steepest is nearly flat (the mean).
+    signs = torch.sign(vectors[0])
+    assert bool((signs[:, 1:] == -signs[:, :-1]).all() and (signs[1:] == -signs[:-1]).all())
+    assert bool((torch.sign(vectors[-1]) == torch.sign(vectors[-1][0, 0])).all())
+    shuffled, _ = cl.kernel_pairs(target, n=64, scrambled=True)
+    values_s, _ = cl.patch_gram(shuffled, 3)
+    assert float(values_s[-1] / values_s[0]) < 50
+    with pytest.raises(ValueError, match="^inputs must have one channel"):
+        cl.patch_gram(torch.zeros(2, 3, 8, 8), 3)
+    with pytest.raises(ValueError, match="^outputs must be a valid"):
+        cl.least_squares_kernel(inputs, outputs[:, :, :-1])
+
+
+def test_kernel_study_leftover_lies_along_the_checkerboard():
+    study = cl.kernel_study(cl.hand_filter("vertical edges"), range(3))
+    assert len(study.runs) == len(study.control) == 3
+    assert study.spread > 1000 > 30 > study.control_spread
+    assert study.lstsq_error < 1e-6
+    assert study.directions.shape == (3, 3, 3) and all(a > 0.9 for a in study.along)
+    # The photograph's smooth patches leave more error than the shuffled pixels, seed by seed.
+    assert all(r.error > 10 * c.error for r, c in zip(study.runs, study.control))
+    with pytest.raises(ValueError, match="^seeds must be"):
+        cl.kernel_study(cl.hand_filter("blur"), [])
+
+
+# --------------------------------------------------------------------------- the chapter's numbers
+
+
+@pytest.mark.build
+def test_chapter_one_numbers(executed):
+    """The numbers the first chapter's prose quotes, against closed forms, and its one verdict."""
+    from conftest import glued
+
+    g = glued(executed, "book/01_conv_layer")
+    assert g["x_shape"] == "(1, 3, 64, 64)" and g["gray_shape"] == "(1, 1, 64, 64)"
+    assert g["loop_shape"] == "(1, 1, 62, 62)" and float(g["loop_gap"]) < 1e-5
+    assert g["layer_weight_shape"] == "(100, 3, 3, 3)" and g["layer_out_shape"] == "(1, 100, 62, 62)"
+    assert int(g["layer_weights"]) == 100 * 3 * 3 * 3 and int(g["layer_params"]) == 100 * 3 * 3 * 3 + 100
+    assert int(g["field_inputs"]) == 3 * 3 * 3 and int(g["image_inputs"]) == 3 * 64 * 64
+    assert g["grad_shape"] == "(100, 3, 3, 3)" and int(g["grad_nonzero"]) == 100 * 3 * 3 * 3
+    assert float(g["kgrad_gap"]) < 1e-4
+    assert int(g["patch_frames"]) == 8 * 8 and int(g["filters_frames"]) == 6 * 2
+    # Padding and stride.
+    assert [int(g[f"size_s{s}_p{p}"]) for s, p in [(1, 0), (1, 1), (2, 0), (2, 1), (3, 2)]] == [
+        (64 + 2 * p - 3) // s + 1 for s, p in [(1, 0), (1, 1), (2, 0), (2, 1), (3, 2)]]
+    assert g["sizes_agree"] == "True" and g["unread_s2"] == "63"
+    assert float(g["unread_1x1_share"]) == pytest.approx(0.75)
+    # The frame zero padding adds: left and right, not top and bottom, and not the strongest responses.
+    assert min(float(g["border_left"]), float(g["border_right"])) > 3 > 1.2 > max(
+        float(g["border_top"]), float(g["border_bottom"]))
+    assert float(g["border_zero"]) > 2.0 > 1.5 > float(g["border_valid"])
+    assert int(g["border_top10"]) <= 2 and int(g["border_top50"]) <= 10
+    assert float(g["border_32"]) < float(g["border_zero"]) < float(g["border_256"])
+    assert float(g["border_zero_mean"]) < float(g["border_zero"])
+    assert float(g["border_reflect"]) < 1.0 and float(g["reflect_sides_max"]) == 0.0
+    assert int(g["corner_windows"]) == 4                  # with padding 1, a corner pixel is in 2 x 2 windows
+    # Colour matters only to the colour-opponent kernels.
+    assert float(g["brightness_gap"]) < 1e-4
+    assert float(g["opponent_on_gray"]) < 1e-6 < 0.1 < float(g["opponent_on_colour"])
+    assert float(g["by_flag"]) > 0
+    # Without a non-linearity two convolutions are one; with a ReLU they are not.
+    assert float(g["stack_linear"]) < 1e-5 < 0.05 < float(g["stack_relu"])
+    # Learning a kernel: every seed converges near it; the leftover lies along the checkerboard.
+    assert int(g["learn_seeds"]) >= 10 and int(g["learn_converged"]) == int(g["learn_seeds"])
+    assert float(g["learn_error_max"]) < 0.05 < 1.0 < float(g["learn_initial_min"])
+    assert float(g["lstsq_error"]) < 1e-6 and float(g["shuffled_error_max"]) < 0.1 * float(g["learn_error_max"])
+    assert float(g["gram_spread"]) > 1000 > 30 > float(g["shuffled_spread"])
+    assert float(g["error_share"]) > 0.95 and float(g["error_share_min"]) > 0.9
+    assert g["texture_verdict"] == "ahead"      # the photograph leaves more error than its shuffled pixels
+    assert g["texture_sentence"].startswith("the kernels learned from the photograph end further")
+    # Exercises.
+    assert int(g["ex2_weights"]) == 57_600 and int(g["ex2_params"]) == 57_664
+    assert [int(g[f"ex3_k{k}_p{p}"]) for k, p in [(4, 1), (4, 2), (5, 1), (5, 2)]] == [63, 65, 62, 64]
+    assert int(g["ex4_resnet"]) == 0 and g["ex4_s4"] == "3, 7, 11, 15"
+    assert float(g["blur_share"]) > 0.95 and float(g["blur_relative"]) > 0.05
+    assert 0.5 < float(g["blur_error_max"]) / float(g["learn_error_max"]) < 2.0
+
+
+def test_draw_learned_kernels_with_direction_and_control():
+    target = cl.hand_filter("vertical edges")
+    runs = [cl.learn_kernel(target, seed=s, n=32) for s in range(2)]
+    control = [cl.learn_kernel(target, seed=0, n=32, scrambled=True)]
+    error = runs[0].learned - runs[0].target
+    fig = dcl.learned_kernels(runs, -error, control=control)     # the sign is matched to the error
+    axes = fig.get_axes()
+    assert len(axes) == 5 and axes[3].get_title() == "least-constrained direction"
+    shown = axes[3].get_images()[0].get_array()
+    assert float((np.asarray(shown) * error.numpy()).sum()) > 0
+    assert [ln.get_linestyle() for ln in axes[4].lines] == ["-", "-", "--"]
+    assert "inputs constrain least" in fig.alt and "control" in fig.alt
+    assert axes[0].get_title() == "hidden kernel"
+    with pytest.raises(ValueError, match="^direction must have"):
+        dcl.learned_kernels(runs, torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="^control must be"):
+        dcl.learned_kernels(runs, control=[None])
+
+
+def test_pytorch_same_padding_of_an_even_kernel_is_one_zero_before_and_two_after():
+    """Exercise 2 of chapter 1: what padding="same" does with a 4 x 4 kernel."""
+    import warnings
+
+    with warnings.catch_warnings():   # PyTorch warns that it must pad a copy of the input
+        warnings.simplefilter("ignore", UserWarning)
+        out = F.conv2d(torch.ones(1, 1, 8, 8), torch.ones(1, 1, 4, 4), padding="same")[0, 0]
+    assert out.shape == (8, 8)
+    # Top-left output sees 3 x 3 ones (one zero row and column before); bottom-right 2 x 2 (two after).
+    assert out[0, 0].item() == 9 and out[-1, -1].item() == 4 and out[1, 1].item() == 16

@@ -254,3 +254,65 @@ def test_local_connectivity_chapter_numbers(executed):
     assert int(g["ex1_dense"]) == 30_720 and int(g["ex1_local"]) == 58_800
     assert int(g["ex1_patch"]) == 75 and int(g["ex1_outputs"]) == 784
     assert int(g["unit_frames"]) == 4 * 4 * 2
+    assert int(g["positions_224"]) == 222 * 222
+    # The locality prior, measured: neighbours alike, far pixels much less, shuffled pixels not at all;
+    # the tail is not monotone (the rise at 48 pixels the prose reports).
+    assert float(g["corr_1"]) > 0.8 and float(g["corr_down_1"]) > 0.8
+    assert float(g["corr_1"]) > float(g["corr_8"]) > float(g["corr_32"])
+    assert float(g["corr_32"]) < 0.15 < float(g["corr_48"])
+    assert float(g["corr_shuffled_max"]) < 0.05
+    assert float(g["corr_256_8"]) > float(g["corr_8"])    # finer sampling: correlated over more pixels
+    # What locality costs: right prior, few examples suffice; wrong prior, no amount helps.
+    assert float(g["edge_conv_4"]) < 1e-6 and float(g["edge_local_16"]) < 1e-6
+    assert float(g["edge_dense_64"]) > 0.2 and float(g["edge_dense_256"]) < 0.01
+    assert float(g["contrast_dense_1024"]) < 1e-6 < 0.2 < min(float(g["contrast_conv_1024"]),
+                                                            float(g["contrast_local_1024"]))
+    assert g["few_verdict"] == "ahead"     # the dense layer leaves more unexplained with 64 crops
+    assert g["many_verdict"] == "behind"   # and less with 1,024 crops of the contrast target
+    assert g["few_phrase"].startswith("more than") and g["many_phrase"].startswith("less than")
+    assert float(g["contrast_local_4"]) > 1.0 > float(g["contrast_conv_4"])
+    assert float(g["contrast_local_64"]) > float(g["contrast_local_256"]) > float(g["contrast_conv_256"]) - 0.05
+
+
+def test_neighbour_correlation():
+    ramp = torch.arange(10.0).expand(6, 10)            # every row the same ramp
+    c = lc.neighbour_correlation(ramp, [1, 3])
+    assert torch.allclose(c["across"], torch.ones(2, dtype=torch.float64))
+    checker = (torch.arange(8).view(-1, 1) + torch.arange(8)) % 2 * 1.0
+    c = lc.neighbour_correlation(checker, [1, 2])
+    assert torch.allclose(c["across"], torch.tensor([-1.0, 1.0], dtype=torch.float64))
+    assert torch.allclose(c["down"], torch.tensor([-1.0, 1.0], dtype=torch.float64))
+    # "down" is "across" on the transposed image, and on a photograph the two differ.
+    from widgets.compute import data
+    photo = data.photo(32)[0]
+    c, t = lc.neighbour_correlation(photo, [1, 5]), lc.neighbour_correlation(photo.T.contiguous(), [1, 5])
+    assert torch.allclose(c["down"], t["across"]) and not torch.allclose(c["down"], c["across"])
+    with pytest.raises(ValueError, match="^distances must be"):
+        lc.neighbour_correlation(checker, [8])
+    with pytest.raises(ValueError, match="^image must be"):
+        lc.neighbour_correlation(checker[None], [1])
+
+
+def test_locality_study_right_and_wrong_prior():
+    edge = lc.locality_study("edge", [4, 300], [0, 1], test_size=32)
+    assert set(edge) == set(lc.STUDY_LAYERS) and set(edge["dense"]) == {4, 300}
+    assert max(edge["convolution"][4]) < 1e-12                   # 4 crops x 196 positions pin 10 numbers
+    assert min(edge["dense"][4]) > 0.5 and max(edge["dense"][300]) < 1e-12   # 257 unknowns per output
+    contrast = lc.locality_study("pixel minus mean", [300], [0, 1], test_size=32)
+    assert max(contrast["dense"][300]) < 1e-12
+    assert min(contrast["convolution"][300] + contrast["locally connected"][300]) > 0.2
+    with pytest.raises(ValueError, match="^target must be"):
+        lc.locality_study("mean", [4], [0, 1])
+    with pytest.raises(ValueError, match="^sizes must hold"):
+        lc.locality_study("edge", [], [0, 1])
+
+
+def test_draw_neighbour_correlation():
+    before = plt.get_fignums()
+    fig = draw_lc.neighbour_correlation([1, 2, 4], {"along rows": [0.9, 0.7, 0.5], "shuffled pixels": [0.0, 0.01, 0.0]})
+    ax = fig.get_axes()[0]
+    assert len(ax.lines) == 3 and ax.lines[1].get_linestyle() == "--"
+    assert "along rows from 0.90 at 1 to 0.50 at 4" in fig.alt
+    with pytest.raises(ValueError, match="^curves must"):
+        draw_lc.neighbour_correlation([1, 2], {"a": [1.0]})
+    assert plt.get_fignums() == before

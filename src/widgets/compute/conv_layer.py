@@ -332,6 +332,153 @@ def border_ratio(feature_map: torch.Tensor, width: int = 1) -> float:
     return float(border_mean / inside_mean)
 
 
+@dataclass(frozen=True)
+class BorderReport:
+    """Where a feature map's border stands against its interior (:func:`border_report`).
+
+    Attributes
+    ----------
+    ratio : float
+        Mean absolute response on the one-pixel ring over the mean inside it (:func:`border_ratio`).
+    sides : dict
+        ``"left"``, ``"right"``, ``"top"``, ``"bottom"`` to that side's mean absolute response
+        over the interior mean (the top and bottom rows without the corners).
+    peak : (int, int)
+        Position of the largest absolute response.
+    peak_value : float
+        That response.
+    ring_in_top : dict
+        ``k`` to how many of the ``k`` largest absolute responses lie on the ring.
+    """
+
+    ratio: float
+    sides: dict
+    peak: tuple
+    peak_value: float
+    ring_in_top: dict
+
+
+def border_report(feature_map: torch.Tensor, top=(10, 50)) -> BorderReport:
+    """How strongly the one-pixel ring of a map responds, side by side, and how many top responses it holds.
+
+    Parameters
+    ----------
+    feature_map : torch.Tensor
+        (H, W) map, at least 3 by 3, responding somewhere inside its ring.
+    top : sequence of int
+        Counts ``k`` (1 to H·W) for :attr:`BorderReport.ring_in_top`.
+    """
+    ratio = border_ratio(feature_map)
+    if isinstance(top, (str, bytes)) or not hasattr(top, "__iter__"):
+        raise ValueError(f"top must be a sequence of counts, got {top!r}")
+    top = [check_int("top", k, low=1, high=feature_map.numel()) for k in top]
+    mags = feature_map.detach().abs().double()
+    inside = mags[1:-1, 1:-1].mean()
+    sides = {"left": mags[:, 0].mean(), "right": mags[:, -1].mean(),
+             "top": mags[0, 1:-1].mean(), "bottom": mags[-1, 1:-1].mean()}
+    ring = torch.ones_like(mags, dtype=torch.bool)
+    ring[1:-1, 1:-1] = False
+    order = mags.flatten().argsort(descending=True)
+    peak = divmod(int(order[0]), mags.shape[1])
+    return BorderReport(ratio, {k: float(v / inside) for k, v in sides.items()}, peak,
+                        float(feature_map[peak]), {k: int(ring.flatten()[order[:k]].sum()) for k in top})
+
+
+def unread_rows(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> list[int]:
+    """Input rows (or columns) that no window of a convolution reads.
+
+    Window ``i`` covers padded positions ``stride * i`` to ``stride * i + kernel_size - 1``,
+    that is input rows ``stride * i - padding`` onwards.
+
+    Parameters
+    ----------
+    size, kernel_size, stride, padding : int
+        As in :func:`output_size`.
+
+    Returns
+    -------
+    list of int
+        The unread input rows, 0 to ``size - 1``, in order.
+    """
+    n = output_size(size, kernel_size, stride, padding)
+    read = torch.zeros(size, dtype=torch.bool)
+    for i in range(n):
+        start = stride * i - padding
+        read[max(start, 0):max(start + kernel_size, 0)] = True
+    return [int(r) for r in torch.nonzero(~read).flatten()]
+
+
+def kernel_gradient(x: torch.Tensor, grad_output: torch.Tensor, kernel_size: int, stride: int = 1,
+                    padding: int = 0) -> torch.Tensor:
+    """The gradient of a loss with respect to a convolution's weights, written out.
+
+    Entry (o, c, u, v) is the sum over output positions (i, j) and images of
+    ``grad_output[o, i, j] * x[c, stride * i + u - padding, stride * j + v - padding]``:
+    the input cross-correlated with the output's gradient (windows ``stride`` apart).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, C, H, W) input of the layer.
+    grad_output : torch.Tensor
+        (N, O, H_out, W_out) gradient of the loss with respect to the layer's output.
+    kernel_size, stride, padding : int
+        The layer's, as in :class:`torch.nn.Conv2d` (square, the same on both axes).
+
+    Returns
+    -------
+    torch.Tensor
+        (O, C, kernel_size, kernel_size), what autograd puts in ``weight.grad``.
+    """
+    check_tensor("x", x, ndim=4)
+    check_tensor("grad_output", grad_output, ndim=4)
+    h_out = output_size(x.shape[2], kernel_size, stride, padding)
+    w_out = output_size(x.shape[3], kernel_size, stride, padding)
+    if grad_output.shape[0] != x.shape[0] or tuple(grad_output.shape[2:]) != (h_out, w_out):
+        raise ValueError(f"grad_output must have shape ({x.shape[0]}, O, {h_out}, {w_out}) to match x, "
+                         f"got {tuple(grad_output.shape)}")
+    padded = nn.functional.pad(x, (padding,) * 4)
+    # Images become the channels summed over; the output's gradient, dilated by the stride, is the kernel.
+    full = nn.functional.conv2d(padded.transpose(0, 1), grad_output.transpose(0, 1).to(x.dtype),
+                                dilation=stride)
+    return full[:, :, :kernel_size, :kernel_size].transpose(0, 1)
+
+
+def best_single_conv_error(model: nn.Module, x: torch.Tensor, kernel_size: int) -> float:
+    """How well one convolution of ``kernel_size`` can reproduce ``model`` on ``x``.
+
+    Fits the weights and biases of one ``Conv2d(C, O, kernel_size)`` (no padding,
+    stride 1) to ``model(x)`` by least squares over every output position, and
+    returns the relative error ``|y - fit| / |y - mean(y)|``: about 1e-7
+    when a single convolution computes exactly what the model does.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps ``x`` to (N, O, H - kernel_size + 1, W - kernel_size + 1).
+    x : torch.Tensor
+        (N, C, H, W) input.
+    kernel_size : int
+        Side of the single convolution's kernel.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_tensor("x", x, ndim=4)
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=min(x.shape[2:]))
+    with torch.no_grad():
+        y = model(x).double()
+    side = (output_size(x.shape[2], kernel_size), output_size(x.shape[3], kernel_size))
+    if y.ndim != 4 or tuple(y.shape[2:]) != side:
+        raise ValueError(f"model must map x to maps of {side[0]} by {side[1]} (kernel_size {kernel_size}, "
+                         f"no padding), got shape {tuple(y.shape)}")
+    patches = nn.functional.unfold(x.double(), kernel_size).transpose(1, 2).reshape(-1, x.shape[1] * kernel_size ** 2)
+    design = torch.cat([patches, torch.ones(len(patches), 1, dtype=torch.float64)], dim=1)
+    targets = y.flatten(2).transpose(1, 2).reshape(-1, y.shape[1])
+    solution = torch.linalg.lstsq(design, targets, driver="gelsd").solution
+    residual = targets - design @ solution
+    return float(residual.norm() / (targets - targets.mean(0)).norm())
+
+
 def input_gradient(layer: nn.Module, x: torch.Tensor, channel: int, row: int, col: int) -> torch.Tensor:
     """Gradient of one output value with respect to the input.
 
@@ -401,7 +548,7 @@ class LearnedKernel:
         return float((self.initial - self.target).abs().max())
 
 
-def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int = 0):
+def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int = 0, scrambled: bool = False):
     """Input/output pairs of a hidden kernel: crops of the photograph and the kernel's valid response.
 
     Parameters
@@ -414,6 +561,10 @@ def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int =
         Side of each crop, 4 to 64.
     seed : int
         Seed of the crop positions.
+    scrambled : bool
+        Crop a copy of the photograph whose pixels are shuffled by one fixed
+        permutation (the same for every call): the same pixel values without
+        the photograph's spatial structure.
 
     Returns
     -------
@@ -426,7 +577,12 @@ def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int =
     n = check_count("n", n)
     size = check_int("size", size, low=max(4, *target.shape), high=64)
     g = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    if not isinstance(scrambled, bool):
+        raise ValueError(f"scrambled must be True or False, got {scrambled!r}")
     picture = photo(128, channels=1)[0]
+    if scrambled:
+        order = torch.randperm(picture.numel(), generator=torch.Generator().manual_seed(0))
+        picture = picture.flatten()[order].view_as(picture)
     corners = torch.randint(0, 128 - size + 1, (n, 2), generator=g)
     inputs = torch.stack([picture[r:r + size, c:c + size] for r, c in corners.tolist()]).unsqueeze(1)
     with torch.no_grad():
@@ -434,13 +590,15 @@ def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int =
     return inputs, outputs
 
 
-def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16) -> LearnedKernel:
+def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16,
+                 scrambled: bool = False) -> LearnedKernel:
     """Recover a hidden kernel from :func:`kernel_pairs` by gradient descent on the squared error.
 
     A ``Conv2d(1, 1, k, bias=False)`` starts from weights drawn with ``seed``
     and is trained with the book's loop (:func:`widgets.compute.training.train`,
     ``loss="mse"``, Adam with learning rate 0.05, batches of 32, until the
     epoch's mean error has not fallen by 1e-7 for 5 epochs, at most 300 epochs).
+    ``scrambled`` trains on crops of the pixel-shuffled photograph instead.
 
     Returns
     -------
@@ -450,7 +608,7 @@ def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16) 
 
     check_tensor("target", target, ndim=2)
     seed = check_int("seed", seed, low=0)
-    inputs, outputs = kernel_pairs(target, n=n, size=size, seed=0)
+    inputs, outputs = kernel_pairs(target, n=n, size=size, seed=0, scrambled=scrambled)
     k = target.shape
     layer = nn.Conv2d(1, 1, k, bias=False)
     g = torch.Generator().manual_seed(seed)
@@ -461,6 +619,128 @@ def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16) 
                          lr=0.05, tol=1e-7, patience=5)
     return LearnedKernel(initial, layer.weight.detach()[0, 0].clone(), target.clone(), list(run.losses),
                          run.epochs, run.converged, run.cpu_seconds)
+
+
+def patch_gram(inputs: torch.Tensor, kernel_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eigenvalues and eigenvectors of the mean outer product of every k x k patch of ``inputs``.
+
+    The squared error of a kernel ``w`` learned from these inputs, less its
+    minimum, is ``(w - w*)ᵀ G (w - w*)`` per output value: an eigenvector with
+    a small eigenvalue is a change of the kernel the data barely notice.
+
+    Parameters
+    ----------
+    inputs : torch.Tensor
+        (N, 1, H, W) single-channel images.
+    kernel_size : int
+        Side k of the patches.
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        Eigenvalues (k², ascending, float64) and eigenvectors as (k², k, k), in the same order.
+    """
+    check_tensor("inputs", inputs, ndim=4)
+    if inputs.shape[1] != 1:
+        raise ValueError(f"inputs must have one channel, got shape {tuple(inputs.shape)}")
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=min(inputs.shape[2:]))
+    patches = nn.functional.unfold(inputs.double(), kernel_size).transpose(1, 2).reshape(-1, kernel_size ** 2)
+    values, vectors = torch.linalg.eigh(patches.T @ patches / len(patches))
+    return values, vectors.T.reshape(-1, kernel_size, kernel_size)
+
+
+def least_squares_kernel(inputs: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor:
+    """The (k, k) kernel that best maps ``inputs`` to ``outputs`` (valid, no bias), solved directly.
+
+    Parameters
+    ----------
+    inputs : torch.Tensor
+        (N, 1, H, W).
+    outputs : torch.Tensor
+        (N, 1, H - k + 1, W - k + 1), which fixes k.
+
+    Returns
+    -------
+    torch.Tensor
+        (k, k) float64.
+    """
+    check_tensor("inputs", inputs, ndim=4)
+    check_tensor("outputs", outputs, ndim=4)
+    if inputs.shape[1] != 1 or outputs.shape[:2] != (inputs.shape[0], 1):
+        raise ValueError(f"inputs and outputs must be (N, 1, ...) with the same N, got {tuple(inputs.shape)} "
+                         f"and {tuple(outputs.shape)}")
+    k = inputs.shape[2] - outputs.shape[2] + 1
+    if k < 1 or inputs.shape[3] - outputs.shape[3] + 1 != k:
+        raise ValueError(f"outputs must be a valid convolution's output of inputs with a square kernel, got "
+                         f"{tuple(outputs.shape)} from {tuple(inputs.shape)}")
+    patches = nn.functional.unfold(inputs.double(), k).transpose(1, 2).reshape(-1, k * k)
+    solution = torch.linalg.lstsq(patches, outputs.double().reshape(-1, 1), driver="gelsd").solution
+    return solution.view(k, k)
+
+
+@dataclass(frozen=True)
+class KernelStudy:
+    """A hidden kernel learned over several seeds, and why what is left over is left (:func:`kernel_study`).
+
+    Attributes
+    ----------
+    runs : tuple of LearnedKernel
+        One per seed, on crops of the photograph.
+    control : tuple of LearnedKernel
+        The same seeds on crops of the pixel-shuffled photograph (empty if not asked for).
+    directions : torch.Tensor
+        (flat, k, k) eigenvectors of the photograph's patch Gram matrix with the ``flat``
+        smallest eigenvalues, the smallest first.
+    spread, control_spread : float
+        Largest over smallest eigenvalue of the Gram matrix, photograph and shuffled pixels.
+    along : tuple of float
+        For each run, the share of its squared error ``|learned - target|²`` in the span of ``directions``.
+    lstsq_error : float
+        Largest entry error of the kernel solved directly by least squares.
+    """
+
+    runs: tuple
+    control: tuple
+    directions: torch.Tensor
+    spread: float
+    control_spread: float
+    along: tuple
+    lstsq_error: float
+
+
+def kernel_study(target: torch.Tensor, seeds, control: bool = True, flat: int = 3) -> KernelStudy:
+    """Learn ``target`` with :func:`learn_kernel` for each seed, and measure the patches' Gram matrix.
+
+    Parameters
+    ----------
+    target : torch.Tensor
+        (k, k) hidden kernel.
+    seeds : sequence of int
+        At least one seed.
+    control : bool
+        Also learn it from the pixel-shuffled photograph (``scrambled=True``).
+    flat : int
+        How many of the least-constrained directions :attr:`KernelStudy.along` measures, 1 to k².
+    """
+    check_tensor("target", target, ndim=2)
+    seeds = list(seeds) if not isinstance(seeds, (str, bytes)) and hasattr(seeds, "__iter__") else None
+    if not seeds:
+        raise ValueError("seeds must be a non-empty sequence of seeds")
+    if not isinstance(control, bool):
+        raise ValueError(f"control must be True or False, got {control!r}")
+    flat = check_int("flat", flat, low=1, high=target.numel())
+    runs = tuple(learn_kernel(target, seed=s) for s in seeds)
+    shuffled = tuple(learn_kernel(target, seed=s, scrambled=True) for s in seeds) if control else ()
+    crops, responses = kernel_pairs(target)
+    values, vectors = patch_gram(crops, target.shape[0])
+    control_values, _ = patch_gram(kernel_pairs(target, scrambled=True)[0], target.shape[0])
+    basis = vectors[:flat].flatten(1)   # orthonormal rows
+    along = tuple(float((basis @ (r.learned - r.target).flatten().double()).square().sum()
+                        / (r.learned - r.target).double().square().sum()) for r in runs)
+    solved = least_squares_kernel(crops, responses)
+    return KernelStudy(runs, shuffled, vectors[:flat], float(values[-1] / values[0]),
+                       float(control_values[-1] / control_values[0]), along,
+                       float((solved - target.double()).abs().max()))
 
 
 # --------------------------------------------------------------------------- gradients through max pooling

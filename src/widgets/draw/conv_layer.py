@@ -183,30 +183,50 @@ def padding_borders(image, maps, ratios):
 
 
 @styled
-def learned_kernels(results):
-    """Kernels recovered by gradient descent, one per seed, beside the kernel that made the data.
+def learned_kernels(results, direction=None, control=None):
+    """Kernels recovered by gradient descent beside the kernel that made the data, and what is left over.
 
     Parameters
     ----------
     results : sequence of widgets.compute.conv_layer.LearnedKernel
         One per seed, all with the same target.
+    direction : array-like, optional
+        A (k, k) pattern to show beside the first seed's error (e.g. the
+        patches' least-constrained direction), its sign matched to that error.
+    control : sequence of LearnedKernel, optional
+        Runs of a control experiment, whose losses are drawn dashed.
     """
-    if isinstance(results, (str, bytes)) or not isinstance(results, Sequence) or not results \
-            or not all(isinstance(r, LearnedKernel) for r in results):
-        raise ValueError(f"results must be a non-empty sequence of LearnedKernel (one per seed), got {results!r:.80}")
+    for name, runs in (("results", results), ("control", control)):
+        if runs is None and name == "control":
+            continue
+        if isinstance(runs, (str, bytes)) or not isinstance(runs, Sequence) or not runs \
+                or not all(isinstance(r, LearnedKernel) for r in runs):
+            raise ValueError(f"{name} must be a non-empty sequence of LearnedKernel (one per seed), "
+                             f"got {runs!r:.80}")
     first = results[0]
+    error = np.asarray(first.learned - first.target, dtype=float)
+    panels = [(first.target, "hidden kernel", "{:+.2f}", 2.5),
+              (first.learned, "learned (seed 0)", "{:+.2f}", 2.5), (error, "learned − hidden", "{:+.3f}", None)]
+    if direction is not None:
+        direction = np.asarray(direction, dtype=float)
+        if direction.shape != error.shape:
+            raise ValueError(f"direction must have the kernel's shape {error.shape}, got {direction.shape}")
+        sign = 1.0 if float((direction * error).sum()) >= 0 else -1.0
+        panels.append((sign * direction, "least-constrained direction", "{:+.2f}", None))
     worst = max(r.error for r in results)
-    fig, axes = figure(4, width=8.0, height=2.6, alt=(
-        f"The kernel that made the outputs, the random start of the first seed, the kernel it learned "
-        f"(largest error over {len(results)} seeds {worst:.3f}), and the training error of every seed "
-        "falling over the epochs on a log scale"))
-    for ax, kernel, name in zip(axes[0, :3], (first.target, first.initial, first.learned),
-                                ("kernel that made the data", "random start (seed 0)", "learned (seed 0)")):
-        show_image(ax, kernel, signed=True, vmin=-2.5, vmax=2.5, title=name)
-        write_values(ax, kernel, fmt="{:+.2f}")
-    ax = axes[0, 3]
+    fig, axes = figure(len(panels) + 1, width=2.0 * (len(panels) + 1), height=2.6, alt=(
+        "The kernel that made the outputs, the kernel seed 0 learned, their difference"
+        + (", and the direction the inputs constrain least" if direction is not None else "")
+        + f" (largest error over {len(results)} seeds {worst:.3f}), and the training error of every seed "
+        "falling over the epochs on a log scale" + (", with the control's runs dashed" if control else "")))
+    for ax, (kernel, name, fmt, bound) in zip(axes[0], panels):
+        show_image(ax, kernel, signed=True, vmin=-bound if bound else None, vmax=bound, title=name)
+        write_values(ax, kernel, fmt=fmt)
+    ax = axes[0, -1]
     for r in results:
-        ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0)
+        ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0, color="#0072B2")
+    for r in control or ():
+        ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0, ls="--", color="#E69F00")
     ax.set_xlabel("epoch")
     ax.set_title("mean squared error")
     ax.set_position(ax.get_position().translated(0.04, 0.12).shrunk(0.8, 0.75))

@@ -171,3 +171,39 @@ def count_scaling(pixels, counts):
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(LAYERS), frameon=False)
     return fig
+
+
+@styled
+def neighbour_correlation(distances, curves):
+    """Correlation of pixels against the distance between them, one line per curve.
+
+    Parameters
+    ----------
+    distances : sequence of int
+        Distances in pixels.
+    curves : mapping
+        Label to one correlation per distance; a label containing "shuffled" is drawn
+        dashed in gray (a control).
+    """
+    distances = np.asarray(distances, dtype=float)
+    if distances.ndim != 1 or not len(distances):
+        raise ValueError(f"distances must be a non-empty 1-D sequence, got shape {distances.shape}")
+    if not isinstance(curves, Mapping) or not curves or any(np.shape(v) != distances.shape for v in curves.values()):
+        raise ValueError(f"curves must map labels to one value per distance ({len(distances)}), got {curves!r:.80}")
+    fig, axes = figure(1, width=6.0, height=3.4, alt=(
+        "Correlation between pixels against the distance between them, in pixels: " + "; ".join(
+            f"{name} from {float(np.asarray(v)[0]):.2f} at {distances[0]:.0f} to {float(np.asarray(v)[-1]):.2f} "
+            f"at {distances[-1]:.0f}" for name, v in curves.items())))
+    ax = axes[0, 0]
+    fig.subplots_adjust(left=0.12, bottom=0.17, right=0.97, top=0.88)
+    colours = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"]]
+    for i, (name, values) in enumerate(curves.items()):
+        control = "shuffled" in name
+        ax.plot(distances, np.asarray(values, dtype=float), label=name, marker="o" if not control else "s",
+                markersize=4, ls="--" if control else "-", color="gray" if control else colours[i % 3])
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlabel("distance between the two pixels (pixels)")
+    ax.set_ylabel("correlation")
+    ax.set_title("how alike pixels are, by distance")
+    ax.legend(frameon=False, fontsize=8)
+    return fig
