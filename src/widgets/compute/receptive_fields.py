@@ -2,7 +2,9 @@
 
 * **Theoretical**: a calculator for a stack of convolution and pooling layers,
   each described by kernel size, stride, padding and dilation
-  (:class:`Layer`, :func:`receptive_field`, :func:`input_region`).
+  (:class:`Layer`, :func:`receptive_field`, :func:`input_region`), applied to
+  published networks (:data:`ARCHITECTURES`, :func:`on_image`,
+  :func:`residual_path_fields`).
 * **Measured**: the same stack as real PyTorch modules, with weights and
   inputs that cannot cancel, and the support of one output's input gradient
   (:func:`measured_gradient`).
@@ -1026,7 +1028,7 @@ def _vgg16():
     for stage, n in block:
         layers += [(f"conv{stage}_{i}", Layer("conv", 3, padding=1)) for i in range(1, n + 1)]
         layers.append((f"pool{stage}", Layer("maxpool", 2, 2)))
-    return layers
+    return layers + [("fc6", Layer("conv", 7))]  # fully connected on the 7 x 7 pool5 map
 
 
 def _resnet50(stride_on_3x3):
@@ -1041,19 +1043,26 @@ def _resnet50(stride_on_3x3):
     return layers
 
 
-#: Published layer lists, input side first, as (layer name, Layer) pairs: the
-#: main path only (ReLUs, normalisation and fully connected layers do not
-#: change the geometry). ResNet-50 counts the longest path, through the three
-#: convolutions of every bottleneck block, with the downsampling stride on the
-#: first 1x1 convolution of a stage as in the original model ("v1") or on the
-#: 3x3 convolution as in torchvision's ("v1.5").
+#: Published layer lists, input side first, as (layer name, Layer) pairs.
+#: ReLUs and normalisation act on each position alone and do not change the
+#: geometry. A fully connected layer that reads a whole feature map is a
+#: convolution whose kernel covers that map: AlexNet's and VGG-16's fc6 read
+#: the 6 x 6 and 7 x 7 pool5 maps of a 224-pixel image, so they are listed as
+#: 6 x 6 and 7 x 7 convolutions (later fully connected layers, and ResNet-50's
+#: global average pooling, make every unit depend on every pixel). ResNet-50
+#: counts the longest path, through the three convolutions of every
+#: bottleneck block (:func:`residual_path_fields` counts the others), with the
+#: downsampling stride on the first 1x1 convolution of a stage as in the
+#: original model ("v1") or on the 3x3 convolution as in torchvision's
+#: ("v1.5").
 ARCHITECTURES: dict[str, tuple[tuple[str, Layer], ...]] = {
     "LeNet-5": (("C1", Layer("conv", 5)), ("S2", Layer("avgpool", 2, 2)), ("C3", Layer("conv", 5)),
                 ("S4", Layer("avgpool", 2, 2)), ("C5", Layer("conv", 5))),
     "AlexNet": (("conv1", Layer("conv", 11, 4, 2)), ("pool1", Layer("maxpool", 3, 2)),
                 ("conv2", Layer("conv", 5, 1, 2)), ("pool2", Layer("maxpool", 3, 2)),
                 ("conv3", Layer("conv", 3, 1, 1)), ("conv4", Layer("conv", 3, 1, 1)),
-                ("conv5", Layer("conv", 3, 1, 1)), ("pool5", Layer("maxpool", 3, 2))),
+                ("conv5", Layer("conv", 3, 1, 1)), ("pool5", Layer("maxpool", 3, 2)),
+                ("fc6", Layer("conv", 6))),
     "VGG-16": tuple(_vgg16()),
     "ResNet-50 v1": tuple(_resnet50(stride_on_3x3=False)),
     "ResNet-50 v1.5": tuple(_resnet50(stride_on_3x3=True)),
@@ -1166,3 +1175,42 @@ def on_image(layers: Sequence[Layer], image: int) -> OnImage:
     return OnImage(image, map_side, field.size, field.jump, padding, (field.size - 1) / 2 - padding,
                    (map_side - 1) * field.jump - padding + (field.size - 1) / 2, seen(map_side // 2),
                    max(seen(i) for i in range(map_side)), sum(seen(i) == image for i in range(map_side)))
+
+
+def residual_path_fields(name: str) -> dict[int, int]:
+    """Field size of every path through a residual network, as ``{size: number of paths}``.
+
+    Each of ResNet-50's 16 bottleneck blocks can be crossed through its three
+    convolutions or through its shortcut (the identity, or a 1x1 projection
+    with the block's stride, which adds nothing to the field), so there are
+    ``2 ** 16`` paths from the image to the last block's output. Along one
+    path the field grows as in :func:`receptive_field`; the longest path gives
+    :func:`architecture_field`'s size and the path through no block the stem's.
+
+    Parameters
+    ----------
+    name : {"ResNet-50 v1", "ResNet-50 v1.5"}
+
+    Returns
+    -------
+    dict
+        Field size (pixels) to the number of paths with that field, in
+        increasing order of size; the counts add up to ``2 ** 16``.
+    """
+    check_choice("name", name, ("ResNet-50 v1", "ResNet-50 v1.5"))
+    named = ARCHITECTURES[name]
+    stem = [layer for n, layer in named if " " not in n]  # conv1 and pool1
+    jump = receptive_field(stem).jump
+    counts = {receptive_field(stem).size: 1}
+    blocks = [n.split()[0] for n, _ in named if n.endswith(" 1x1 out")]
+    for block in blocks:
+        branch = [layer for n, layer in named if n.split()[0] == block]
+        grown = receptive_field(branch)  # in units of the block's input map
+        extra = (grown.size - 1) * jump  # pixels the branch adds at this jump
+        new = {}
+        for size, count in counts.items():  # through the shortcut, or through the branch
+            new[size] = new.get(size, 0) + count
+            new[size + extra] = new.get(size + extra, 0) + count
+        counts = new
+        jump *= grown.jump
+    return dict(sorted(counts.items()))
