@@ -4,10 +4,14 @@ Used by the chapter "The computational efficiency of convolution". A 2-D
 convolution is linear, so it has a matrix: :func:`conv_matrix` builds it
 (dense for small images, sparse for large ones), :func:`costs` counts the
 floating-point operations and bytes of the three ways of computing the same
-map, and :func:`time_methods` measures them.
+map, and :func:`time_methods` measures them, knowing which of PyTorch's back
+ends ran (:func:`conv_backend`). :func:`network_costs` counts parameters,
+multiply-adds and activations layer by layer in a whole network (:func:`vgg16`).
 
 Counting convention (used throughout, stated once here)
 -------------------------------------------------------
+A *flop* is one multiplication or one addition; a *multiply-add* is one of each.
+
 - **Convolution.** Each output value is a dot product of the kernel with one
   window: with ``k = in_channels * kernel_height * kernel_width`` weights that
   is ``k`` multiplications and ``k - 1`` additions, ``2k - 1`` flops per output
@@ -29,6 +33,10 @@ the sparse matrix's values plus its integer indices (CSR: one column index per
 value and ``rows + 1`` row pointers; COO: a row and a column index per value).
 Values take ``value_bytes`` (4 for float32) and indices ``index_bytes`` (8:
 PyTorch's sparse indices are int64).
+
+A whole layer (:func:`network_costs`) is counted in multiply-adds, ``k`` per
+output value, the convention of the literature: it counts the final addition
+into an accumulator (or the bias) that the exact flop count above leaves out.
 """
 
 from __future__ import annotations
@@ -36,23 +44,31 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from scipy.stats import t as _t_dist
 
-from .._checks import check_choice, check_count, check_elements, check_int, check_side, check_tensor
+from .._checks import MAX_SIDE, check_choice, check_count, check_elements, check_int, check_side, check_tensor
+from . import stats
 
 #: The three ways of computing one convolution, in the order the chapter shows them.
 METHODS = ("convolution", "sparse matrix", "dense matrix")
+#: What :func:`time_methods` can time: the three methods, and ``conv2d`` with oneDNN
+#: disabled (PyTorch's own unrolling and matrix product at every size).
+TIMED = ("convolution", "convolution, oneDNN off", "sparse matrix", "dense matrix")
 #: Matrix layouts :func:`conv_matrix` can build.
 LAYOUTS = ("dense", "coo", "csr")
 #: Clocks :func:`time_methods` can read: elapsed time, or processor time used by this process.
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
-__all__ = ["METHODS", "LAYOUTS", "CLOCKS", "difference_kernel", "conv_matrix", "apply_matrix", "storage_bytes",
-           "MethodCost", "Costs", "costs", "Timing", "time_methods", "PowerLaw", "power_law_fit",
-           "Sweep", "sweep", "VERDICTS", "speed_verdict"]
+__all__ = ["METHODS", "TIMED", "LAYOUTS", "CLOCKS", "BACKENDS", "VERDICTS", "VGG16", "difference_kernel",
+           "conv_matrix", "apply_matrix", "storage_bytes", "MethodCost", "Costs", "costs", "onednn_enabled",
+           "conv_backend", "Timing", "time_methods", "Rounds", "time_rounds", "layer_passes", "cache_test", "TimeRatio",
+           "time_ratio", "PowerLaw", "power_law_fit", "Sweep", "sweep", "LayerCost", "network_costs", "vgg16"]
 
 
 def difference_kernel() -> torch.Tensor:
@@ -258,9 +274,10 @@ class Costs:
     dense: MethodCost
 
     def method(self, name: str) -> MethodCost:
-        """The cost of one of :data:`METHODS`, by name."""
-        check_choice("name", name, METHODS)
-        return {"convolution": self.convolution, "sparse matrix": self.sparse, "dense matrix": self.dense}[name]
+        """The cost of one of :data:`TIMED`, by name (a convolution's count is the same on every back end)."""
+        check_choice("name", name, TIMED)
+        return {"convolution": self.convolution, "convolution, oneDNN off": self.convolution,
+                "sparse matrix": self.sparse, "dense matrix": self.dense}[name]
 
     def ratio(self, quantity: str, slow: str = "dense matrix", fast: str = "convolution") -> float:
         """How many times more ``quantity`` (``"flops"``, ``"stored"`` or ``"nbytes"``) ``slow`` needs than ``fast``."""
@@ -321,6 +338,95 @@ def costs(height: int, width: int, kernel_height: int, kernel_width: int, *, in_
     return Costs(h_out, w_out, rows, cols, conv, sparse, dense)
 
 
+# --------------------------------------------------------------------------- which code conv2d runs
+
+
+#: Names of PyTorch's CPU convolution back ends, as :func:`conv_backend` reports them.
+BACKENDS = {"Mkldnn": "oneDNN", "Slow2d": "native", "SlowDilated2d": "native"}
+
+
+def onednn_enabled(enabled: bool):
+    """A context manager: inside it, PyTorch may hand CPU convolutions to oneDNN (``True``) or never does (``False``).
+
+    Sets ``torch.backends.mkldnn.enabled`` and restores it afterwards (without
+    the TF32 warning that ``torch.backends.mkldnn.flags`` raises on CPU-only builds).
+    """
+    if not isinstance(enabled, bool):
+        raise ValueError(f"enabled must be True or False, got {enabled!r}")
+    return _onednn(enabled)
+
+
+@contextmanager
+def _onednn(enabled: bool):
+    before = torch._C._get_mkldnn_enabled()
+    torch._C._set_mkldnn_enabled(enabled)
+    try:
+        yield
+    finally:
+        torch._C._set_mkldnn_enabled(before)
+
+
+def conv_backend(input_shape, weight_shape, *, stride: int = 1, padding: int = 0, onednn: bool | None = None,
+                 threads: int = 1) -> str:
+    """Which back end :func:`torch.nn.functional.conv2d` uses on the CPU for these shapes.
+
+    Asks PyTorch's own dispatcher (``torch._C._select_conv_backend``). For
+    float32 on one thread, PyTorch (``use_mkldnn`` in
+    ``aten/src/ATen/native/Convolution.cpp``) gives the convolution to oneDNN
+    when the batch holds more than one image, or the kernel is larger than 3 in
+    both directions, or the input has more than 20,480 values; otherwise
+    (and always for a 1 x 1 kernel with stride 1 on one image) it runs its own
+    unrolling and matrix product.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        (batch, in_channels, height, width).
+    weight_shape : sequence of int
+        (out_channels, in_channels, kH, kW).
+    stride, padding : int
+        As in :class:`torch.nn.Conv2d`.
+    onednn : bool, optional
+        Whether oneDNN is enabled (:func:`onednn_enabled`); by default as it is now.
+    threads : int
+        PyTorch's intra-op threads during the choice (1 to 64).
+
+    Returns
+    -------
+    str
+        ``"oneDNN"`` or ``"native"`` (PyTorch's unrolling and matrix product),
+        or the dispatcher's own name for any other back end.
+    """
+    shapes = {}
+    for name, shape in (("input_shape", input_shape), ("weight_shape", weight_shape)):
+        if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 4:
+            raise ValueError(f"{name} must be 4 integers, got {shape!r:.80}")
+        shapes[name] = [check_count(name, s) for s in shape]
+    x_shape, w_shape = shapes["input_shape"], shapes["weight_shape"]
+    if x_shape[1] != w_shape[1]:
+        raise ValueError(f"weight_shape must have {x_shape[1]} input channels to match input_shape, got {w_shape}")
+    stride = check_side("stride", stride)
+    padding = check_side("padding", padding, low=0)
+    _check_geometry(x_shape[2], x_shape[3], w_shape[2], w_shape[3], stride, padding)
+    check_elements("the input", x_shape)
+    threads = check_int("threads", threads, low=1, high=64)
+    if onednn is None:
+        onednn = bool(torch._C._get_mkldnn_enabled())
+    if not isinstance(onednn, bool):
+        raise ValueError(f"onednn must be True, False or None, got {onednn!r}")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        with onednn_enabled(onednn):
+            chosen = torch._C._select_conv_backend(
+                torch.empty(x_shape), torch.empty(w_shape), None, [stride] * 2, [padding] * 2, [1, 1], False,
+                [0, 0], 1, None)
+    finally:
+        torch.set_num_threads(before)
+    name = str(chosen).rsplit(".", 1)[-1]
+    return BACKENDS.get(name, name)
+
+
 # --------------------------------------------------------------------------- timing
 
 
@@ -342,6 +448,8 @@ class Timing:
         Method name to the bytes of the operator actually built (:func:`storage_bytes`).
     max_abs_diff : dict
         Matrix method name to the largest absolute difference from ``conv2d``'s output.
+    backend : dict
+        Convolution method name to the back end that ran it (:func:`conv_backend`).
     """
 
     height: int
@@ -351,6 +459,7 @@ class Timing:
     runs: dict = field(default_factory=dict)
     nbytes: dict = field(default_factory=dict)
     max_abs_diff: dict = field(default_factory=dict)
+    backend: dict = field(default_factory=dict)
 
 
 def _time_call(fn, repeats: int, min_run_seconds: float, clock) -> list[float]:
@@ -368,22 +477,39 @@ def _time_call(fn, repeats: int, min_run_seconds: float, clock) -> list[float]:
     return runs
 
 
+def _check_timing(repeats, min_run_seconds, clock):
+    repeats = check_int("repeats", repeats, low=1, high=50)
+    if not isinstance(min_run_seconds, (int, float)) or isinstance(min_run_seconds, bool) \
+            or not 0 < min_run_seconds <= 1:
+        raise ValueError(f"min_run_seconds must be a number in (0, 1], got {min_run_seconds!r}")
+    check_choice("clock", clock, list(CLOCKS))
+    return repeats
+
+
+def _check_methods(methods):
+    if isinstance(methods, str) or not methods or any(m not in TIMED for m in methods) \
+            or len(set(methods)) != len(methods):
+        raise ValueError(f"methods must be distinct names from {list(TIMED)}, got {methods!r}")
+    return tuple(methods)
+
+
 def time_methods(weight: torch.Tensor, height: int, width: int, *, methods=METHODS, repeats: int = 5,
                  min_run_seconds: float = 2e-3, max_dense_bytes: int = 2**30, seed: int = 0,
                  clock: str = "wall") -> Timing:
     """Time one convolution as ``conv2d``, as a sparse (CSR) and as a dense matrix-vector product.
 
-    Runs on one thread (``torch.set_num_threads(1)``, restored afterwards) for
-    stable numbers. Each method is run once to warm up, then ``repeats`` times;
-    each run repeats the call until it lasts at least ``min_run_seconds``. Only
-    the product is timed: building the matrices is not.
+    Runs on one thread (``torch.set_num_threads(1)``, restored afterwards).
+    Each method is run once to warm up, then ``repeats`` times; each run
+    repeats the call until it lasts at least ``min_run_seconds``. Only the
+    product is timed: building the matrices is not. ``"convolution"`` is
+    ``conv2d`` with the back end PyTorch chooses; ``"convolution, oneDNN off"``
+    the same call with oneDNN disabled, so that PyTorch's own unrolling and
+    matrix product runs at every size.
 
     ``clock="wall"`` reads :func:`time.perf_counter`, the elapsed time.
     ``clock="cpu"`` reads :func:`time.process_time`, the processor time this
-    process used: on one thread the two agree on an idle machine, but when
-    other programs compete for the processor only the elapsed time grows, and
-    it grows more for long calls than for short ones, which skews scaling
-    exponents.
+    process used: when other programs compete for the processor only the
+    elapsed time grows.
 
     Parameters
     ----------
@@ -392,11 +518,10 @@ def time_methods(weight: torch.Tensor, height: int, width: int, *, methods=METHO
     height, width : int
         Input size.
     methods : sequence of str
-        Some of :data:`METHODS`.
+        Some of :data:`TIMED`.
     repeats : int
         Timed runs per method (1 to 50); the fastest is reported: other
-        programs on the machine only ever slow a run down, so the fastest run
-        is the one they disturbed least.
+        programs on the machine only ever slow a run down.
     min_run_seconds : float
         Least duration of one timed run, in (0, 1].
     max_dense_bytes : int
@@ -411,16 +536,10 @@ def time_methods(weight: torch.Tensor, height: int, width: int, *, methods=METHO
     Timing
     """
     check_tensor("weight", weight, ndim=4)
-    if isinstance(methods, str) or not methods or any(m not in METHODS for m in methods) \
-            or len(set(methods)) != len(methods):
-        raise ValueError(f"methods must be distinct names from {list(METHODS)}, got {methods!r}")
-    repeats = check_int("repeats", repeats, low=1, high=50)
-    if not isinstance(min_run_seconds, (int, float)) or isinstance(min_run_seconds, bool) \
-            or not 0 < min_run_seconds <= 1:
-        raise ValueError(f"min_run_seconds must be a number in (0, 1], got {min_run_seconds!r}")
+    methods = _check_methods(methods)
+    repeats = _check_timing(repeats, min_run_seconds, clock)
     max_dense_bytes = check_int("max_dense_bytes", max_dense_bytes, low=1)
     seed = check_int("seed", seed, low=0)
-    check_choice("clock", clock, list(CLOCKS))
     count = costs(height, width, weight.shape[2], weight.shape[3], in_channels=weight.shape[1],
                   out_channels=weight.shape[0], value_bytes=weight.element_size())
     if "dense matrix" in methods and count.dense.nbytes > max_dense_bytes:
@@ -438,15 +557,18 @@ def time_methods(weight: torch.Tensor, height: int, width: int, *, methods=METHO
         with torch.inference_mode():
             reference = torch.nn.functional.conv2d(x, weight).reshape(-1)
             for method in methods:
-                if method == "convolution":
+                onednn = method != "convolution, oneDNN off"
+                if method.startswith("convolution"):
                     operator = weight
                     call = lambda: torch.nn.functional.conv2d(x, weight)  # noqa: E731
+                    result.backend[method] = conv_backend(x.shape, weight.shape, onednn=onednn)
                 else:
                     operator = conv_matrix(weight, height, width,
                                            layout="csr" if method == "sparse matrix" else "dense")
                     call = lambda op=operator: op @ flat  # noqa: E731
                     result.max_abs_diff[method] = float((call() - reference).abs().max())
-                runs = _time_call(call, repeats, min_run_seconds, CLOCKS[clock])
+                with onednn_enabled(onednn):
+                    runs = _time_call(call, repeats, min_run_seconds, CLOCKS[clock])
                 result.runs[method] = runs
                 result.seconds[method] = min(runs)
                 result.nbytes[method] = storage_bytes(operator)
@@ -456,36 +578,246 @@ def time_methods(weight: torch.Tensor, height: int, width: int, *, methods=METHO
     return result
 
 
-#: The words :func:`speed_verdict` chooses from.
-VERDICTS = ("slower", "about as fast", "faster")
+@dataclass(frozen=True)
+class Rounds:
+    """Times of several methods taken in interleaved rounds, for paired comparisons.
+
+    Attributes
+    ----------
+    seconds : dict
+        Method name to a numpy array, one time per round (the fastest of that
+        round's runs).
+    backend : dict
+        Convolution method name to the back end that ran it.
+    """
+
+    seconds: dict
+    backend: dict
+
+    def ratio(self, slow: str, fast: str, *, margin: float = 1.1, confidence: float = 0.95) -> TimeRatio:
+        """How many times as long ``slow`` took as ``fast``: :func:`time_ratio` of their rounds."""
+        check_choice("slow", slow, list(self.seconds))
+        check_choice("fast", fast, list(self.seconds))
+        return time_ratio(self.seconds[slow], self.seconds[fast], margin=margin, confidence=confidence)
 
 
-def speed_verdict(ratio: float, tolerance: float = 0.1) -> str:
-    """Name the sign of a measured time ratio, so that prose can follow the measurement.
+def time_rounds(weight: torch.Tensor, height: int, width: int, *, methods=("convolution", "sparse matrix"),
+                rounds: int = 7, repeats: int = 3, min_run_seconds: float = 2e-3, clock: str = "cpu") -> Rounds:
+    """Time ``methods`` on one image in ``rounds`` rounds, every method once per round.
+
+    A burst of other programs' load slows whichever method is running; taking
+    the methods in turn within each round and comparing them round by round
+    (:func:`time_ratio`) keeps such bursts out of the comparison as far as
+    possible. Arguments as in :func:`time_methods`; ``rounds`` is 2 to 50.
+    """
+    rounds = check_int("rounds", rounds, low=2, high=50)
+    methods = _check_methods(methods)
+    seconds = {m: [] for m in methods}
+    backend = {}
+    for _ in range(rounds):
+        timing = time_methods(weight, height, width, methods=methods, repeats=repeats,
+                              min_run_seconds=min_run_seconds, clock=clock)
+        for m in methods:
+            seconds[m].append(timing.seconds[m])
+        backend.update(timing.backend)
+    return Rounds({m: np.asarray(v) for m, v in seconds.items()}, backend)
+
+
+def layer_passes(in_channels: int, out_channels: int, kernel_size: int, side: int, *, batch: int = 1,
+                 rounds: int = 7, repeats: int = 3, min_run_seconds: float = 2e-3, onednn: bool = True,
+                 seed: int = 0, clock: str = "cpu") -> Rounds:
+    """Time the forward and the backward pass of one ``Conv2d`` layer (padding ``kernel_size // 2``), in rounds.
+
+    The forward pass runs with gradients recorded, as in training. The
+    backward pass computes the gradients of the input, the weights and the
+    bias from a fixed output gradient, over a graph kept from one forward pass,
+    so that it is timed alone. On one thread.
 
     Parameters
     ----------
-    ratio : float
-        Time of one method divided by the time of another, finite and positive.
-    tolerance : float
-        Half-width of the band around 1 called a tie, in (0, 1).
+    in_channels, out_channels, kernel_size, side, batch : int
+        The layer and its input, ``batch`` images of ``side`` x ``side``.
+    rounds, repeats, min_run_seconds, clock
+        As in :func:`time_rounds`.
+    onednn : bool
+        Whether PyTorch may use oneDNN (:func:`onednn_enabled`).
+    seed : int
+        Seed of the layer's weights and the input.
 
     Returns
     -------
-    str
-        ``"slower"`` if ``ratio > 1 + tolerance``, ``"faster"`` if
-        ``ratio < 1 - tolerance``, otherwise ``"about as fast"``: one of
-        :data:`VERDICTS`.
+    Rounds
+        Methods ``"forward"`` and ``"backward"``; ``backend["forward"]`` is
+        the back end of the forward convolution.
     """
-    for name, value, high in (("ratio", ratio, math.inf), ("tolerance", tolerance, 1.0)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < high:
-            allowed = "a finite positive number" if high == math.inf else "a number in (0, 1)"
-            raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    if ratio > 1 + tolerance:
-        return "slower"
-    if ratio < 1 - tolerance:
-        return "faster"
-    return "about as fast"
+    in_channels = check_count("in_channels", in_channels)
+    out_channels = check_count("out_channels", out_channels)
+    kernel_size = check_int("kernel_size", kernel_size, low=1, high=15)
+    side = check_side("side", side, low=kernel_size)
+    batch = check_count("batch", batch)
+    check_elements("the input", (batch, max(in_channels, out_channels), side, side))
+    rounds = check_int("rounds", rounds, low=2, high=50)
+    repeats = _check_timing(repeats, min_run_seconds, clock)
+    seed = check_int("seed", seed, low=0)
+    if not isinstance(onednn, bool):
+        raise ValueError(f"onednn must be True or False, got {onednn!r}")
+    threads = torch.get_num_threads()
+    seconds = {"forward": [], "backward": []}
+    try:
+        torch.set_num_threads(1)
+        with torch.random.fork_rng(devices=[]), onednn_enabled(onednn):
+            torch.manual_seed(seed)
+            layer = torch.nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+            x = torch.rand(batch, in_channels, side, side, requires_grad=True)
+            y = layer(x)
+            grad = torch.ones_like(y)
+            inputs = (x, layer.weight, layer.bias)
+            forward = lambda: layer(x)  # noqa: E731
+            backward = lambda: torch.autograd.grad(y, inputs, grad, retain_graph=True)  # noqa: E731
+            for _ in range(rounds):
+                for name, call in (("forward", forward), ("backward", backward)):
+                    seconds[name].append(min(_time_call(call, repeats, min_run_seconds, CLOCKS[clock])))
+    finally:
+        torch.set_num_threads(threads)
+    backend = conv_backend((batch, in_channels, side, side), (out_channels, in_channels, kernel_size, kernel_size),
+                           padding=kernel_size // 2, onednn=onednn)
+    return Rounds({m: np.asarray(v) for m, v in seconds.items()}, {"forward": backend})
+
+
+def cache_test(side: int, *, rounds: int = 15, evict_bytes: int = 2**27, seed: int = 0,
+               clock: str = "cpu") -> Rounds:
+    """Time one dense product with its matrix in the processor's caches, and after evicting it.
+
+    In each round the dense matrix of the difference kernel on a ``side`` x
+    ``side`` image is multiplied twice: once right after a product with the
+    same matrix (``"warm"``: whatever fits of it is still cached), and once
+    after writing ``evict_bytes`` of other memory, which pushes it out of
+    every cache (``"cold"``). Each product is timed alone, on one thread.
+
+    Parameters
+    ----------
+    side : int
+        Image side (2 to 128): the matrix has ``side * (side - 1) * side**2`` entries.
+    rounds : int
+        Rounds (2 to 50).
+    evict_bytes : int
+        Bytes written between products to evict the matrix (1 MiB to 1 GiB);
+        choose several times the largest cache.
+    seed : int
+        Seed of the input image.
+    clock : {"wall", "cpu"}
+        As in :func:`time_methods`.
+
+    Returns
+    -------
+    Rounds
+        Methods ``"warm"`` and ``"cold"``: seconds of one product in each round.
+    """
+    side = check_int("side", side, low=2, high=128)
+    rounds = check_int("rounds", rounds, low=2, high=50)
+    evict_bytes = check_int("evict_bytes", evict_bytes, low=2**20, high=2**30)
+    seed = check_int("seed", seed, low=0)
+    check_choice("clock", clock, list(CLOCKS))
+    read = CLOCKS[clock]
+    matrix = conv_matrix(difference_kernel(), side, side)
+    x = torch.rand(side * side, generator=torch.Generator().manual_seed(seed))
+    other = torch.zeros(evict_bytes // 4)
+    seconds = {"warm": [], "cold": []}
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        with torch.inference_mode():
+            matrix @ x
+            for _ in range(rounds):
+                start = read()
+                matrix @ x
+                seconds["warm"].append(max(read() - start, 1e-12))
+                other.add_(1.0)
+                start = read()
+                matrix @ x
+                seconds["cold"].append(max(read() - start, 1e-12))
+    finally:
+        torch.set_num_threads(threads)
+    return Rounds({m: np.asarray(v) for m, v in seconds.items()}, {})
+
+
+#: The words :func:`time_ratio` chooses from.
+VERDICTS = ("slower", "faster", "as fast", "unresolved")
+
+
+@dataclass(frozen=True)
+class TimeRatio:
+    """One method's time as a multiple of another's, from paired rounds.
+
+    Attributes
+    ----------
+    ratio, low, high : float
+        Geometric mean of the per-round ratios and its confidence interval.
+    confidence : float
+        The interval's coverage.
+    rounds : int
+        Rounds compared.
+    margin : float
+        Ratios within ``[1 / margin, margin]`` count as "as fast".
+    verdict : str
+        One of :data:`VERDICTS`: ``"slower"`` if the interval lies above 1,
+        ``"faster"`` if below, ``"as fast"`` if it lies within the margin,
+        ``"unresolved"`` otherwise.
+    """
+
+    ratio: float
+    low: float
+    high: float
+    confidence: float
+    rounds: int
+    margin: float
+    verdict: str
+
+    @property
+    def interval_text(self) -> str:
+        """What the interval is and spans: ``"95 % CI 2.20 to 2.43 over 7 rounds"``."""
+        return f"{100 * self.confidence:.0f} % CI {self.low:.2f} to {self.high:.2f} over {self.rounds} rounds"
+
+    def __format__(self, spec: str) -> str:
+        """``"2.31 (95 % CI 2.20 to 2.43 over 7 rounds)"``; ``spec`` formats the ratio (default ``.2f``)."""
+        return f"{format(self.ratio, spec or '.2f')} ({self.interval_text})"
+
+
+def time_ratio(slow, fast, *, margin: float = 1.1, confidence: float = 0.95) -> TimeRatio:
+    """Compare two methods' times round by round (paired, on a log scale).
+
+    Uses :func:`widgets.compute.stats.paired` on the logarithms of the times:
+    the mean log ratio with a Student-t interval over the rounds.
+
+    Parameters
+    ----------
+    slow, fast : sequence of float
+        Positive times, one per round, the same rounds in the same order (at least 2).
+    margin : float
+        Greater than 1: ratios within ``[1 / margin, margin]`` count as equal.
+    confidence : float
+        Coverage of the interval, strictly between 0 and 1.
+    """
+    values = {}
+    for name, v in (("slow", slow), ("fast", fast)):
+        v = np.asarray(v, dtype=float) if not isinstance(v, (str, bytes)) else np.array([np.nan])
+        if v.ndim != 1 or len(v) < 2 or not np.all(np.isfinite(v)) or not np.all(v > 0):
+            raise ValueError(f"{name} must hold at least 2 positive finite times, one per round, got {v!r:.80}")
+        values[name] = v
+    if len(values["slow"]) != len(values["fast"]):
+        raise ValueError(f"fast must have one time per round of slow ({len(values['slow'])}), "
+                         f"got {len(values['fast'])}")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 1 < margin < math.inf:
+        raise ValueError(f"margin must be a finite number greater than 1, got {margin!r}")
+    comparison = stats.paired(np.log(values["slow"]).tolist(), np.log(values["fast"]).tolist(),
+                              margin=math.log(margin), confidence=confidence)
+    verdict = {"ahead": "slower", "behind": "faster", "level": "as fast", "unresolved": "unresolved"}[
+        comparison.verdict]
+    return TimeRatio(math.exp(comparison.mean), math.exp(comparison.low), math.exp(comparison.high),
+                     confidence, comparison.n, float(margin), verdict)
+
+
+# --------------------------------------------------------------------------- scaling fits
 
 
 @dataclass(frozen=True)
@@ -498,11 +830,21 @@ class PowerLaw:
     exponent_se : float
         Standard error of the exponent, from the scatter of the points about
         the line (NaN for a fit through two points, which has no scatter to measure).
+    n : int
+        Points fitted.
+    log_x_mean, log_x_spread, residual_sd : float
+        Mean of ``log x``, sum of squared deviations of ``log x`` from it, and
+        the standard deviation of the residuals in ``log y``: what
+        :meth:`interval` needs.
     """
 
     exponent: float
     coefficient: float
     exponent_se: float = float("nan")
+    n: int = 2
+    log_x_mean: float = 0.0
+    log_x_spread: float = 1.0
+    residual_sd: float = float("nan")
 
     def predict(self, x):
         """The fitted value at ``x`` (a number or an array of finite numbers >= 0)."""
@@ -510,6 +852,31 @@ class PowerLaw:
         if not (np.all(np.isfinite(values)) and np.all(values >= 0)):
             raise ValueError(f"x must hold finite numbers >= 0, got {x!r:.80}")
         return self.coefficient * values ** self.exponent
+
+    def exponent_interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        """Student-t confidence interval of the exponent (NaN ends for a fit through two points)."""
+        t = self._t(confidence)
+        return self.exponent - t * self.exponent_se, self.exponent + t * self.exponent_se
+
+    def interval(self, x, confidence: float = 0.95) -> tuple[float, float]:
+        """Confidence interval of the fitted line's value at ``x`` > 0.
+
+        It covers only the scatter of the fitted points: beyond them it says
+        nothing about a change of regime the points did not show.
+        """
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(x) or x <= 0:
+            raise ValueError(f"x must be a finite number > 0, got {x!r}")
+        t = self._t(confidence)
+        lx = math.log(x)
+        se = self.residual_sd * math.sqrt(1 / self.n + (lx - self.log_x_mean) ** 2 / self.log_x_spread)
+        centre = float(self.predict(x))
+        return centre * math.exp(-t * se), centre * math.exp(t * se)
+
+    def _t(self, confidence):
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+            raise ValueError(f"confidence must be a number strictly between 0 and 1, got {confidence!r}")
+        return float(_t_dist.ppf((1 + confidence) / 2, self.n - 2)) if self.n > 2 else float("nan")
 
 
 def power_law_fit(x, y) -> PowerLaw:
@@ -536,11 +903,13 @@ def power_law_fit(x, y) -> PowerLaw:
         raise ValueError(f"x must hold at least two different values, got {x.tolist()}")
     log_x, log_y = np.log(x), np.log(y)
     slope, intercept = np.polyfit(log_x, log_y, 1)
-    se = float("nan")
+    spread = float(np.sum((log_x - log_x.mean()) ** 2))
+    se = sd = float("nan")
     if len(x) > 2:
         residuals = log_y - (slope * log_x + intercept)
-        se = float(np.sqrt(residuals @ residuals / (len(x) - 2) / np.sum((log_x - log_x.mean()) ** 2)))
-    return PowerLaw(float(slope), float(np.exp(intercept)), se)
+        sd = float(np.sqrt(residuals @ residuals / (len(x) - 2)))
+        se = sd / math.sqrt(spread)
+    return PowerLaw(float(slope), float(np.exp(intercept)), se, len(x), float(log_x.mean()), spread, sd)
 
 
 @dataclass(frozen=True)
@@ -556,6 +925,8 @@ class Sweep:
         fastest seconds of one product and bytes of the operator built.
     max_abs_diff : dict
         Matrix method name to its largest difference from ``conv2d`` over all sizes.
+    backend : dict
+        Convolution method name to a list, aligned with ``sides``, of the back end that ran.
     """
 
     sides: dict
@@ -563,18 +934,28 @@ class Sweep:
     seconds: dict
     nbytes: dict
     max_abs_diff: dict
+    backend: dict = field(default_factory=dict)
 
-    def fit(self, method: str, min_side: int = 1) -> PowerLaw:
-        """Power law of ``method``'s time against pixels, fitted on sides of at least ``min_side``."""
+    def fit(self, method: str, min_side: int = 1, max_side: int = MAX_SIDE) -> PowerLaw:
+        """Power law of ``method``'s time against pixels, fitted on sides from ``min_side`` to ``max_side``."""
         check_choice("method", method, list(self.sides))
         min_side = check_int("min_side", min_side, low=1)
-        keep = np.asarray(self.sides[method]) >= min_side
+        max_side = check_int("max_side", max_side, low=min_side)
+        sides = np.asarray(self.sides[method])
+        keep = (sides >= min_side) & (sides <= max_side)
         if keep.sum() < 2:
-            raise ValueError(f"min_side must leave at least two sizes of {method!r} to fit, got {min_side}")
-        return power_law_fit(self.pixels[method][keep], self.seconds[method][keep])
+            raise ValueError(f"min_side must leave at least two sizes of {method!r} to fit, got {min_side} "
+                             f"(max_side {max_side})")
+        return power_law_fit(np.asarray(self.pixels[method])[keep], np.asarray(self.seconds[method])[keep])
+
+    def per_pixel(self, method: str) -> dict:
+        """Image side to ``method``'s fastest time divided by the pixels, in nanoseconds."""
+        check_choice("method", method, list(self.sides))
+        return {int(s): float(t / p * 1e9) for s, t, p in
+                zip(self.sides[method], self.seconds[method], self.pixels[method])}
 
 
-def sweep(weight: torch.Tensor, sides, *, dense_sides=None, repeats: int = 5, rounds: int = 1,
+def sweep(weight: torch.Tensor, sides, *, methods=METHODS, dense_sides=None, repeats: int = 5, rounds: int = 1,
           min_run_seconds: float = 2e-3, max_dense_bytes: int = 2**30, clock: str = "wall") -> Sweep:
     """Time a kernel on square images of several sides with :func:`time_methods`.
 
@@ -589,10 +970,13 @@ def sweep(weight: torch.Tensor, sides, *, dense_sides=None, repeats: int = 5, ro
     weight : torch.Tensor
         Floating-point filters of shape (out_channels, in_channels, kH, kW).
     sides : sequence of int
-        Image sides at which the convolution and the sparse matrix are timed.
+        Image sides at which the methods are timed.
+    methods : sequence of str
+        Some of :data:`TIMED`.
     dense_sides : sequence of int, optional
-        The sides (a subset of ``sides``) at which the dense matrix is timed
-        too; default all of them. Each dense matrix must fit ``max_dense_bytes``.
+        The sides (a subset of ``sides``) at which the dense matrix is timed,
+        if it is among ``methods``; default all of them. Each dense matrix must
+        fit ``max_dense_bytes``.
     repeats, min_run_seconds, max_dense_bytes, clock
         As in :func:`time_methods` (``repeats`` runs per side in each round).
     rounds : int
@@ -605,33 +989,156 @@ def sweep(weight: torch.Tensor, sides, *, dense_sides=None, repeats: int = 5, ro
     check_tensor("weight", weight, ndim=4)
     if isinstance(sides, (str, bytes)) or not hasattr(sides, "__iter__"):
         raise ValueError(f"sides must be a sequence of image sides, got {sides!r}")
-    sides = [check_int("sides", s, low=max(weight.shape[2], weight.shape[3])) for s in sides]
+    sides = [check_int("sides", s, low=max(weight.shape[2], weight.shape[3]), high=MAX_SIDE) for s in sides]
     if len(sides) < 1 or len(set(sides)) != len(sides):
         raise ValueError(f"sides must be distinct and at least one, got {sides}")
+    methods = _check_methods(methods)
     check_choice("clock", clock, list(CLOCKS))
     rounds = check_int("rounds", rounds, low=1, high=20)
     dense_sides = list(sides) if dense_sides is None else list(dense_sides)
     if any(s not in sides for s in dense_sides):
         raise ValueError(f"dense_sides must be a subset of sides {sides}, got {dense_sides}")
-    out = {k: {m: [] for m in METHODS} for k in ("sides", "pixels", "seconds", "nbytes")}
-    diffs = {"sparse matrix": 0.0, "dense matrix": 0.0}
-    fastest, nbytes = {}, {}
+    fastest, nbytes, backend = {}, {}, {}
+    diffs = {}
     for _ in range(rounds):
         for side in sides:
-            methods = METHODS if side in dense_sides else METHODS[:2]
-            timing = time_methods(weight, side, side, methods=methods, repeats=repeats,
+            here = tuple(m for m in methods if m != "dense matrix" or side in dense_sides)
+            timing = time_methods(weight, side, side, methods=here, repeats=repeats,
                                   min_run_seconds=min_run_seconds, max_dense_bytes=max_dense_bytes, clock=clock)
-            for m in methods:
+            for m in here:
                 fastest[side, m] = min(fastest.get((side, m), math.inf), timing.seconds[m])
                 nbytes[side, m] = timing.nbytes[m]
+                if m in timing.backend:
+                    backend[side, m] = timing.backend[m]
             for m, d in timing.max_abs_diff.items():
-                diffs[m] = max(diffs[m], d)
-    for side, m in fastest:   # in the order of sides, as first timed
-        out["sides"][m].append(side)
-        out["pixels"][m].append(side * side)
-        out["seconds"][m].append(fastest[side, m])
-        out["nbytes"][m].append(nbytes[side, m])
-    keep = [m for m in METHODS if out["sides"][m]]
-    arrays = {k: {m: np.asarray(out[k][m]) for m in keep} for k in out}
-    return Sweep(arrays["sides"], arrays["pixels"], arrays["seconds"], arrays["nbytes"],
-                 {m: d for m, d in diffs.items() if m in keep})
+                diffs[m] = max(diffs.get(m, 0.0), d)
+    keep = [m for m in TIMED if any(key[1] == m for key in fastest)]
+    order = {m: [s for s in sides if (s, m) in fastest] for m in keep}
+    return Sweep({m: np.asarray(order[m]) for m in keep},
+                 {m: np.asarray([s * s for s in order[m]]) for m in keep},
+                 {m: np.asarray([fastest[s, m] for s in order[m]]) for m in keep},
+                 {m: np.asarray([nbytes[s, m] for s in order[m]]) for m in keep},
+                 diffs, {m: [backend[s, m] for s in order[m]] for m in keep if (order[m][0], m) in backend})
+
+
+# --------------------------------------------------------------------------- a whole network
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """What one layer of a network costs for one image (built by :func:`network_costs`).
+
+    Attributes
+    ----------
+    name : str
+        The module's name in the network.
+    kind : str
+        ``"convolution"``, ``"dense"`` or ``"pooling"``.
+    output_shape : tuple of int
+        The layer's output for one image (channels, height, width) or (features,).
+    parameters : int
+        Weights and biases.
+    multiply_adds : int
+        Multiply-adds of the forward pass for one image: ``H' W' C_out (C_in / groups) kH kW``
+        for a convolution, ``in_features * out_features`` for a dense layer, none for pooling.
+    activations : int
+        Values of the layer's output for one image.
+    """
+
+    name: str
+    kind: str
+    output_shape: tuple
+    parameters: int
+    multiply_adds: int
+    activations: int
+
+
+def network_costs(model: torch.nn.Module, input_shape) -> list[LayerCost]:
+    """Parameters, multiply-adds and output values of every convolution, dense and pooling layer of ``model``.
+
+    Runs ``model`` once on a tensor on PyTorch's ``meta`` device (shapes only,
+    no arithmetic and no memory), so even a large network costs nothing to
+    count; the model must be on the meta device too (:func:`vgg16` builds one).
+    Activation functions, flattening and dropout are not listed: they have no
+    parameters and do no multiply-adds (a ReLU computed in place keeps no
+    output of its own).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Built on the meta device.
+    input_shape : sequence of int
+        One image, (channels, height, width).
+
+    Returns
+    -------
+    list of LayerCost
+        In the order the layers run.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__") or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (channels, height, width), got {input_shape!r:.80}")
+    shape = [check_side("input_shape", s) for s in input_shape]
+    if any(p.device.type != "meta" for p in model.parameters()):
+        raise ValueError("model must be built on the meta device (device='meta'), got parameters elsewhere")
+    kinds = {torch.nn.Conv2d: "convolution", torch.nn.Linear: "dense", torch.nn.MaxPool2d: "pooling",
+             torch.nn.AvgPool2d: "pooling", torch.nn.AdaptiveAvgPool2d: "pooling"}
+    rows = []
+
+    def record(name, module, output):
+        kind = kinds[type(module)]
+        out = tuple(output.shape[1:])
+        if kind == "convolution":
+            kh, kw = module.kernel_size
+            mads = output[0].numel() * (module.in_channels // module.groups) * kh * kw
+        elif kind == "dense":
+            mads = module.in_features * module.out_features
+        else:
+            mads = 0
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        rows.append(LayerCost(name, kind, out, int(params), int(mads), int(output[0].numel())))
+
+    handles = [module.register_forward_hook(lambda m, i, o, n=name: record(n, m, o))
+               for name, module in model.named_modules() if type(module) in kinds]
+    try:
+        with torch.no_grad():
+            model(torch.empty(1, *shape, device="meta"))
+    except RuntimeError as err:
+        raise ValueError(f"input_shape {tuple(shape)} does not fit the model: {err}") from None
+    finally:
+        for h in handles:
+            h.remove()
+    return rows
+
+
+#: VGG-16's convolutional layers (Simonyan and Zisserman 2015, configuration D): output
+#: channels of each 3 x 3 convolution, "M" for a 2 x 2 max pooling.
+VGG16 = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+
+
+def vgg16(classes: int = 1000) -> torch.nn.Sequential:
+    """VGG-16's architecture on the meta device: shapes and parameter counts, no weights.
+
+    Thirteen 3 x 3 convolutions (padding 1) with ReLUs and five 2 x 2 max
+    poolings (:data:`VGG16`), then three dense layers (25,088 to 4,096 to 4,096
+    to ``classes``) for a 3 x 224 x 224 image. Layers are named as in the paper's
+    usual numbering: ``conv1_1`` ... ``conv5_3``, ``pool1`` ... ``pool5``, ``fc6``,
+    ``fc7``, ``fc8``. Dropout is left out (it has no parameters).
+    """
+    classes = check_count("classes", classes)
+    layers, channels, block, index = [], 3, 1, 1
+    for v in VGG16:
+        if v == "M":
+            layers.append((f"pool{block}", torch.nn.MaxPool2d(2)))
+            block, index = block + 1, 1
+            continue
+        layers.append((f"conv{block}_{index}", torch.nn.Conv2d(channels, v, 3, padding=1, device="meta")))
+        layers.append((f"relu{block}_{index}", torch.nn.ReLU(inplace=True)))
+        channels, index = v, index + 1
+    layers.append(("flatten", torch.nn.Flatten()))
+    for name, n_in, n_out in (("fc6", 512 * 7 * 7, 4096), ("fc7", 4096, 4096), ("fc8", 4096, classes)):
+        layers.append((name, torch.nn.Linear(n_in, n_out, device="meta")))
+        if name != "fc8":
+            layers.append((f"relu{name[2:]}", torch.nn.ReLU(inplace=True)))
+    return torch.nn.Sequential(OrderedDict(layers))

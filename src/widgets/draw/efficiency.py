@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from .style import PALETTE, figure, kind_colour, kind_series, show_image, styled
 
 #: One colour per method, from the book's colours for layer kinds: the dense
 #: matrix is a dense layer's operator, the sparse matrix stores one weight per
-#: connection as a locally connected layer does.
-METHOD_COLOURS = {m: kind_colour(m) for m in ("convolution", "sparse matrix", "dense matrix")}
+#: connection as a locally connected layer does; ``conv2d`` on either back end is a convolution.
+METHOD_COLOURS = {m: kind_colour(m.split(",")[0]) for m in
+                  ("convolution", "convolution, oneDNN off", "sparse matrix", "dense matrix")}
 _METHODS = tuple(METHOD_COLOURS)
+#: How the plots' legends name each method.
+LABELS = {"convolution": "conv2d, back end as PyTorch chooses", "convolution, oneDNN off": "conv2d, oneDNN off",
+          "sparse matrix": "sparse matrix", "dense matrix": "dense matrix"}
 
 
 def _check_methods(name, mapping):
@@ -137,8 +142,9 @@ _POWER_OF_TEN = FuncFormatter(lambda value, _: f"10{str(round(np.log10(value))).
                               if value > 0 else "")
 
 
-def _bar_panel(ax, values, limits, unit, title):
+def _bar_panel(ax, values, limits, unit, title, notes=None):
     names = list(values)
+    notes = notes or {}
     heights = [values[n] for n in names]
     bars = ax.bar(range(len(names)), heights, color=[METHOD_COLOURS[n] for n in names], width=0.65)
     ax.set_yscale("log")
@@ -148,7 +154,8 @@ def _bar_panel(ax, values, limits, unit, title):
     ax.yaxis.set_major_formatter(_POWER_OF_TEN)
     if limits is not None:
         ax.set_ylim(*limits)
-    ax.set_xticks(range(len(names)), [n.replace(" matrix", "\nmatrix") for n in names])
+    ax.set_xticks(range(len(names)), [n.replace(" matrix", "\nmatrix") + (f"\n({notes[n]})" if n in notes else "")
+                                      for n in names])
     for bar, value in zip(bars, heights):
         ax.annotate(si(value, unit), (bar.get_x() + bar.get_width() / 2, value), xytext=(0, 2),
                     textcoords="offset points", ha="center", va="bottom", fontsize=8)
@@ -178,7 +185,7 @@ def log_limits(*values) -> tuple[float, float]:
 
 
 @styled
-def cost_bars(costs, seconds: dict, *, limits: dict | None = None, label: str = ""):
+def cost_bars(costs, seconds: dict, *, limits: dict | None = None, label: str = "", backend: dict | None = None):
     """Operations, storage and measured time of each method, as bars on log scales.
 
     Each panel's title gives the dense matrix's multiple of the convolution.
@@ -195,8 +202,13 @@ def cost_bars(costs, seconds: dict, *, limits: dict | None = None, label: str = 
         so the frames of an explorer share their scales.
     label : str
         What is being computed (e.g. "64 × 64 image, 3 × 3 kernel"), for the title.
+    backend : dict, optional
+        Method name to the back end that ran it (e.g. ``{"convolution": "oneDNN"}``),
+        written under its bar in the time panel.
     """
     _check_methods("seconds", seconds)
+    if backend is not None and (not isinstance(backend, dict) or any(m not in seconds for m in backend)):
+        raise ValueError(f"backend must map methods of seconds to back-end names, got {backend!r:.80}")
     if any(not np.isfinite(v) or v <= 0 for v in seconds.values()):
         raise ValueError(f"seconds must hold positive numbers, got {seconds!r}")
     if not hasattr(costs, "method"):
@@ -208,7 +220,8 @@ def cost_bars(costs, seconds: dict, *, limits: dict | None = None, label: str = 
         f"Bars on log scales for {label or 'one convolution'}: operations "
         + ", ".join(f"{m} {si(v)}" for m, v in flops.items()) + "; storage "
         + ", ".join(f"{m} {si(v, 'B')}" for m, v in nbytes.items()) + "; measured time "
-        + ", ".join(f"{m} {si(v, 's')}" for m, v in seconds.items())))
+        + ", ".join(f"{m} {si(v, 's')}" for m, v in seconds.items())
+        + "".join(f"; {m} ran on {b}" for m, b in (backend or {}).items())))
 
     def ratio(d):
         if "dense matrix" in d and "convolution" in d:
@@ -217,82 +230,112 @@ def cost_bars(costs, seconds: dict, *, limits: dict | None = None, label: str = 
 
     _bar_panel(axes[0, 0], flops, limits.get("flops"), "", "floating-point operations" + ratio(flops))
     _bar_panel(axes[0, 1], nbytes, limits.get("nbytes"), "B", "storage of the operator" + ratio(nbytes))
-    _bar_panel(axes[0, 2], seconds, limits.get("seconds"), "s", "measured time, one core" + ratio(seconds))
+    _bar_panel(axes[0, 2], seconds, limits.get("seconds"), "s", "measured time, one core" + ratio(seconds),
+               backend)
     if label:
         fig.suptitle(label)
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.78, wspace=0.3)
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.2 if backend else 0.15, top=0.78, wspace=0.3)
     return fig
 
 
 @styled
-def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_from: float = 0,
-            target: int | None = None, target_label: str = "", target_seconds: dict | None = None,
+def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_range: tuple | None = None,
+            switch: float | None = None, target: int | None = None, target_label: str = "",
+            target_seconds: dict | None = None, target_range: dict | None = None,
             target_nbytes: dict | None = None):
     """Measured time and storage against image size on log-log axes, with fitted power laws.
 
     Parameters
     ----------
     pixels : dict
-        Method name to the pixel counts it was measured at.
-    seconds, nbytes : dict
-        Method name to measured seconds and operator bytes, aligned with ``pixels``.
+        Method name (a key of :data:`METHOD_COLOURS`) to the pixel counts it was timed at.
+    seconds : dict
+        Method name to measured seconds, aligned with ``pixels``: the left panel.
+    nbytes : dict
+        Method name to operator bytes, aligned with ``pixels``: the right panel
+        (methods whose storage is another's, such as ``conv2d`` on another back
+        end, are simply left out).
     fits : dict
         Method name to a fitted ``PowerLaw`` (anything with ``exponent`` and
-        ``predict``) of time against pixels.
-    fit_from : float
-        The smallest pixel count the fits used: each fitted line is drawn from
-        there to the method's largest measurement and, dashed, on to ``target``.
+        ``predict``) of time against pixels, drawn over ``fit_range`` and,
+        dotted, on to ``target``.
+    fit_range : (float, float), optional
+        The pixel counts the fits used; by default all of each method's.
+    switch : float, optional
+        A pixel count where a library changes algorithm, marked by a vertical line.
     target : int, optional
-        A pixel count to mark (e.g. the 320 × 280 example).
+        A pixel count to mark (e.g. the 320 x 280 example).
     target_label : str
         Its name in the legend.
     target_seconds, target_nbytes : dict, optional
-        Method name to the time or storage at ``target`` (measured or predicted),
-        drawn as open markers.
+        Method name to the time or storage measured or counted at ``target``, drawn as open markers.
+    target_range : dict, optional
+        Method name to a (low, high) range of predicted times at ``target``, drawn as a bar.
     """
     for name, d in (("pixels", pixels), ("seconds", seconds), ("nbytes", nbytes)):
         _check_methods(name, d)
-    for m in pixels:
-        if len(pixels[m]) != len(seconds.get(m, ())) or len(pixels[m]) != len(nbytes.get(m, ())):
-            raise ValueError(f"seconds[{m!r}] and nbytes[{m!r}] must have one value per pixel count")
-    if not isinstance(fit_from, (int, float)) or fit_from < 0:
-        raise ValueError(f"fit_from must be a pixel count >= 0, got {fit_from!r}")
-    target_seconds, target_nbytes = target_seconds or {}, target_nbytes or {}
-    fig, axes = figure(2, width=8.5, height=4.2, alt=(
-        "Log-log plots of measured time (left) and operator storage (right) against the number of pixels, "
-        "with power laws fitted to the times: "
-        + "; ".join(f"{m} time grows as pixels to the power {fits[m].exponent:.2f}" for m in _METHODS if m in fits)
-        + (f"; open markers at {target:,} pixels ({target_label}), predicted where not measured" if target else "")))
+    for m in seconds:
+        if m not in pixels or len(pixels[m]) != len(seconds[m]):
+            raise ValueError(f"seconds[{m!r}] must have one value per pixel count of pixels[{m!r}]")
+    for m in nbytes:
+        if m not in pixels or len(pixels[m]) != len(nbytes[m]):
+            raise ValueError(f"nbytes[{m!r}] must have one value per pixel count of pixels[{m!r}]")
+    if fit_range is not None and (len(fit_range) != 2 or not 0 < fit_range[0] < fit_range[1]):
+        raise ValueError(f"fit_range must be two pixel counts, low < high, got {fit_range!r}")
+    if switch is not None and (isinstance(switch, bool) or not isinstance(switch, (int, float)) or switch <= 0):
+        raise ValueError(f"switch must be a positive pixel count, got {switch!r}")
+    target_seconds, target_nbytes, target_range = target_seconds or {}, target_nbytes or {}, target_range or {}
+    for m, (low, high) in target_range.items():
+        if not 0 < low <= high:
+            raise ValueError(f"target_range[{m!r}] must be (low, high) with 0 < low <= high, got {(low, high)}")
+    fig, axes = figure(2, width=8.5, height=4.6, alt=(
+        "Log-log plots of measured time (left) and operator storage (right) against the number of pixels: "
+        + "; ".join(f"{LABELS[m]} from {si(seconds[m][0], 's')} to {si(seconds[m][-1], 's')}" for m in _METHODS
+                    if m in seconds)
+        + "".join(f"; fitted power law for {LABELS[m]}, exponent {fits[m].exponent:.2f}" for m in _METHODS
+                  if m in fits)
+        + (f"; a vertical line at {switch:,.0f} pixels where PyTorch hands conv2d to oneDNN" if switch else "")
+        + (f"; open markers at {target:,} pixels ({target_label})" if target else "")))
     ax_t, ax_m = axes[0]
-    handles, labels = [], []
+    handles, labels = {}, {}
     for m in _METHODS:
         if m not in pixels:
             continue
         style = method_style(m)
         p = np.asarray(pixels[m], dtype=float)
-        # Measured times as markers alone, the fit as a line in the method's style.
-        points, = ax_t.loglog(p, seconds[m], **dict(style, linestyle="none"))
-        ax_m.loglog(p, nbytes[m], **dict(style, lw=1))
+        if m in seconds:
+            line, = ax_t.loglog(p, seconds[m], **dict(style, lw=0.8))
+            handles[m], labels[m] = line, LABELS[m]
+        if m in nbytes:
+            line, = ax_m.loglog(p, nbytes[m], **dict(style, lw=1))
+            handles.setdefault(m, line)
+            labels.setdefault(m, LABELS[m])
         if m in fits:
-            grid = np.geomspace(max(fit_from, p.min()), p.max(), 50)
-            ax_t.loglog(grid, fits[m].predict(grid), color=style["color"], linestyle=style["linestyle"], lw=1.2)
-            if target and target > p.max():
-                far = np.geomspace(p.max(), target, 30)
-                ax_t.loglog(far, fits[m].predict(far), ":", color=style["color"], lw=1)
-        handles.append(ax_m.lines[-1])
-        labels.append(f"{m}, time slope {fits[m].exponent:.2f}" if m in fits else m)
+            low, high = fit_range or (p.min(), p.max())
+            grid = np.geomspace(low, high, 50)
+            ax_t.loglog(grid, fits[m].predict(grid), color=PALETTE["black"], lw=1.6, alpha=0.6)
+            if target and target > high:
+                far = np.geomspace(high, target, 30)
+                ax_t.loglog(far, fits[m].predict(far), ":", color=PALETTE["black"], lw=1.2, alpha=0.6)
+            labels[m] = f"{LABELS[m]}; fit: time ∝ pixels^{fits[m].exponent:.2f}"
         if target and m in target_seconds:
             ax_t.loglog([target], [target_seconds[m]], "o", mfc="white", mec=style["color"], ms=8, mew=1.5)
+        if target and m in target_range:
+            low, high = target_range[m]
+            ax_t.plot([target, target], [low, high], color=style["color"], lw=4, alpha=0.7,
+                      solid_capstyle="butt")
         if target and m in target_nbytes:
-            if target > p.max():
-                ax_m.loglog([p.max(), target], [nbytes[m][-1], target_nbytes[m]], ":", color=style["color"], lw=1)
             ax_m.loglog([target], [target_nbytes[m]], "o", mfc="white", mec=style["color"], ms=8, mew=1.5)
+    if switch:
+        ax_t.axvline(switch, color=PALETTE["black"], lw=0.8, ls="--", alpha=0.6)
+        ax_t.annotate("own code ← → oneDNN", (switch, 1), xycoords=("data", "axes fraction"), xytext=(0, -3),
+                      textcoords="offset points", ha="center", va="top", fontsize=9,
+                      bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
     if target:
         for ax in (ax_t, ax_m):
             ax.axvline(target, color=PALETTE["black"], lw=0.6, ls=":")
         marker, = ax_t.plot([], [], "o", mfc="white", mec=PALETTE["black"], ms=8, mew=1.5)
-        handles.append(marker)
-        labels.append(target_label or f"{target:,} pixels")
+        handles["target"], labels["target"] = marker, target_label or f"{target:,} pixels"
     ax_t.set_title("measured time of one product, one core")
     ax_m.set_title("storage of the operator")
     for ax, unit in ((ax_t, "seconds"), (ax_m, "bytes")):
@@ -300,8 +343,65 @@ def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_from: 
         ax.set_ylabel(unit)
         ax.grid(which="major", alpha=0.3)
     # One legend for both panels, below them, where it covers no data.
-    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
-    fig.subplots_adjust(left=0.09, right=0.99, bottom=0.28, top=0.93, wspace=0.28)
+    fig.legend(list(handles.values()), list(labels.values()), loc="lower center", ncol=2, frameon=False)
+    fig.subplots_adjust(left=0.09, right=0.99, bottom=0.3, top=0.93, wspace=0.28)
+    return fig
+
+
+def colour_name(method: str) -> str:
+    """The name, in the book's palette, of the colour that marks ``method`` in this chapter's figures."""
+    if method not in METHOD_COLOURS:
+        raise ValueError(f"method must be one of {list(METHOD_COLOURS)}, got {method!r}")
+    return next(name for name, hex_ in PALETTE.items() if hex_ == METHOD_COLOURS[method])
+
+
+@styled
+def network_costs(layers, *, title: str = ""):
+    """Parameters, forward multiply-adds and output values of each layer of a network, as bars.
+
+    Parameters
+    ----------
+    layers : sequence
+        Records with ``name``, ``kind`` (``"convolution"``, ``"dense"`` or
+        ``"pooling"``), ``parameters``, ``multiply_adds`` and ``activations``, in
+        order (:func:`widgets.compute.efficiency.network_costs`).
+    title : str
+        The network's name, for the figure's title.
+    """
+    rows = list(layers) if not isinstance(layers, (str, bytes)) else []
+    needed = ("name", "kind", "parameters", "multiply_adds", "activations")
+    if not rows or any(not all(hasattr(r, a) for a in needed) or r.kind not in ("convolution", "dense", "pooling")
+                       for r in rows):
+        raise ValueError(f"layers must be a non-empty sequence of LayerCost records, got {layers!r:.80}")
+    quantities = (("parameters", "parameters", 1e6, "millions"), ("multiply_adds", "multiply-adds", 1e9, "billions"),
+                  ("activations", "output values", 1e6, "millions"))
+    totals = {q: sum(getattr(r, q) for r in rows) for q, *_ in quantities}
+
+    def share(q, kind):
+        return 100 * sum(getattr(r, q) for r in rows if r.kind == kind) / max(totals[q], 1)
+
+    fig, axes = figure(1, 3, width=8.5, height=7.2, alt=(
+        f"Bars per layer of {title or 'the network'}: "
+        + "; ".join(f"{word}: {si(totals[q])} in all, convolutions {share(q, 'convolution'):.1f} %, "
+                    f"dense layers {share(q, 'dense'):.1f} %" for q, word, *_ in quantities)))
+    colours = {"convolution": kind_colour("convolution"), "dense": kind_colour("dense"), "pooling": PALETTE["sky"]}
+    x = np.arange(len(rows))
+    for ax, (q, word, scale, unit) in zip(axes[:, 0], quantities):
+        ax.bar(x, [getattr(r, q) / scale for r in rows], color=[colours[r.kind] for r in rows], width=0.7)
+        ax.set_ylabel(unit)
+        parts = [f"{plural} {share(q, kind):.1f} %" for kind, plural in
+                 (("convolution", "convolutions"), ("dense", "dense layers"), ("pooling", "pooling"))
+                 if share(q, kind) > 0]
+        ax.set_title(f"{word}: {si(totals[q])}; " + ", ".join(parts))
+        ax.set_xticks(x, [] if ax is not axes[-1, 0] else [r.name for r in rows])
+        ax.set_xlim(-0.6, len(rows) - 0.4)
+        ax.grid(axis="y", alpha=0.3)
+    axes[-1, 0].tick_params(axis="x", labelrotation=90)
+    handles = [Patch(color=colours[k]) for k in ("convolution", "dense", "pooling")]
+    fig.legend(handles, ["convolution", "dense", "pooling"], loc="upper right", ncol=3, frameon=False)
+    if title:
+        fig.suptitle(title, x=0.02, ha="left")
+    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.14, top=0.9, hspace=0.45)
     return fig
 
 
@@ -313,4 +413,4 @@ def method_style(method: str) -> dict:
     """
     if method not in METHOD_COLOURS:
         raise ValueError(f"method must be one of {list(METHOD_COLOURS)}, got {method!r}")
-    return kind_series(method, _METHODS.index(method))
+    return kind_series(method.split(",")[0], _METHODS.index(method))
