@@ -30,13 +30,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def glued_outputs(notebook) -> dict:
-    """Every output a ``myst_nb.glue`` call made, by name, as ``{"data": ...}``."""
+    """Every output a ``myst_nb.glue`` call made, by name, as myst-nb records it.
+
+    A value glued with ``display=False`` carries its MIME types behind the
+    scrapbook prefix (``application/papermill.record/text/plain``); myst-nb
+    strips that prefix when it writes ``<name>.glue.json``, and so does this.
+    """
     found = {}
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is not None:
-                found[name] = {"data": dict(output.get("data", {}))}
+            scrap = output.get("metadata", {}).get("scrapbook", {})
+            name = scrap.get("name")
+            if name is None:
+                continue
+            prefix = scrap.get("mime_prefix", "")
+            data = {(key[len(prefix):] if prefix and key.startswith(prefix) else key): value
+                    for key, value in output.get("data", {}).items()}
+            found[name] = {"data": data, "metadata": {"scrapbook": dict(scrap)}, "output_type": "display_data"}
     return found
 
 

@@ -239,7 +239,9 @@ def phrase(comparison: Comparison, a: str, b: str, unit: str = "points", scale: 
     if c.verdict == "ahead":
         return f"{a} is ahead of {b} by {num(c.mean)} {unit} ({ci}; ahead with {c.wins} of {n} seeds)"
     if c.verdict == "behind":
-        return f"{a} is behind {b} by {num(-c.mean)} {unit} ({ci}; behind with {c.losses} of {n} seeds)"
+        # Said the way round the sentence reads: how far b is ahead, with that interval.
+        behind = f"{c.difference.confidence:.0%} CI {num(-c.high)} to {num(-c.low)}"
+        return f"{a} is behind {b} by {num(-c.mean)} {unit} ({behind}; behind with {c.losses} of {n} seeds)"
     if c.verdict == "level":
         return (f"{a} and {b} are level, within ±{num(c.margin)} {unit} "
                 f"(difference {num(c.mean)} {unit}, {ci})")
