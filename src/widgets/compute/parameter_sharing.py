@@ -5,7 +5,7 @@ Used by the chapter "Parameter sharing".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -193,8 +193,12 @@ STROKES = {
 SLOTS = ((1, 3), (6, 4))
 #: The two tasks of :func:`stroke_task`.
 TASKS = ("aligned", "anywhere")
-#: The two layers :func:`half_detector` can build.
+#: The two trained layers :func:`half_detector` can build.
 KINDS = ("convolution", "locally connected")
+#: The reference in :func:`prior_study`: a convolution holding the four strokes, zero-mean, fixed.
+HAND_MADE = "hand-made detectors"
+#: The other reference in :func:`prior_study`: one linear layer on the 100 pixels.
+LOGISTIC = "logistic regression"
 _SIZE = 10
 
 
@@ -247,42 +251,73 @@ def stroke_task(n: int, task: str, seed: int, noise: float = 0.3) -> tuple[torch
     return images, labels.long()
 
 
-def half_detector(kind: str, seed: int) -> nn.Sequential:
-    """One 3 x 3 filter, shared or not, then the same small head for both kinds.
+def stroke_detectors() -> torch.Tensor:
+    """The four :data:`STROKES` as zero-mean 3 x 3 detectors, shape (4, 3, 3).
 
-    The layer (a ``Conv2d`` or a :class:`LocallyConnected2d` with one input and
-    one output channel) is followed by a ReLU, the maximum over the top half
-    and over the bottom half of its map, and a linear layer from those two
-    numbers to two classes. The head can weigh the halves differently, but it
-    sees only whether the layer responded in each half, so the layer's units
-    must themselves tell the strokes apart.
+    Each responds most to its own stroke and not at all to a flat patch: the
+    hand-made reference a trained filter bank is measured against.
+    """
+    strokes = torch.tensor(list(STROKES.values()), dtype=torch.float32)
+    return strokes - strokes.mean(dim=(1, 2), keepdim=True)
+
+
+def half_detector(kind: str, seed: int, filters: int = 8, kernels: torch.Tensor | None = None) -> nn.Sequential:
+    """A bank of 3 x 3 filters, shared or not, then the same small head for both kinds.
+
+    The layer (a ``Conv2d`` or a :class:`LocallyConnected2d` with one input
+    channel and ``filters`` output channels) is followed by a ReLU, the
+    maximum of each map over the top half and over the bottom half, and a
+    linear layer from those ``2 * filters`` numbers to two classes. The head
+    can weigh the halves differently, but it sees only whether each filter
+    responded somewhere in each half, so the filters themselves must tell the
+    strokes apart.
 
     Parameters
     ----------
     kind : {"convolution", "locally connected"}
     seed : int
-        Seed of the initial weights.
+        Seed of the initial weights (uniform in ±1/sqrt(fan_in), PyTorch's default scale).
+    filters : int
+        Output channels of the layer, 1 to 64. Ignored when ``kernels`` is given.
+    kernels : torch.Tensor, optional
+        (F, 3, 3) fixed kernels for a convolution (``kind`` must be
+        ``"convolution"``): the layer holds them with zero bias and is frozen,
+        so that training moves only the head.
     """
     check_choice("kind", kind, KINDS)
     g = torch.Generator().manual_seed(check_int("seed", seed, low=0))
-    layer = nn.Conv2d(1, 1, 3) if kind == "convolution" else LocallyConnected2d(1, 1, _SIZE, 3)
-    net = nn.Sequential(layer, nn.ReLU(), nn.AdaptiveMaxPool2d((2, 1)), nn.Flatten(), nn.Linear(2, 2))
+    if kernels is not None:
+        check_tensor("kernels", kernels, ndim=3)
+        if kernels.shape[1:] != (3, 3) or not 1 <= len(kernels) <= 64:
+            raise ValueError(f"kernels must have shape (F, 3, 3) with 1 <= F <= 64, got {tuple(kernels.shape)}")
+        if kind != "convolution":
+            raise ValueError(f"kind must be 'convolution' when kernels are given, got {kind!r}")
+        filters = len(kernels)
+    filters = check_int("filters", filters, low=1, high=64)
+    layer = nn.Conv2d(1, filters, 3) if kind == "convolution" else LocallyConnected2d(1, filters, _SIZE, 3)
+    net = nn.Sequential(layer, nn.ReLU(), nn.AdaptiveMaxPool2d((2, 1)), nn.Flatten(), nn.Linear(2 * filters, 2))
     with torch.no_grad():  # seeded initialisation, like PyTorch's default (uniform in ±1/sqrt(fan_in))
-        for module, fan_in in ((layer, 9), (net[-1], 2)):
+        for module, fan_in in ((layer, 9), (net[-1], 2 * filters)):
             bound = fan_in ** -0.5
             for p in module.parameters():
                 p.copy_(torch.rand(p.shape, generator=g) * 2 * bound - bound)
+        if kernels is not None:
+            layer.weight.copy_(kernels.to(layer.weight.dtype).unsqueeze(1))
+            layer.bias.zero_()
+            layer.requires_grad_(False)
     return net
 
 
 @dataclass(frozen=True)
 class PriorStudy:
-    """Test accuracies of :func:`half_detector` networks on the two :func:`stroke_task` tasks.
+    """Accuracies of :func:`half_detector` networks on the two :func:`stroke_task` tasks.
 
     Attributes
     ----------
     accuracy : dict
-        ``(task, kind)`` to a :class:`~widgets.compute.training.Spread` over seeds.
+        ``(task, kind)`` to a :class:`~widgets.compute.training.Spread` of
+        test accuracies over seeds, for ``kind`` in :data:`KINDS` and
+        :data:`HAND_MADE` and :data:`LOGISTIC`.
     train_accuracy : dict
         The same on the training images.
     epochs : dict
@@ -291,6 +326,15 @@ class PriorStudy:
     n_train, n_test : int
     cpu_seconds : float
         Processor time of all the training.
+    majority : dict
+        ``task`` to the test accuracy of always answering the training set's
+        more common label.
+    filters : int
+        Filters of the trained layers.
+    silent : dict
+        ``(task, kind)`` to the number of seeds whose trained layer, after
+        its ReLU, is zero at every position of every training image: no
+        gradient reaches its kernels, and the head can only learn a constant.
     """
 
     accuracy: dict
@@ -300,16 +344,36 @@ class PriorStudy:
     n_train: int
     n_test: int
     cpu_seconds: float
+    majority: dict = field(default_factory=dict)
+    filters: int = 8
+    silent: dict = field(default_factory=dict)
 
 
-def prior_study(seeds=range(5), n_train: int = 300, n_test: int = 2000) -> PriorStudy:
-    """Train a convolution and a locally connected :func:`half_detector` on both tasks, per seed.
+def prior_study(seeds=range(10), n_train: int = 300, n_test: int = 2000, filters: int = 8,
+                kinds=(*KINDS, HAND_MADE, LOGISTIC), tasks=TASKS) -> PriorStudy:
+    """Train convolutional and locally connected :func:`half_detector` networks on both tasks, per seed.
 
-    Both kinds see the same images (training set seeded 100, test set 101 for
-    the aligned task; 200 and 201 for the other) and train with
+    Every kind sees the same images (training set seeded 100, test set 101 for
+    the aligned task; 200 and 201 for the other) and trains with
     :func:`widgets.compute.training.train` (Adam, learning rate 0.03, batches
     of 32, until the training loss has not fallen by 0.001 for 10 epochs, at
-    most 300 epochs). The seed sets the initial weights and the batch order.
+    most 300 epochs). The seed sets the initial weights and the batch order,
+    so results with the same seed form pairs. :data:`HAND_MADE` is a
+    convolution holding :func:`stroke_detectors`, fixed, with only its head
+    trained; :data:`LOGISTIC` is logistic regression on the 100 pixels (one
+    ``nn.Linear``, seeded like the others), trained the same way.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+    n_train, n_test : int
+        Training and test images per task.
+    filters : int
+        Filters of the trained layers, 1 to 64.
+    kinds : sequence of str
+        Which of :data:`KINDS`, :data:`HAND_MADE` and :data:`LOGISTIC` to train.
+    tasks : sequence of str
+        Which of :data:`TASKS` to run.
 
     Returns
     -------
@@ -318,21 +382,56 @@ def prior_study(seeds=range(5), n_train: int = 300, n_test: int = 2000) -> Prior
     seeds = training.check_seeds(seeds)
     n_train = check_count("n_train", n_train, low=10)
     n_test = check_count("n_test", n_test, low=10)
-    acc, train_acc, epochs, cpu = {}, {}, {}, 0.0
+    filters = check_int("filters", filters, low=1, high=64)
+    kinds = _choices("kinds", kinds, (*KINDS, HAND_MADE, LOGISTIC))
+    tasks = _choices("tasks", tasks, TASKS)
+    acc, train_acc, epochs, majority, silent, cpu = {}, {}, {}, {}, {}, 0.0
     for offset, task in zip((100, 200), TASKS):
+        if task not in tasks:
+            continue
         x, y = stroke_task(n_train, task, seed=offset)
         x_test, y_test = stroke_task(n_test, task, seed=offset + 1)
-        for kind in KINDS:
-            values, fits, runs = [], [], []
+        common = int(y.float().mean() > 0.5)
+        majority[task] = float((y_test == common).double().mean())
+        for kind in kinds:
+            values, fits, runs, dead = [], [], [], 0
             for seed in seeds:
-                net = half_detector(kind, seed)
+                if kind == HAND_MADE:
+                    net = half_detector("convolution", seed, kernels=stroke_detectors())
+                elif kind == LOGISTIC:
+                    net = _logistic(seed)
+                else:
+                    net = half_detector(kind, seed, filters)
                 run = training.train(net, x, y, seed=seed, max_epochs=300, batch_size=32, lr=0.03,
                                      tol=1e-3, patience=10)
                 values.append(training.accuracy(net, x_test, y_test))
                 fits.append(training.accuracy(net, x, y))
                 runs.append(run.epochs)
                 cpu += run.cpu_seconds
+                if kind != LOGISTIC:
+                    with torch.no_grad():
+                        dead += not bool((net[0](x) > 0).any())
             acc[task, kind] = training.spread(values)
             train_acc[task, kind] = training.spread(fits)
             epochs[task, kind] = tuple(runs)
-    return PriorStudy(acc, train_acc, epochs, seeds, n_train, n_test, cpu)
+            silent[task, kind] = dead
+    return PriorStudy(acc, train_acc, epochs, seeds, n_train, n_test, cpu, majority, filters, silent)
+
+
+def _logistic(seed: int) -> nn.Sequential:
+    """Logistic regression on the pixels of a 10 x 10 image, seeded like :func:`half_detector`."""
+    g = torch.Generator().manual_seed(seed)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(_SIZE * _SIZE, 2))
+    with torch.no_grad():
+        bound = (_SIZE * _SIZE) ** -0.5
+        for p in net.parameters():
+            p.copy_(torch.rand(p.shape, generator=g) * 2 * bound - bound)
+    return net
+
+
+def _choices(name: str, values, allowed) -> tuple:
+    if isinstance(values, str) or not isinstance(values, (tuple, list)) or not values:
+        raise ValueError(f"{name} must be a non-empty list drawn from {list(allowed)}, got {values!r}")
+    for v in values:
+        check_choice(name, v, allowed)
+    return tuple(values)

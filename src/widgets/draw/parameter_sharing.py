@@ -110,25 +110,39 @@ def scrambled(image, shuffled, before: float, after: float):
 def prior_study(study, examples):
     """Example images of the two stroke tasks, and test accuracy of both layers on each, over seeds.
 
+    Bars: mean test accuracy of the convolution and the locally connected
+    layer, with the 95 % confidence interval of the mean over seeds and each
+    seed as a dot. Lines across each task: the majority-class rule (dashed)
+    and, when the study has them, the hand-made detectors (dotted).
+
     Parameters
     ----------
     study : widgets.compute.parameter_sharing.PriorStudy
-        Accuracies per (task, kind), as spreads over seeds.
+        Accuracies per (task, kind), as spreads over seeds (at least two).
     examples : mapping
         Task name to ``(images, labels)``: (n, 1, H, W) images (four are drawn) and their labels.
     """
+    from ..compute import stats
+    from ..compute.parameter_sharing import HAND_MADE, LOGISTIC, SLOTS
+
     check_instance("study", study, PriorStudy, "a PriorStudy from widgets.compute.parameter_sharing.prior_study")
     if not isinstance(examples, Mapping):
         raise ValueError(f"examples must be a mapping of task name to (images, labels), got {examples!r:.80}")
     tasks = list(examples)
     kinds = ("convolution", "locally connected")
+    ci = {key: stats.interval(spread.values) for key, spread in study.accuracy.items()}
     summary = "; ".join(f"{task}: " + ", ".join(
-        f"{kind} {study.accuracy[task, kind].mean:.1%} ± {study.accuracy[task, kind].std:.1%}"
-        for kind in kinds) for task in tasks)
+        f"{kind} {ci[task, kind].mean:.1%} (95% CI {ci[task, kind].low:.1%} to {ci[task, kind].high:.1%})"
+        for kind in kinds)
+        + "".join(f", {name} {study.accuracy[task, name].mean:.1%}" for name in (HAND_MADE, LOGISTIC)
+                  if (task, name) in study.accuracy)
+        + (f", always the common label {study.majority[task]:.1%}" if task in study.majority else "")
+        for task in tasks)
     fig, axes = figure(5, len(tasks), width=8.0, height=2.0 * len(tasks) + 0.6, alt=(
         f"Four example images of each stroke task with their labels, and the test accuracy of a "
-        f"convolution and a locally connected layer over {len(study.seeds)} seeds (mean, standard "
-        f"deviation and each seed): {summary}"))
+        f"convolution and a locally connected layer over {len(study.seeds)} seeds (mean, 95% confidence "
+        f"interval and each seed), beside hand-made detectors, logistic regression and the majority-class rule: "
+        f"{summary}"))
     grid = axes[0, 0].get_gridspec()
     grid.set_width_ratios([1, 1, 1, 1, 1.9])
     fig.subplots_adjust(wspace=0.25, bottom=0.1, right=0.99, left=0.04)
@@ -138,8 +152,6 @@ def prior_study(study, examples):
             show_image(axes[row, j], np.asarray(images[j, 0], dtype=float), cmap=PHOTO,
                        title=f"{task}: label {int(labels[j])}" if j == 0 else f"label {int(labels[j])}")
         if task == "aligned":
-            from ..compute.parameter_sharing import SLOTS
-
             for top, left in SLOTS:
                 outline(axes[row, 0], top, left, 3, 3, color=PALETTE["green"], lw=1.0)
     for ax in axes[:, 4]:
@@ -149,14 +161,25 @@ def prior_study(study, examples):
     width = 0.38
     for i, kind in enumerate(kinds):
         xs = np.arange(len(tasks)) + (i - 0.5) * width
-        spreads = [study.accuracy[task, kind] for task in tasks]
-        ax.bar(xs, [s.mean for s in spreads], width, yerr=[s.std for s in spreads], capsize=3,
-               color=kind_colour(kind), label=kind)
-        for x, s in zip(xs, spreads):
-            ax.plot([x] * s.n, s.values, "k.", markersize=3)
+        means = [ci[task, kind].mean for task in tasks]
+        errors = [[ci[task, kind].mean - ci[task, kind].low for task in tasks],
+                  [ci[task, kind].high - ci[task, kind].mean for task in tasks]]
+        ax.bar(xs, means, width, yerr=errors, capsize=3, color=kind_colour(kind), label=kind)
+        for x, task in zip(xs, tasks):
+            values = study.accuracy[task, kind].values
+            ax.plot([x] * len(values), values, "k.", markersize=3)
+    for j, task in enumerate(tasks):
+        span = [j - width - 0.05, j + width + 0.05]
+        if task in study.majority:
+            ax.plot(span, [study.majority[task]] * 2, "--", color=PALETTE["black"], lw=1.2,
+                    label="always the common label" if j == 0 else None)
+        if (task, HAND_MADE) in study.accuracy:
+            ax.plot(span, [study.accuracy[task, HAND_MADE].mean] * 2, ":", color=PALETTE["green"], lw=1.6,
+                    label="hand-made detectors" if j == 0 else None)
     ax.set_xticks(np.arange(len(tasks)), tasks)
     ax.set_ylim(0.5, 1.0)
     ax.set_ylabel(f"test accuracy, {len(study.seeds)} seeds")
     # Above the axes, where it covers no bar.
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncols=2, fontsize=8,
+              columnspacing=0.8, handlelength=1.6)
     return fig
