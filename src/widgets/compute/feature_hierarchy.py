@@ -1,11 +1,12 @@
-"""What the layers of a trained convolutional network respond to, and a convolution in one dimension.
+"""What the layers of a trained convolutional network respond to.
 
 Used by the chapter "What the layers learn". The experiment is one where a
 hierarchy has room to appear: scikit-learn's digits enlarged to 16 x 16 on a
 32 x 32 canvas (:func:`widgets.compute.data.digit_split` with ``scale=2``),
 and a network of three convolutional layers with pooling between them
 (:func:`hierarchy_network`), trained with the book's one loop
-(:func:`widgets.compute.training.train`).
+(:func:`widgets.compute.training.train`) and its one rule
+(:data:`widgets.compute.trained_networks.RULE`).
 
 What a channel responds to is shown the way Zeiler and Fergus did: the input
 patches under its most active units (:func:`hidden_maps`,
@@ -16,10 +17,10 @@ from the book's one calculator
 what the patches show, so that the chapter's sentences about them can be
 checked over seeds: :func:`dead_channels`, :func:`edge_contrast`,
 :func:`edge_orientation`, :func:`ink_share` and :func:`class_purity`.
-
-The one-dimensional example (:func:`motif`, :func:`motif_signals`,
-:func:`motif_detector`, :func:`motif_responses`, :func:`motif_example`) is a
-convolution finding a short pattern in a noisy signal.
+Every one of them is also measured on the same network at initialisation
+(:func:`study`), the control that tells what training added, and
+:func:`chance_purity` gives what :func:`class_purity` would be for random
+digits.
 
 Nothing here seeds PyTorch's global generator: models are initialised inside
 :func:`torch.random.fork_rng` from an explicit ``seed``.
@@ -27,16 +28,19 @@ Nothing here seeds PyTorch's global generator: models are initialised inside
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .._checks import MAX_SIDE, check_count, check_int, check_tensor
+from .._checks import check_choice, check_int, check_tensor
 from . import data, training
 from . import receptive_fields as rf
+from .trained_networks import RULE
 from .training import one_thread
 
 #: Output channels of the three convolutional layers of :func:`hierarchy_network`.
@@ -475,7 +479,7 @@ def summarise(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor, 
 
 @dataclass(frozen=True)
 class Study:
-    """The hierarchy network trained from several seeds, and what its layers respond to.
+    """The hierarchy network trained from several seeds, what its layers respond to, and the same before training.
 
     Attributes
     ----------
@@ -490,6 +494,11 @@ class Study:
         One per seed, measured on the test digits.
     models : list of torch.nn.Sequential
         The trained networks, one per seed.
+    untrained : list of LayerSummary
+        The control: the same measurements on each seed's network at
+        initialisation, before any training (same architecture, same seed).
+    initial_models : list of torch.nn.Sequential
+        Those untrained networks (copies taken before training).
     """
 
     seeds: tuple
@@ -500,22 +509,74 @@ class Study:
     converged: list
     summaries: list
     models: list
+    untrained: list = dataclasses.field(default_factory=list)
+    initial_models: list = dataclasses.field(default_factory=list)
 
-    def per_layer(self, measure: str) -> torch.Tensor:
-        """A :class:`LayerSummary` list attribute as a (layers, seeds) tensor."""
-        if measure not in ("dead", "blank", "ink_share", "class_purity", "edge_contrast"):
-            raise ValueError(f"measure must be one of dead, blank, ink_share, class_purity, edge_contrast, "
-                             f"got {measure!r}")
-        return torch.tensor([getattr(s, measure) for s in self.summaries], dtype=torch.float64).T
+    def per_layer(self, measure: str, *, untrained: bool = False) -> torch.Tensor:
+        """A :class:`LayerSummary` list attribute as a (layers, seeds) tensor; ``untrained`` for the control."""
+        if measure not in PER_LAYER:
+            raise ValueError(f"measure must be one of {', '.join(PER_LAYER)}, got {measure!r}")
+        if not isinstance(untrained, bool):
+            raise ValueError(f"untrained must be True or False, got {untrained!r}")
+        summaries = self.untrained if untrained else self.summaries
+        return torch.tensor([getattr(s, measure) for s in summaries], dtype=torch.float64).T
+
+    def per_seed(self, measure: str, *, untrained: bool = False) -> list:
+        """A :class:`LayerSummary` count of layer 1 (``"edges"``, ``"live_first"``), one per seed."""
+        if measure not in ("edges", "live_first"):
+            raise ValueError(f"measure must be one of edges, live_first, got {measure!r}")
+        if not isinstance(untrained, bool):
+            raise ValueError(f"untrained must be True or False, got {untrained!r}")
+        return [getattr(s, measure) for s in (self.untrained if untrained else self.summaries)]
 
 
-def study(split, seeds: Sequence[int], *, k: int = 8, max_epochs: int = 100, batch_size: int = 128,
-          lr: float = 0.003, **network) -> Study:
-    """Train :func:`hierarchy_network` once per seed on ``split`` and summarise each (:func:`summarise`).
+#: The measures :meth:`Study.per_layer` returns, one value per layer.
+PER_LAYER = ("dead", "blank", "ink_share", "class_purity", "edge_contrast")
 
-    Training is :func:`widgets.compute.training.train` (to convergence by the
-    book's rule, at most ``max_epochs``); the seed sets both the initial
-    weights and the order of the mini-batches.
+
+def chance_purity(labels: torch.Tensor, k: int = 8, *, draws: int = 10_000, seed: int = 0) -> float:
+    """The :func:`class_purity` of ``k`` images drawn at random: what a channel that ignores class would get.
+
+    The mean, over ``draws`` draws of ``k`` distinct images (without
+    replacement, from a generator seeded with ``seed``), of the share of the
+    draw that belongs to its most common class.
+
+    Parameters
+    ----------
+    labels : torch.Tensor
+        (N,) integer classes of the images a channel's patches come from.
+    k : int
+        Images per draw, 1 to N (a channel's number of strongest patches).
+    draws : int
+        Number of draws, 1 to 1,000,000.
+    seed : int
+        Seed of the draws.
+    """
+    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point() or not len(labels):
+        raise ValueError(f"labels must be a non-empty 1-D integer tensor, got {labels!r:.80}")
+    k = check_int("k", k, low=1, high=len(labels))
+    draws = check_int("draws", draws, low=1, high=1_000_000)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0, high=2**63 - 1))
+    classes = int(labels.max()) + 1
+    total, rows = 0.0, max(1, 4_000_000 // len(labels))  # draws at a time: at most 16 MB of random keys
+    for start in range(0, draws, rows):
+        m = min(rows, draws - start)
+        chosen = labels[torch.rand(m, len(labels), generator=gen).argsort(dim=1)[:, :k]]
+        counts = torch.zeros(m, classes).scatter_add_(1, chosen, torch.ones(m, k))
+        total += float(counts.max(dim=1).values.sum())
+    return total / draws / k
+
+
+def study(split, seeds: Sequence[int], *, k: int = 8, channels: Sequence[int] = CHANNELS,
+          kernel_sizes: Sequence[int] = KERNEL_SIZES, **rule) -> Study:
+    """Train :func:`hierarchy_network` once per seed on ``split``; summarise each before and after training.
+
+    Training is :func:`widgets.compute.training.train` with the book's
+    training rule, :data:`widgets.compute.trained_networks.RULE` (learning
+    rate, batch size, stopping rule), unless ``rule`` overrides part of it;
+    the seed sets both the initial weights and the order of the mini-batches.
+    Each network is summarised (:func:`summarise`) on the test digits at
+    initialisation, the untrained control, and again after training.
 
     Parameters
     ----------
@@ -524,10 +585,11 @@ def study(split, seeds: Sequence[int], *, k: int = 8, max_epochs: int = 100, bat
         Distinct, non-negative.
     k : int
         Patches per channel for the summaries.
-    max_epochs, batch_size, lr
-        Passed to :func:`~widgets.compute.training.train`.
-    **network
-        ``channels`` and ``kernel_sizes`` for :func:`hierarchy_network`.
+    channels, kernel_sizes
+        For :func:`hierarchy_network`.
+    **rule
+        Overrides of :data:`~widgets.compute.trained_networks.RULE` (``tol``,
+        ``patience``, ``max_epochs``, ``batch_size``, ``lr``).
 
     Returns
     -------
@@ -536,12 +598,17 @@ def study(split, seeds: Sequence[int], *, k: int = 8, max_epochs: int = 100, bat
     if not isinstance(split, data.DigitSplit):
         raise ValueError(f"split must be a data.DigitSplit, got {type(split).__name__}")
     seeds = training.check_seeds(seeds)
+    k = check_int("k", k, low=1, high=len(split.test_labels))
+    for key in rule:
+        check_choice("rule", key, tuple(RULE))
+    rule = {**RULE, **rule}
     out = {name: [] for name in ("train_accuracy", "test_accuracy", "cpu_seconds", "epochs", "converged",
-                                 "summaries", "models")}
+                                 "summaries", "models", "untrained", "initial_models")}
     for seed in seeds:
-        model = hierarchy_network(seed, **network)
-        run = training.train(model, split.train_images, split.train_labels, seed=seed, max_epochs=max_epochs,
-                             batch_size=batch_size, lr=lr)
+        model = hierarchy_network(seed, channels=channels, kernel_sizes=kernel_sizes)
+        out["initial_models"].append(deepcopy(model))
+        out["untrained"].append(summarise(model, split.test_images, split.test_labels, k=k))
+        run = training.train(model, split.train_images, split.train_labels, seed=seed, **rule)
         out["train_accuracy"].append(training.accuracy(model, split.train_images, split.train_labels))
         out["test_accuracy"].append(training.accuracy(model, split.test_images, split.test_labels))
         out["cpu_seconds"].append(run.cpu_seconds)
@@ -550,127 +617,3 @@ def study(split, seeds: Sequence[int], *, k: int = 8, max_epochs: int = 100, bat
         out["summaries"].append(summarise(model, split.test_images, split.test_labels, k=k))
         out["models"].append(model)
     return Study(seeds, **out)
-
-
-# --------------------------------------------------------------------------- one dimension
-
-
-def motif(length: int = 7) -> torch.Tensor:
-    """A short, lopsided pattern for the 1-D example: a slow rise, then a sharp fall.
-
-    Its time reversal (a sharp rise, then a slow fall) is a different
-    pattern with the same values, which :func:`motif_signals` uses as a decoy.
-    """
-    length = check_int("length", length, low=3, high=32)
-    t = torch.linspace(0.0, 1.0, length)
-    shape = torch.where(t < 0.7, t / 0.7, (1.0 - t) / 0.3 * 2.0 - 1.0)
-    return shape - shape.mean()
-
-
-def _check_noise(noise) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 2:
-        raise ValueError(f"noise must be a number in [0, 2], got {noise!r}")
-    return float(noise)
-
-
-def motif_signals(n: int, length: int = 64, *, pattern: torch.Tensor | None = None, noise: float = 0.2,
-                  seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Noisy signals that contain either the motif or its time-reversed decoy, somewhere.
-
-    Half the signals (label 1) hold ``pattern`` at a random position, the
-    other half (label 0) its reversal, so telling them apart needs the order
-    of the values, not just their presence.
-
-    Parameters
-    ----------
-    n : int
-        Number of signals, at least 2.
-    length : int
-        Samples per signal, at least twice the pattern's length.
-    pattern : torch.Tensor, optional
-        1-D pattern (default :func:`motif`).
-    noise : float
-        Standard deviation of the Gaussian noise, 0 to 2.
-    seed : int
-        Seed of the positions, labels and noise.
-
-    Returns
-    -------
-    signals : torch.Tensor
-        (n, 1, length) float32.
-    labels : torch.Tensor
-        (n,) int64, 1 where the motif is present.
-    positions : torch.Tensor
-        (n,) where the pattern or decoy starts.
-    """
-    n = check_count("n", n, low=2)
-    pattern = motif() if pattern is None else check_tensor("pattern", pattern, ndim=1)
-    length = check_int("length", length, low=2 * len(pattern), high=MAX_SIDE)
-    noise = _check_noise(noise)
-    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0, high=2**63 - 1))
-    labels = torch.randperm(n, generator=gen) % 2
-    positions = torch.randint(0, length - len(pattern) + 1, (n,), generator=gen)
-    signals = noise * torch.randn(n, 1, length, generator=gen)
-    for i, (label, pos) in enumerate(zip(labels.tolist(), positions.tolist())):
-        signals[i, 0, pos:pos + len(pattern)] += pattern if label else pattern.flip(0)
-    return signals, labels, positions
-
-
-def motif_detector(kernel_size: int = 7, seed: int = 0) -> nn.Sequential:
-    """A one-layer 1-D convolutional classifier: two kernels, then the maximum over time.
-
-    ``Conv1d(1, 2, kernel_size)`` slides two kernels along the signal; the
-    largest response of each, wherever it occurs, is the logit of its class
-    (0: decoy, 1: motif).
-    """
-    kernel_size = check_int("kernel_size", kernel_size, low=1, high=32)
-    seed = check_int("seed", seed, low=0, high=2**63 - 1)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return nn.Sequential(nn.Conv1d(1, 2, kernel_size), nn.AdaptiveMaxPool1d(1), nn.Flatten())
-
-
-def motif_responses(detector: nn.Sequential, signal: torch.Tensor) -> torch.Tensor:
-    """The detector's two response curves along one signal, (2, length - kernel_size + 1)."""
-    if not isinstance(detector, nn.Sequential) or not len(detector) or not isinstance(detector[0], nn.Conv1d):
-        raise ValueError(f"detector must be a Sequential starting with a Conv1d, got {detector!r:.80}")
-    check_tensor("signal", signal, ndim=1)
-    with one_thread(), torch.no_grad():
-        return detector[0](signal.view(1, 1, -1))[0]
-
-
-def motif_example(length: int = 96, motif_at: Sequence[int] = (12, 64), decoy_at: Sequence[int] = (38,), *,
-                  pattern: torch.Tensor | None = None, noise: float = 0.2, seed: int = 0) -> torch.Tensor:
-    """One noisy test signal with the motif and its decoy at chosen places.
-
-    Parameters
-    ----------
-    length : int
-        Samples, at least the pattern's length.
-    motif_at, decoy_at : sequence of int
-        Where each copy of the motif and of the time-reversed decoy starts;
-        every copy must fit inside the signal.
-    pattern : torch.Tensor, optional
-        1-D pattern (default :func:`motif`).
-    noise : float
-        Standard deviation of the Gaussian noise, 0 to 2.
-    seed : int
-        Seed of the noise.
-
-    Returns
-    -------
-    torch.Tensor
-        (length,) float32.
-    """
-    pattern = motif() if pattern is None else check_tensor("pattern", pattern, ndim=1)
-    length = check_int("length", length, low=len(pattern), high=MAX_SIDE)
-    noise = _check_noise(noise)
-    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0, high=2**63 - 1))
-    signal = noise * torch.randn(length, generator=gen)
-    for name, starts, copy in (("motif_at", motif_at, pattern), ("decoy_at", decoy_at, pattern.flip(0))):
-        if isinstance(starts, (str, bytes)) or not isinstance(starts, Sequence | range):
-            raise ValueError(f"{name} must be a sequence of start positions, got {starts!r}")
-        for start in starts:
-            start = check_int(name, start, low=0, high=length - len(pattern))
-            signal[start:start + len(pattern)] += copy
-    return signal

@@ -1,4 +1,4 @@
-"""Figures for the chapter "What the layers learn": the strongest patches of every channel, and a 1-D motif."""
+"""Figures for the chapter "What the layers learn": the strongest patches of every channel."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import matplotlib
 import numpy as np
 
 from .._checks import MAX_SIDE, check_int
-from .style import HIGHLIGHT, PALETTE, PHOTO, figure, outline, series, show_image, span_cells, styled
+from ..compute.stats import interval
+from .style import HIGHLIGHT, PALETTE, PHOTO, figure, min_font_points, outline, series, show_image, span_cells, styled
 
 
 def _strip(patches, gap: int = 1) -> np.ndarray:
@@ -45,8 +46,40 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def _check_block(name, tops, dead, kernels, n=None, k=None):
+    tops = _check_tops(tops)
+    dead = [bool(d) for d in dead]
+    if len(dead) != len(tops):
+        raise ValueError(f"dead must have one entry per channel ({len(tops)}), got {len(dead)}")
+    if n is not None and (len(tops) != n or len(tops[0].patches) != k):
+        raise ValueError(f"{name} must have as many channels ({n}) and patches ({k}) as the trained network, "
+                         f"got {len(tops)} and {len(tops[0].patches)}")
+    if kernels is not None:
+        kernels = np.asarray(kernels, dtype=float)
+        if kernels.ndim != 3 or len(kernels) != len(tops):
+            raise ValueError(f"kernels must be (channels={len(tops)}, kH, kW), got shape {kernels.shape}")
+    return tops, dead, kernels
+
+
+def _blank(top) -> bool:
+    return not np.asarray(top.patches).any()
+
+
+def _lost(tops, dead) -> tuple[int, int]:
+    """How many channels are dead, and how many live ones respond most to blank canvas."""
+    return sum(dead), sum(1 for t, d in zip(tops, dead) if not d and _blank(t))
+
+
+def _lost_words(n_dead: int, n_blank: int) -> str:
+    return (("; " + _count(n_dead, "channel is zero on every test digit and is",
+                           "channels are zero on every test digit and are") + " marked dead" if n_dead else "")
+            + ("; " + _count(n_blank, "channel responds most where it sees only blank canvas, and is",
+                             "channels respond most where they see only blank canvas, and are") + " marked so"
+               if n_blank else ""))
+
+
 @styled
-def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: int = 2):
+def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: int = 2, untrained=None):
     """The strongest input patches of every channel of one layer, a strip per channel.
 
     Parameters
@@ -65,71 +98,98 @@ def channel_grid(tops, dead, *, layer: int, field: int, kernels=None, columns: i
     kernels : array-like, optional
         (channels, kH, kW) kernels drawn left of each strip (for layer 1).
     columns : int
-        Strips side by side, 1 to 6.
+        Strips side by side (per network), 1 to 6.
+    untrained : tuple, optional
+        ``(tops, dead)`` or ``(tops, dead, kernels)`` of the same layer of the
+        same network before training, the control: drawn as a second block on
+        the right, under its own heading, with as many channels and patches.
+        Each block's kernels have their own colour scale.
     """
-    tops = _check_tops(tops)
-    dead = [bool(d) for d in dead]
-    if len(dead) != len(tops):
-        raise ValueError(f"dead must have one entry per channel ({len(tops)}), got {len(dead)}")
+    tops, dead, kernels = _check_block("tops", tops, dead, kernels)
     layer = check_int("layer", layer, low=1)
     field = check_int("field", field, low=1)
     columns = check_int("columns", columns, low=1, high=6)
     n, k = len(tops), len(tops[0].patches)
-    if kernels is not None:
-        kernels = np.asarray(kernels, dtype=float)
-        if kernels.ndim != 3 or len(kernels) != n:
-            raise ValueError(f"kernels must be (channels={n}, kH, kW), got shape {kernels.shape}")
+    blocks = [(tops, dead, kernels)]
+    if untrained is not None:
+        if isinstance(untrained, (str, bytes)) or not isinstance(untrained, Sequence) or len(untrained) not in (2, 3):
+            raise ValueError(f"untrained must be (tops, dead) or (tops, dead, kernels), got {untrained!r:.80}")
+        u_kernels = untrained[2] if len(untrained) == 3 else None
+        if (u_kernels is None) != (kernels is None):
+            raise ValueError("untrained must hold kernels exactly when kernels is given")
+        blocks.append(_check_block("untrained", untrained[0], untrained[1], u_kernels, n, k))
     rows = math.ceil(n / columns)
     per = 2 if kernels is not None else 1
-    width = min(16.0, 0.55 * columns * (k + (1 if kernels is not None else 0)) + 0.6 * columns)
-    height = max(1.8, 0.62 * rows + 0.9)
-    width = max(width, 4.0)
-    # The title wraps to the figure's width (about ten characters an inch at its size).
+    spacer = len(blocks) > 1
+    strips = columns * len(blocks)
+    # Widths in patches: a kernel is as wide as one patch, a strip as its k patches and the one-pixel
+    # gaps between them; about 0.5 inch a patch (a row is 0.62 inch tall), room for the channel
+    # numbers, and a gap of two patches between the blocks.
+    side = len(tops[0].patches[0])
+    strip = (k * (side + 1) - 1) / side
+    width = 0.5 * strips * (strip + (1 if kernels is not None else 0)) + 0.4 * strips + 0.45 + 1.0 * spacer
+    width = max(min(width, 16.0), 4.0)
+    # Text is shown at least at the size the page needs (render() raises it there): on a wide
+    # figure, scaled down to the column, that is larger, so lines of text take more room.
+    points = max(11.0, min_font_points(width))
+    line = points * 1.5 / 72
+    # The title wraps to the figure's width (about ten characters an inch at 10 points).
     title = textwrap.fill(f"Layer {layer}: the {k} strongest {field} × {field} patches of each channel",
-                          int(width * 10))
-    lines = title.count("\n") + 1
-    fig, axes = figure(columns * per, rows, width=width, height=min(height + 0.2 * (lines - 1), 16.0), alt="")
+                          int(width * 100 / points))
+    top = 0.2 + line * (title.count("\n") + 1 + spacer)
+    height = min(max(1.8, 0.62 * rows + 0.35 + top), 16.0)
+    ncols = columns * per * len(blocks) + spacer
+    fig, axes = figure(ncols, rows, width=width, height=height, alt="")
     fig.subplots_adjust(left=0.35 / fig.get_figwidth(), right=1 - 0.1 / fig.get_figwidth(),
-                        top=1 - (0.35 + 0.2 * lines) / fig.get_figheight(), bottom=0.1 / fig.get_figheight(),
+                        top=1 - top / fig.get_figheight(), bottom=0.1 / fig.get_figheight(),
                         wspace=0.05 if kernels is not None else 0.08 if columns == 1 else 0.3,
                         hspace=0.15)
-    if kernels is not None:
-        grid = axes[0, 0].get_subplotspec().get_gridspec()
-        grid.set_width_ratios([1, k * 1.05] * columns)
-        bound = float(np.abs(kernels).max()) or 1.0
+    ratios = ([1, strip] if kernels is not None else [strip]) * columns
+    grid = axes[0, 0].get_subplotspec().get_gridspec()
+    grid.set_width_ratios(ratios + ([1.0] + ratios if spacer else []))
+    fig.subplots_adjust()  # places the axes again, by the new ratios
     for ax in axes.ravel():
         ax.set_axis_off()
-    for c in range(n):
-        row, col = c % rows, c // rows
-        ax = axes[row, col * per + per - 1]
-        ax.set_axis_on()
-        empty = not dead[c] and not np.asarray(tops[c].patches).any()
-        if dead[c] or empty:
-            _show_strip(ax, np.full_like(np.asarray(tops[c].patches, dtype=float), np.nan))
-            ax.text(0.5, 0.5, "dead" if dead[c] else "blank canvas",
-                    transform=ax.transAxes, ha="center", va="center", color=PALETTE["black"])
-        else:
-            _show_strip(ax, tops[c].patches)
-        label_ax = ax
-        if kernels is not None:
-            kax = axes[row, col * per]
-            kax.set_axis_on()
-            show_image(kax, kernels[c], signed=True, vmin=-bound, vmax=bound)
-            kax.set_anchor("E")  # next to its strip, not centred in its cell
-            ax.set_anchor("W")
-            label_ax = kax
-        label_ax.set_ylabel(str(c), rotation=0, ha="right", va="center", labelpad=4)
-    n_dead = sum(dead)
-    n_blank = sum(1 for c in range(n) if not dead[c] and not np.asarray(tops[c].patches).any())
+    headings = ("trained", "untrained (initial weights)")
+    for b, (b_tops, b_dead, b_kernels) in enumerate(blocks):
+        first = b * (columns * per + 1)
+        if b_kernels is not None:
+            bound = float(np.abs(b_kernels).max()) or 1.0
+        for c in range(n):
+            row, col = c % rows, c // rows
+            ax = axes[row, first + col * per + per - 1]
+            ax.set_axis_on()
+            if b_dead[c] or _blank(b_tops[c]):
+                _show_strip(ax, np.full_like(np.asarray(b_tops[c].patches, dtype=float), np.nan))
+                ax.text(0.5, 0.5, "dead" if b_dead[c] else "blank canvas",
+                        transform=ax.transAxes, ha="center", va="center", color=PALETTE["black"])
+            else:
+                _show_strip(ax, b_tops[c].patches)
+            label_ax = ax
+            if b_kernels is not None:
+                kax = axes[row, first + col * per]
+                kax.set_axis_on()
+                show_image(kax, b_kernels[c], signed=True, vmin=-bound, vmax=bound)
+                kax.set_anchor("E")  # next to its strip, not centred in its cell
+                ax.set_anchor("W")
+                label_ax = kax
+            label_ax.set_ylabel(str(c), rotation=0, ha="right", va="center", labelpad=4)
+        if spacer:
+            left = axes[0, first].get_position().x0
+            right = axes[0, first + columns * per - 1].get_position().x1
+            fig.text((left + right) / 2, axes[0, 0].get_position().y1 + 0.08 / fig.get_figheight(), headings[b],
+                     ha="center", va="bottom", fontweight="bold", fontsize=points)
+    kernel_words = "; left of each strip, the channel's kernel (red positive, blue negative)"
     fig.alt = (f"Layer {layer}: for each of its {n} channels (numbered at the left), the {k} test "
                f"patches of {field} by {field} pixels that excite it most, one per digit, strongest first"
-               + ("; " + _count(n_dead, "channel is zero on every test digit and is",
-                                "channels are zero on every test digit and are") + " marked dead" if n_dead else "")
-               + ("; " + _count(n_blank, "channel responds most where it sees only blank canvas, and is",
-                                "channels respond most where they see only blank canvas, and are") + " marked so"
-                  if n_blank else "")
-               + ("; left of each strip, the channel's kernel (red positive, blue negative)"
-                  if kernels is not None else ""))
+               + _lost_words(*_lost(tops, dead))
+               + (kernel_words if kernels is not None else ""))
+    if spacer:
+        u_tops, u_dead, _ = blocks[1]
+        fig.alt = ("Left, the trained network. " + fig.alt
+                   + ". Right, the same for the same network at initialisation, before training"
+                   + _lost_words(*_lost(u_tops, u_dead))
+                   + ("; each side's kernels have their own colour scale" if kernels is not None else ""))
     fig.suptitle(title)
     return fig
 
@@ -203,114 +263,82 @@ def feature_frame(digit, fmap, top, *, layer: int, channel: int, field, dead: bo
     return fig
 
 
+def _interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the mean over seeds and the half-width of its 95 % Student-t interval (0 for one seed)."""
+    mean = values.mean(axis=1)
+    if values.shape[1] < 2:
+        return mean, np.zeros(len(values))
+    half = np.array([interval(row.tolist()).half_width for row in values])
+    return mean, half
+
+
 @styled
-def by_layer(measures: Mapping[str, object], *, fields: Sequence[int]):
-    """One or more measures of each layer, mean over seeds with the seeds' spread as error bars.
+def by_layer(measures: Mapping[str, object], *, fields: Sequence[int], untrained: Mapping[str, object] | None = None,
+             chance: Mapping[str, float] | None = None):
+    """Measures of each layer, mean over seeds with 95 % intervals, for trained and untrained networks.
+
+    One panel per measure.
 
     Parameters
     ----------
     measures : mapping
-        Name of a measure (a fraction in [0, 1]) to an array (layers, seeds).
+        Name of a measure (a fraction in [0, 1]) to an array (layers, seeds)
+        from the trained networks.
     fields : sequence of int
         Each layer's receptive-field side, for the axis labels.
+    untrained : mapping, optional
+        The same names to the same measures on the networks before training
+        (the control), drawn beside the trained ones.
+    chance : mapping, optional
+        Some of the names to a reference value drawn as a horizontal line
+        (what a channel blind to the measured property would score).
     """
     if not isinstance(measures, Mapping) or not measures:
         raise ValueError("measures must be a non-empty mapping of name to (layers, seeds) values, "
                          f"got {measures!r:.80}")
     fields = [check_int("fields", f, low=1, high=MAX_SIDE) for f in fields]
-    fig, axes = figure(1, width=6.5, height=3.4, alt="")
-    ax = axes[0, 0]
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.2, top=0.86)
-    layers = np.arange(1, len(fields) + 1)
-    parts = []
-    for i, (name, values) in enumerate(measures.items()):
+    untrained = {} if untrained is None else untrained
+    chance = {} if chance is None else chance
+    for name, given in (("untrained", untrained), ("chance", chance)):
+        if not isinstance(given, Mapping) or set(given) - set(measures):
+            raise ValueError(f"{name} must be a mapping whose names are among those of measures "
+                             f"({list(measures)}), got {given!r:.80}")
+
+    def table(name, values):
         values = np.asarray(values, dtype=float)
         if values.ndim != 2 or len(values) != len(fields):
             raise ValueError(f"measures[{name!r}] must be (layers={len(fields)}, seeds), got shape {values.shape}")
-        mean = values.mean(axis=1)
-        std = values.std(axis=1, ddof=1) if values.shape[1] > 1 else np.zeros(len(values))
-        ax.errorbar(layers, mean, yerr=std, capsize=4, label=name, **series(i))
-        parts.append(f"{name}: " + ", ".join(f"layer {L} {m:.0%} ± {s:.0%}" for L, m, s in zip(layers, mean, std)))
-        seeds = values.shape[1]
-    ax.set_xticks(layers, [f"layer {L}\nfield {f} × {f}" for L, f in zip(layers, fields)])
-    ax.set_xlim(0.6, len(fields) + 0.4)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("mean over channels")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
-    fig.alt = (f"For each layer, averaged over its live channels and then over {seeds} seeds (error bars: "
-               "standard deviation over seeds): " + "; ".join(parts))
-    fig.suptitle(f"What a channel's strongest patches have in common, by layer ({seeds} seeds)")
-    return fig
+        return values
 
-
-@styled
-def motif_detection(signal, responses, kernels, pattern, *, motif_at: Sequence[int], decoy_at: Sequence[int]):
-    """A 1-D convolution finding a motif wherever it occurs in a signal.
-
-    Parameters
-    ----------
-    signal : array-like
-        (L,) the test signal.
-    responses : array-like
-        (2, L - k + 1) the two kernels' responses along it (0: decoy, 1: motif).
-    kernels : array-like
-        (2, k) the trained kernels.
-    pattern : array-like
-        (k,) the motif.
-    motif_at, decoy_at : sequence of int
-        Where the motif and the decoy start in ``signal``.
-    """
-    signal = np.asarray(signal, dtype=float)
-    responses = np.asarray(responses, dtype=float)
-    kernels = np.asarray(kernels, dtype=float)
-    pattern = np.asarray(pattern, dtype=float)
-    k = len(pattern)
-    if responses.shape != (2, len(signal) - k + 1) or kernels.shape != (2, k):
-        raise ValueError(f"responses must be (2, {len(signal) - k + 1}) and kernels (2, {k}), got "
-                         f"{responses.shape} and {kernels.shape}")
-    motif_colour, decoy_colour = PALETTE["green"], PALETTE["orange"]
-    peaks = [int(np.argmax(r)) for r in responses]
-    fig, axes = figure(3, 3, width=8.0, height=5.4, alt=(
-        f"A noisy signal of {len(signal)} samples with the motif starting at "
-        + ", ".join(str(p) for p in motif_at) + " and its time-reversed decoy at "
-        + ", ".join(str(p) for p in decoy_at) + f"; below, the responses of the two trained {k}-tap "
-        f"kernels along it (the motif kernel peaks at {peaks[1]}, the decoy kernel at {peaks[0]}); "
-        "right, the motif, the decoy and the two kernels"))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.9, wspace=0.35, hspace=0.55)
-    ax_signal = span_cells(fig, axes, 0, slice(0, 2))
-    ax_motif = span_cells(fig, axes, 1, slice(0, 2))
-    ax_decoy = span_cells(fig, axes, 2, slice(0, 2))
-    ax_kern = span_cells(fig, axes, slice(0, 3), 2)
-    t = np.arange(len(signal))
-    ax_signal.plot(t, signal, color="0.3", lw=1)
-    marks = ((motif_at, motif_colour, "motif"), (decoy_at, decoy_colour, "decoy"))
-    for starts, colour, label in marks:
-        for i, s in enumerate(starts):
-            ax_signal.axvspan(s - 0.5, s + k - 0.5, color=colour, alpha=0.25, label=label if i == 0 else None)
-    ax_signal.set_title("signal: motif and decoy shaded")
-    ax_signal.legend(fontsize=7, loc="lower right", ncol=2)
-    positions = np.arange(responses.shape[1])
-    for ax, r, colour, title in ((ax_motif, responses[1], motif_colour, "motif kernel"),
-                                 (ax_decoy, responses[0], decoy_colour, "decoy kernel")):
-        for starts, shade, _ in marks:
-            for s in starts:
-                ax.axvspan(s - 0.5, s + 0.5, color=shade, alpha=0.35)
-        ax.plot(positions, r, color=colour)
-        ax.set_title(f"response of the {title} (feature map)")
+    fig, axes = figure(len(measures), width=min(16.0, 4.2 * len(measures) + 0.6), height=3.6, alt="")
+    fig.subplots_adjust(left=0.6 / fig.get_figwidth(), right=1 - 0.15 / fig.get_figwidth(), bottom=0.2,
+                        top=0.8, wspace=0.25)
+    layers = np.arange(1, len(fields) + 1)
+    parts = []
+    for ax, (name, values) in zip(axes[0], measures.items()):
+        rows = [("trained", table(name, values))]
+        if name in untrained:
+            rows.append(("untrained", table(name, untrained[name])))
+        words = []
+        for i, (label, values) in enumerate(rows):
+            mean, half = _interval(values)
+            offset = 0.06 * (2 * i - len(rows) + 1)
+            ax.errorbar(layers + offset, mean, yerr=half, capsize=4, label=label, **series(i))
+            words.append(f"{label} " + ", ".join(f"layer {L} {m:.0%} ± {h:.0%}" for L, m, h in zip(layers, mean, half)))
+            seeds = values.shape[1]
+        if name in chance:
+            ax.axhline(float(chance[name]), color=PALETTE["black"], lw=1, ls=(0, (1, 2)))
+            ax.text(len(fields) + 0.35, float(chance[name]) + 0.02, "random digits", ha="right", va="bottom")
+            words.append(f"random digits {float(chance[name]):.0%}")
+        parts.append(f"{name}: " + "; ".join(words))
+        ax.set_title(textwrap.fill(name, 40))
+        ax.set_xticks(layers, [f"layer {L}\nfield {f} × {f}" for L, f in zip(layers, fields)])
+        ax.set_xlim(0.6, len(fields) + 0.4)
+        ax.set_ylim(0, 1.05)
         ax.grid(True, alpha=0.3)
-    for ax in (ax_signal, ax_motif, ax_decoy):
-        ax.set_xlim(-0.5, len(signal) - 0.5)
-    ax_decoy.set_xlabel("position (first sample of the window)")
-    taps = np.arange(k)
-    scale = float(np.abs(kernels).max()) / (float(np.abs(pattern).max()) or 1.0)
-    ax_kern.plot(taps, pattern * scale, color=motif_colour, lw=6, alpha=0.3, label="motif (scaled)")
-    ax_kern.plot(taps, pattern[::-1] * scale, color=decoy_colour, lw=6, alpha=0.3, label="decoy (scaled)")
-    ax_kern.plot(taps, kernels[1], color=motif_colour, marker="o", label="motif kernel")
-    ax_kern.plot(taps, kernels[0], color=decoy_colour, marker="s", ls="--", label="decoy kernel")
-    ax_kern.set_xlabel("tap")
-    ax_kern.set_title("kernels after training")
-    ax_kern.legend(fontsize=6, loc="lower left")
-    ax_kern.grid(True, alpha=0.3)
-    fig.suptitle("A 1-D convolution finds a motif wherever it occurs")
+        ax.legend(loc="upper left", fontsize=9)
+    axes[0, 0].set_ylabel("mean over live channels")
+    fig.alt = (f"For each layer, averaged over its live channels and then over {seeds} seeds (error bars: "
+               "95 % confidence interval of the mean over seeds), " + "; ".join(parts))
+    fig.suptitle(f"What a channel's strongest patches have in common, by layer ({seeds} seeds)")
     return fig
