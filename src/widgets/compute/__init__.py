@@ -14,10 +14,11 @@ from . import (
                local_connectivity,
                parameter_sharing,
                receptive_fields,
+               sequences,
                stats,
                trained_networks,
                training,
 )
 
 __all__ = ["conv_layer", "data", "efficiency", "equivariance", "feature_hierarchy", "local_connectivity",
-           "parameter_sharing", "receptive_fields", "stats", "trained_networks", "training"]
+           "parameter_sharing", "receptive_fields", "sequences", "stats", "trained_networks", "training"]

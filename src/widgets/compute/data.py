@@ -16,7 +16,7 @@ import torch
 from matplotlib import cbook
 
 from .._checks import check_choice, check_int, check_tensor
-from .equivariance import shift as _shift
+from ._shifts import shift as _shift
 
 #: The digits data set's size (scikit-learn's ``load_digits``).
 N_DIGITS = 1797
@@ -282,3 +282,25 @@ def anywhere(split: DigitSplit, max_shift: int = 4, seed: int = 0) -> DigitSplit
     seed = check_int("seed", seed, low=0, high=2**63 - 2)
     return DigitSplit(place_randomly(split.train_images, max_shift, seed), split.train_labels,
                       place_randomly(split.test_images, max_shift, seed + 1), split.test_labels)
+
+
+def scramble(split: DigitSplit, seed: int = 0) -> DigitSplit:
+    """The same split with the pixels of every image reordered by one fixed random permutation.
+
+    The same permutation (drawn from ``seed``) is applied to every training
+    and test image, so no information is lost: a method that ignores which
+    pixels are neighbours (a dense network, nearest neighbours) can do exactly
+    as well as before, while one that assumes neighbouring pixels belong
+    together loses that structure. The labels are unchanged.
+    """
+    if not isinstance(split, DigitSplit):
+        raise ValueError(f"split must be a DigitSplit, got {type(split).__name__}")
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    shape = split.train_images.shape[1:]
+    order = torch.randperm(shape.numel(), generator=torch.Generator().manual_seed(seed))
+
+    def apply(images):
+        return images.flatten(1)[:, order].reshape(len(images), *shape)
+
+    return DigitSplit(apply(split.train_images), split.train_labels, apply(split.test_images), split.test_labels)
+

@@ -1,6 +1,6 @@
 """Translation equivariance, and the invariance that pooling adds, measured.
 
-Used by the chapter "Translation equivariance and pooling". A layer ``f`` is
+Used by the chapters "Translation equivariance" and "Pooling and invariance". A layer ``f`` is
 *equivariant* to a shift ``g`` when ``f(g(x)) = g'(f(x))``, with ``g'`` the same
 shift expressed in output pixels, and *invariant* when ``f(g(x)) = f(x)``. This
 module shifts image batches, measures how far a module is from either
@@ -22,11 +22,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._checks import MAX_COUNT, MAX_SIDE, check_choice, check_int, check_tensor
-from . import data, training
+from . import _shifts, data, training
 from .conv_layer import hand_filter
 
-#: How a shift treats the pixels it moves past the border, named as PyTorch names padding.
-SHIFT_MODES = ("circular", "zeros")
+SHIFT_MODES = _shifts.SHIFT_MODES
 #: The downsampling layers :func:`pooling` builds.
 POOLINGS = ("none", "subsample", "max", "average", "blur", "max-blur", "global average")
 
@@ -35,36 +34,12 @@ POOLINGS = ("none", "subsample", "max", "average", "blur", "max-blur", "global a
 
 
 def shift(x: torch.Tensor, dy: int, dx: int, mode: str = "circular") -> torch.Tensor:
-    """Translate a batch of images by ``dy`` rows and ``dx`` columns.
+    """Translate a batch of images by ``dy`` rows and ``dx`` columns (``mode`` "circular" or "zeros").
 
-    Parameters
-    ----------
-    x : torch.Tensor
-        Batch of shape (N, C, H, W).
-    dy, dx : int
-        Rows down and columns right (negative: up and left); ``|dy| < H`` and
-        ``|dx| < W``.
-    mode : {"circular", "zeros"}
-        ``"circular"``: pixels leaving one side come back on the other (the
-        image lives on a torus). ``"zeros"``: they are lost, and the pixels
-        uncovered on the other side are zero.
-
-    Returns
-    -------
-    torch.Tensor
-        Same shape and dtype as ``x``.
+    The book's one shift, :func:`widgets.compute._shifts.shift`, offered here
+    beside the measures that use it; see there for the parameters.
     """
-    check_tensor("x", x, ndim=4)
-    h, w = x.shape[-2:]
-    dy = check_int("dy", dy, low=-(h - 1), high=h - 1)
-    dx = check_int("dx", dx, low=-(w - 1), high=w - 1)
-    check_choice("mode", mode, SHIFT_MODES)
-    if mode == "circular":
-        return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
-    out = torch.zeros_like(x)
-    out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-        x[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
-    return out
+    return _shifts.shift(x, dy, dx, mode)
 
 
 def output_shift(dy: int, dx: int, stride: int = 1) -> tuple[int, int]:
@@ -678,6 +653,69 @@ def transform_error(f: Callable, x: torch.Tensor, transform: Callable) -> float:
         raise ValueError(f"f must keep the image size so both orders have one shape, got "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
     return _relative(a, b, "T(f(x))")
+
+
+def rotated_copies(conv: nn.Conv2d) -> nn.Conv2d:
+    """A group convolution's first layer: each kernel of ``conv`` in its four quarter turns.
+
+    Output channel ``4 * i + t`` holds kernel ``i`` rotated by ``t`` quarter
+    turns counter-clockwise (:func:`rotate90`). Rotating the input by a
+    quarter turn then rotates every output map *and* moves each channel
+    ``4 * i + t`` to ``4 * i + t + 1`` (mod 4 within its group): the rotation
+    acts on the positions and on the channels (Cohen and Welling, 2016). The
+    copy has ``conv``'s padding, padding mode and stride, no bias, and is not
+    trainable.
+
+    Parameters
+    ----------
+    conv : torch.nn.Conv2d
+        A layer with a square kernel and ``groups=1``.
+    """
+    if not isinstance(conv, nn.Conv2d):
+        raise ValueError(f"conv must be a torch.nn.Conv2d, got {type(conv).__name__}")
+    if conv.kernel_size[0] != conv.kernel_size[1] or conv.groups != 1:
+        raise ValueError(f"conv must have a square kernel and groups=1, got kernel_size={conv.kernel_size} "
+                         f"and groups={conv.groups}")
+    w = conv.weight.detach()
+    turned = torch.stack([torch.rot90(w, t, dims=(2, 3)) for t in range(4)], dim=1)  # (out, 4, in, k, k)
+    with torch.random.fork_rng(devices=[]):
+        copy = nn.Conv2d(conv.in_channels, 4 * conv.out_channels, conv.kernel_size, stride=conv.stride,
+                         padding=conv.padding, padding_mode=conv.padding_mode, bias=False)
+    with torch.no_grad():
+        copy.weight.copy_(turned.reshape(copy.weight.shape))
+    return copy.requires_grad_(False)
+
+
+def padded_stack(padding: int, *, seed: int, layers: int = 3, channels: int = 8) -> nn.Sequential:
+    """``layers`` random 3 x 3 convolution-ReLUs with zero padding ``padding``, no bias, stride 1.
+
+    ``padding=0`` is *valid* convolution (each layer loses two pixels per
+    axis), 1 is *same* (the size is kept) and 2 is *full* (every kernel
+    position that overlaps the input at all is computed; each layer grows
+    the map by two pixels). The weights are those of :func:`random_conv`
+    with seeds ``seed * 100 + i``, whatever the padding.
+
+    Parameters
+    ----------
+    padding : int
+        0, 1 or 2.
+    seed : int
+        Seed of the weights.
+    layers : int
+        1 to 8.
+    channels : int
+        Output channels of every layer, 1 to 64; the first reads one channel.
+    """
+    padding = check_int("padding", padding, low=0, high=2)
+    seed = check_int("seed", seed, low=0, high=2**56)
+    layers = check_int("layers", layers, low=1, high=8)
+    channels = check_int("channels", channels, low=1, high=64)
+    modules = []
+    for i in range(layers):
+        conv = random_conv(1 if i == 0 else channels, channels, seed=seed * 100 + i)
+        conv.padding = (padding, padding)
+        modules += [conv, nn.ReLU()]
+    return nn.Sequential(*modules)
 
 
 # --------------------------------------------------------------------------- pooling

@@ -12,9 +12,10 @@ from . import (
                local_connectivity,
                parameter_sharing,
                receptive_fields,
+               sequences,
                style,
                trained_networks,
 )
 
 __all__ = ["conv_layer", "efficiency", "equivariance", "feature_hierarchy", "local_connectivity", "parameter_sharing",
-           "receptive_fields", "style", "trained_networks"]
+           "receptive_fields", "sequences", "style", "trained_networks"]

@@ -1,4 +1,4 @@
-"""Figures for the chapter "Translation equivariance and pooling"."""
+"""Figures for the chapters "Translation equivariance" and "Pooling and invariance"."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from .._checks import MAX_SIDE, check_instance, check_int
 from ..compute.equivariance import ShiftComparison
+from ..compute.stats import interval
 from .style import DIVERGING, PALETTE, PHOTO, figure, outline, show_image, styled
 
 
@@ -189,7 +190,10 @@ def aliasing_bars(errors: Mapping[str, Sequence[float]], *, shift: int = 1,
 
 @styled
 def consistency_bars(results: Mapping[str, Mapping[str, Sequence[float]]]):
-    """Grouped horizontal bars: each measure for each model, mean over seeds, one dot per seed, a std error bar.
+    """Grouped horizontal bars: each measure for each model, mean over seeds, one dot per seed, a 95 % CI bar.
+
+    The error bar is the Student-t 95 % confidence interval of the mean over
+    seeds (:func:`widgets.compute.stats.interval`); with a single seed there is none.
 
     Parameters
     ----------
@@ -205,34 +209,38 @@ def consistency_bars(results: Mapping[str, Mapping[str, Sequence[float]]]):
         if list(results[m]) != measures:
             raise ValueError(f"results[{m!r}] must have the measures {measures}, got {list(results[m])}")
     values = {m: {k: _values(f"results[{m!r}][{k!r}]", results[m][k]) for k in measures} for m in models}
-    text = "; ".join(f"{m}: " + ", ".join(f"{k} {values[m][k].mean():.2f} ± {_std(values[m][k]):.2f}"
+
+    def half_width(v):
+        return interval(v.tolist()).half_width if len(v) > 1 else 0.0
+
+    text = "; ".join(f"{m}: " + ", ".join(f"{k} {values[m][k].mean():.2f} ± {half_width(values[m][k]):.2f}"
                                           for k in measures) for m in models)
     n_seeds = max(len(v) for per in values.values() for v in per.values())
-    fig, axes = figure(1, width=6.5, height=0.7 + 0.45 * len(models) * len(measures), alt=(
+    fig, axes = figure(1, width=6.5, height=0.9 + 0.45 * len(models) * len(measures), alt=(
         f"Bar chart comparing {len(models)} networks on {len(measures)} measures, each from 0 to 1, "
-        f"mean ± standard deviation over {n_seeds} seeds: {text}"))
+        f"mean ± half the 95% confidence interval over {n_seeds} seeds: {text}"))
     ax = axes[0, 0]
-    fig.subplots_adjust(left=0.3, right=0.95, bottom=0.16, top=0.88)
+    fig.subplots_adjust(left=0.3, right=0.95, bottom=0.2, top=0.8)
     height = 0.8 / len(models)
     colours = [PALETTE[c] for c, _ in _LINES]
     for i, m in enumerate(models):
         ys = np.arange(len(measures)) + i * height
         means = [values[m][k].mean() for k in measures]
-        stds = [_std(values[m][k]) for k in measures]
-        ax.barh(ys, means, xerr=stds, height=height * 0.9, color=colours[i], label=m,
+        halves = [half_width(values[m][k]) for k in measures]
+        ax.barh(ys, means, xerr=halves, height=height * 0.9, color=colours[i], label=m,
                 ecolor=PALETTE["black"], capsize=2)
         for y, k in zip(ys, measures):
             ax.plot(values[m][k], np.full(len(values[m][k]), y), "o", ms=2.5, color=PALETTE["black"],
                     alpha=0.6)
-        for y, v, sd in zip(ys, means, stds):
-            ax.text(min(v + sd, 1.0) + 0.01, y, f"{v:.2f}", va="center", fontsize=7)
+        for y, v, values_k in zip(ys, means, (values[m][k] for k in measures)):
+            ax.text(min(max(v, float(values_k.max())), 1.0) + 0.01, y, f"{v:.2f}", va="center", fontsize=7)
     ax.set_yticks(np.arange(len(measures)) + height * (len(models) - 1) / 2)
     ax.set_yticklabels(measures)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.12)
-    ax.set_xlabel(f"fraction of test digits (bar: mean over {n_seeds} seeds; dots: one per seed)")
-    ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("trained on centred digits; tested centred and shifted")
+    ax.set_xlabel(f"fraction of test digits\n(bar: mean over {n_seeds} seeds with its 95% CI; dot: one seed)")
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(models), frameon=False)
+    ax.set_title("trained on centred digits; tested centred and shifted", pad=22)
     return fig
 
 
