@@ -20,6 +20,9 @@ from torch import nn
 from widgets import compute, controls, live
 from widgets.compute import trained_networks as tn
 
+#: Channels of the chapter's convolutional network's two layers (the maxima its classifier reads: C2).
+C1, C2 = tn.WIDTHS["convolutional"]
+
 torch.set_num_threads(1)
 
 SPLIT = compute.data.digit_split(canvas=16, seed=0)
@@ -104,7 +107,7 @@ def test_digit_pad_state_is_binary_and_round_trips():
             torch.testing.assert_close(rebuilt(x), model.eval()(x), rtol=0, atol=0)
     # The global max pooling of the convolutional network is one of the layers shown.
     assert [(L["index"], L["kind"], L["shape"]) for L in w.feature_layers] == [
-        (1, "ReLU", [8, 16, 16]), (4, "ReLU", [16, 8, 8]), (5, "AdaptiveMaxPool2d", [16, 1, 1])]
+        (1, "ReLU", [C1, 16, 16]), (4, "ReLU", [C2, 8, 8]), (5, "AdaptiveMaxPool2d", [C2, 1, 1])]
     # What a front end sends back is read; the module is the shared layers and the figure's own.
     w.set_state({"image": memoryview(DIGITS[7].numpy().astype("<f4").tobytes()), "digit": 7})
     torch.testing.assert_close(w.image_tensor(), DIGITS[7], rtol=0, atol=0)
@@ -441,10 +444,10 @@ def test_the_status_line_says_whether_the_maxima_changed_since_the_move_began(ch
         assert shown == pytest.approx(change, abs=1e-5)
         text = status.text_content()
         if word == "identical":
-            assert shown == 0 and "The 16 maxima: identical to before the move." in text, text
+            assert shown == 0 and f"The {C2} maxima: identical to before the move." in text, text
         else:
             assert change > 0.01, "an odd move changes the maxima"
-            assert f"The 16 maxima: changed by up to {change:.2f}." in text, text
+            assert f"The {C2} maxima: changed by up to {change:.2f}." in text, text
         expected_change.append(change)
     assert expected_change[1] == expected_change[3] == 0
     # A new stroke starts a new move: the maxima of the new drawing are the reference.
@@ -674,7 +677,7 @@ def test_the_draw_a_digit_section_quotes_the_figure(executed):
     from conftest import glued
 
     g = glued(executed, "book/07_trained_networks")
-    assert int(g["pad_side"]) == 16 and int(g["pad_box"]) == 8 and int(g["pad_maxima"]) == 16
+    assert int(g["pad_side"]) == 16 and int(g["pad_box"]) == 8 and int(g["pad_maxima"]) == C2
     # "exactly the same if the ink stays at least N pixels from every edge before and
     # after the move": N is the smallest margin the sweep finds exact.
     net = tn.build("convolutional", seed=0)
@@ -690,17 +693,14 @@ def test_the_draw_a_digit_section_quotes_the_figure(executed):
         assert (min(top, 16 - size - top) - stride >= margin) == keeps
     # "A digit as large as the square comes closer to an edge than that when it moves."
     assert (16 - int(g["pad_box"])) // 2 - stride < margin
-    # Test digits moved by 2 keeping their maxima: the range quoted is over the seeds,
-    # and the accuracy at even distances varies much more over the seeds than unmoved.
+    # Test digits moved by 2 keeping their maxima: the range quoted is over the seeds.
     same = ast.literal_eval(g["even_same_values"])
     assert len(same) >= 5 and max(same) < 1
     assert g["even_same_low"] == f"{min(same):.1%}" and g["even_same_high"] == f"{max(same):.1%}"
+    # "nearly as well as unmoved ones": within 5 points of the unmoved accuracy on average.
     even = ast.literal_eval(g["moved_conv_even_values"])
     unmoved = ast.literal_eval(g["centred_conv_values"])
-    assert np.std(even, ddof=1) > 2 * np.std(unmoved, ddof=1)
-    # "the seed whose maxima survive a move by 2 pixels least often is the one with
-    # the lowest accuracy at even distances"
-    assert int(np.argmin(same)) == int(np.argmin(even))
+    assert np.mean(unmoved) - 0.05 < np.mean(even) <= np.mean(unmoved) + 0.01
 
 
 # --------------------------------------------------------------------------

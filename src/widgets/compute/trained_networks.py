@@ -4,7 +4,7 @@ Used by chapter 7, "Putting it together: trained networks on real digits". The d
 training loop and the accuracy are the book's shared ones
 (:mod:`widgets.compute.data`, :mod:`widgets.compute.training`); this module
 adds the networks (:func:`build`), the comparisons the chapter reports
-(:func:`compare`, :func:`shifted_accuracy`) and a look at the first
+(:func:`compare`, :func:`baselines`, :func:`shifted_accuracy`) and a look at the first
 layer's kernels and their gradient (:func:`first_layer_kernels`,
 :func:`first_layer_gradient`). What the units of a trained network respond
 to is :mod:`widgets.compute.feature_hierarchy`'s subject.
@@ -36,6 +36,11 @@ NETWORKS = MODELS + ("convolutional, flattened head",)
 HEADS = ("max", "flatten")
 #: Number of classes (digits 0-9).
 CLASSES = 10
+#: The widths :func:`build` gives each network: hidden units (dense) or channels of the two layers.
+WIDTHS = {"dense": (128, 64), "locally connected": (8, 16), "convolutional": (16, 32),
+          "convolutional, flattened head": (16, 32)}
+#: The simple methods every accuracy stands beside (:func:`baselines`).
+BASELINES = ("majority class", "logistic regression", "1-nearest neighbour")
 
 
 # --------------------------------------------------------------------------- models
@@ -112,7 +117,7 @@ def local_network(shared: bool, canvas: int = 16, channels: Sequence[int] = (8, 
     return nn.Sequential(*layers)
 
 
-def build(name: str, seed: int = 0, *, canvas: int = 16) -> nn.Sequential:
+def build(name: str, seed: int = 0, *, canvas: int = 16, width: Sequence[int] | None = None) -> nn.Sequential:
     """One of the chapter's networks, initialised from ``seed``.
 
     The global random state is saved and restored around the initialisation,
@@ -129,15 +134,19 @@ def build(name: str, seed: int = 0, *, canvas: int = 16) -> nn.Sequential:
         Seed of the initial weights.
     canvas : int
         Side of the input images.
+    width : (int, int) or None
+        The two hidden layers' units (dense) or channels (the others);
+        ``None`` for the chapter's choice, :data:`WIDTHS`.
     """
     check_choice("name", name, NETWORKS)
     seed = check_int("seed", seed, low=0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if name == "dense":
-            return dense_network(canvas)
+            return dense_network(canvas, WIDTHS[name] if width is None else width)
         head = "flatten" if name.endswith("flattened head") else "max"
-        return local_network(name != "locally connected", canvas, head=head)
+        return local_network(name != "locally connected", canvas, WIDTHS[name] if width is None else width,
+                             head=head)
 
 
 def trainable_parameters(model: nn.Module) -> int:
@@ -159,7 +168,7 @@ def _pair_of(name, value) -> tuple[int, int]:
 #: The book's stopping rule as the chapter uses it (see :func:`widgets.compute.training.train`):
 #: stop once the epoch's mean training loss has gone ``patience`` epochs without
 #: falling more than ``tol`` below its best, or after ``max_epochs``.
-RULE = {"tol": 1e-3, "patience": 15, "max_epochs": 300, "batch_size": 64, "lr": 0.01}
+RULE = {"tol": 1e-3, "patience": 5, "max_epochs": 300, "batch_size": 128, "lr": 0.01}
 
 
 @dataclass
@@ -182,8 +191,8 @@ class Study:
         Whether the stopping rule, not ``max_epochs``, ended each run (bool).
     cpu_seconds : dict of str to torch.Tensor
         CPU time of each run's training loop.
-    models : dict of str to list of torch.nn.Module
-        Each network as trained on the largest size, one per seed.
+    models : dict of str to dict of int to list of torch.nn.Module
+        ``models[name][size]``: the trained networks, one per seed.
     """
 
     sizes: tuple
@@ -205,7 +214,16 @@ class Study:
         check_choice("name", name, tuple(values))
         size = max(self.sizes) if size is None else size
         check_choice("size", size, self.sizes)
-        return training.spread(values[name][self.sizes.index(size)].double().tolist())
+        return training.spread(self.values(table, name, size))
+
+    def values(self, table: str, name: str, size: int | None = None) -> list[float]:
+        """One cell of a table, one value per seed (``size`` defaults to the largest)."""
+        check_choice("table", table, ("test_accuracy", "train_accuracy", "epochs", "cpu_seconds"))
+        values = getattr(self, table)
+        check_choice("name", name, tuple(values))
+        size = max(self.sizes) if size is None else size
+        check_choice("size", size, self.sizes)
+        return values[name][self.sizes.index(size)].double().tolist()
 
 
 def training_subset(split: data.DigitSplit, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -222,15 +240,16 @@ def training_subset(split: data.DigitSplit, size: int, seed: int) -> tuple[torch
 
 
 def compare(split: data.DigitSplit, sizes: Sequence[int], *, names: Sequence[str] = NETWORKS,
-            seeds: Sequence[int] = range(5), **rule) -> Study:
+            seeds: Sequence[int] = range(5), widths: Mapping[str, Sequence[int]] | None = None,
+            max_shift: int = 0, **rule) -> Study:
     """Train each network to convergence on nested, class-balanced subsets, once per seed, and test it.
 
     The run with seed ``s`` initialises the network (:func:`build`), draws
     the subset (:func:`widgets.compute.data.balanced_subset`) and orders the
     mini-batches (:func:`widgets.compute.training.train`) with ``s``. Each
     run trains on :func:`training_subset`, so it is exactly
-    ``training.train(build(name, s), *training_subset(split, size, s),
-    seed=s, **RULE)``.
+    ``training.train(build(name, s, width=widths.get(name)),
+    *training_subset(split, size, s), seed=s, max_shift=max_shift, **RULE)``.
 
     Parameters
     ----------
@@ -242,6 +261,11 @@ def compare(split: data.DigitSplit, sizes: Sequence[int], *, names: Sequence[str
         Networks from :data:`NETWORKS`.
     seeds : sequence of int
         Distinct seeds, at least one (:func:`widgets.compute.training.check_seeds`).
+    widths : mapping of str to (int, int), optional
+        Widths for some networks (see :func:`build`); the others get :data:`WIDTHS`.
+    max_shift : int
+        0, or train with every batch shifted at random by up to this many
+        pixels (data augmentation, see :func:`widgets.compute.training.train`).
     **rule
         Overrides of :data:`RULE` (``tol``, ``patience``, ``max_epochs``,
         ``batch_size``, ``lr``).
@@ -265,44 +289,71 @@ def compare(split: data.DigitSplit, sizes: Sequence[int], *, names: Sequence[str
     for key in rule:
         check_choice("rule", key, tuple(RULE))
     rule = {**RULE, **rule}
+    widths = {} if widths is None else widths
+    if not isinstance(widths, Mapping):
+        raise ValueError(f"widths must map network names to pairs of widths, got {widths!r:.80}")
+    for key in widths:
+        check_choice("widths", key, NETWORKS)
     canvas = split.train_images.shape[-1]
     shape = (len(sizes), len(seeds))
     tables = {t: {n: torch.zeros(shape, dtype=d) for n in names} for t, d in (
         ("test_accuracy", torch.float64), ("train_accuracy", torch.float64), ("epochs", torch.int64),
         ("converged", torch.bool), ("cpu_seconds", torch.float64))}
-    models = {n: [] for n in names}
-    largest = sizes.index(max(sizes))
+    models = {n: {size: [] for size in sizes} for n in names}
     for name in names:
         for j, seed in enumerate(seeds):
             for i, size in enumerate(sizes):
                 images, labels = training_subset(split, size, seed)
-                model = build(name, seed, canvas=canvas)
-                run = training.train(model, images, labels, seed=seed, **rule)
+                model = build(name, seed, canvas=canvas, width=widths.get(name))
+                run = training.train(model, images, labels, seed=seed, max_shift=max_shift, **rule)
                 tables["test_accuracy"][name][i, j] = training.accuracy(model, split.test_images,
                                                                        split.test_labels)
                 tables["train_accuracy"][name][i, j] = training.accuracy(model, images, labels)
                 tables["epochs"][name][i, j] = run.epochs
                 tables["converged"][name][i, j] = run.converged
                 tables["cpu_seconds"][name][i, j] = run.cpu_seconds
-                if i == largest:
-                    models[name].append(model)
+                models[name][size].append(model)
     return Study(sizes, seeds, models=models, **tables)
 
 
-def clear_wins(results, k: float = 2.0) -> list[tuple[str, str]]:
-    """Every ordered pair ``(a, b)`` of names whose results ``a`` clearly beats ``b`` over the seeds.
+def baselines(split: data.DigitSplit, sizes: Sequence[int], seeds: Sequence[int] = range(5)) -> dict:
+    """Test accuracy of the simple methods of :data:`BASELINES` on the subsets :func:`compare` trains on.
 
-    ``results`` maps a name to its values, one per seed; a pair is listed
-    when :func:`widgets.compute.training.clearly_greater` holds for it (the
-    difference of the means exceeds ``k`` times the larger standard
-    deviation). The pairs come in the order of ``results``.
+    - ``"majority class"``: always answer the most common class of the
+      training subset (the lowest one among ties);
+    - ``"logistic regression"``: scikit-learn's multinomial logistic
+      regression on the raw pixels (L2 penalty ``C=1``, L-BFGS to convergence);
+    - ``"1-nearest neighbour"``: the label of the training image closest
+      in Euclidean distance over the raw pixels (the first among ties).
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Method name to a ``(len(sizes), len(seeds))`` float64 tensor of
+        test accuracies, laid out as :class:`Study`'s tables.
     """
-    if not isinstance(results, Mapping) or len(results) < 2:
-        raise ValueError(f"results must map at least two names to values per seed, got {results!r:.80}")
-    spreads = {name: training.spread(values.tolist() if isinstance(values, torch.Tensor) else list(values))
-               for name, values in results.items()}
-    return [(a, b) for a in spreads for b in spreads
-            if a != b and training.clearly_greater(spreads[a], spreads[b], k)]
+    from sklearn.linear_model import LogisticRegression
+
+    if not isinstance(split, data.DigitSplit):
+        raise ValueError(f"split must be a DigitSplit, got {type(split).__name__}")
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence | range) or not len(sizes):
+        raise ValueError(f"sizes must be a non-empty sequence of integers, got {sizes!r}")
+    sizes = tuple(check_int("sizes", s, low=10, high=len(split.train_labels)) for s in sizes)
+    seeds = training.check_seeds(seeds)
+    test_x, test_y = split.test_images.flatten(1).double(), split.test_labels
+    out = {name: torch.zeros(len(sizes), len(seeds), dtype=torch.float64) for name in BASELINES}
+    for i, size in enumerate(sizes):
+        for j, seed in enumerate(seeds):
+            images, labels = training_subset(split, size, seed)
+            x = images.flatten(1).double()
+            majority = int(torch.bincount(labels, minlength=CLASSES).argmax())
+            out["majority class"][i, j] = float((test_y == majority).double().mean())
+            fit = LogisticRegression(C=1.0, max_iter=5_000).fit(x.numpy(), labels.numpy())
+            out["logistic regression"][i, j] = float((torch.from_numpy(fit.predict(test_x.numpy())) == test_y)
+                                                      .double().mean())
+            nearest = torch.cdist(test_x, x).argmin(dim=1)
+            out["1-nearest neighbour"][i, j] = float((labels[nearest] == test_y).double().mean())
+    return out
 
 
 #: The four directions :func:`shifted_accuracy` moves the test images in, as (dy, dx) signs.

@@ -1,10 +1,9 @@
 """Training and evaluating the book's networks: one loop, one accuracy, one rule for seeds.
 
 Every chapter that trains a network uses :func:`train`, measures it with
-:func:`accuracy`, and reports a result over several seeds with
-:func:`spread`. A sentence that compares two trained results ("A is more
-accurate than B") is only written when :func:`clearly_greater` holds for
-them, so that it survives a change of seed.
+:func:`accuracy`, and summarises a result over several seeds with
+:func:`spread`. Two trained results are compared only through
+:func:`widgets.compute.stats.paired`, seed by seed.
 
 The stopping rule, stated once for the whole book: training ends at the end
 of the first epoch after which the mean training loss has gone ``patience``
@@ -283,15 +282,3 @@ def spread(values) -> Spread:
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
     return Spread(mean, std, min(values), max(values), values)
 
-
-def clearly_greater(a, b, k: float = 2.0) -> bool:
-    """Whether ``a`` beats ``b`` by more than ``k`` times the larger of their spreads over seeds.
-
-    The test a comparative sentence must pass: ``mean(a) - mean(b) > k *
-    max(std(a), std(b))``. ``a`` and ``b`` are :class:`Spread` objects or
-    sequences of values (one per seed).
-    """
-    a = a if isinstance(a, Spread) else spread(a)
-    b = b if isinstance(b, Spread) else spread(b)
-    k = _positive_number("k", k)
-    return a.mean - b.mean > k * max(a.std, b.std)

@@ -12,6 +12,8 @@ from .style import PALETTE, PHOTO, figure, kind_colour, show_image, span_cells, 
 #: One colour per network, by the kind of its layers (the book's one mapping).
 COLOURS = {name: kind_colour(name) for name in
            ("dense", "locally connected", "convolutional", "convolutional, flattened head")}
+#: Line styles of the simple methods in :func:`sample_efficiency` (dashed, no error bars).
+BASELINE_STYLES = {"1-nearest neighbour": "--x", "logistic regression": ":+"}
 MARKERS = {"dense": "o", "locally connected": "s", "convolutional": "^", "convolutional, flattened head": "v"}
 
 
@@ -102,36 +104,47 @@ def _seeds_note(n):
 
 @styled
 def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chance: float = 0.1):
-    """Test accuracy against training-set size, one panel per kind of data, with error bars over seeds.
+    """Test accuracy against training-set size, one panel per kind of data, with 95 % intervals over seeds.
 
     Parameters
     ----------
     sizes : sequence of int
         Training-set sizes (the x axis, log scale).
     panels : mapping
-        Panel title to a mapping of network name to accuracies, an array of
-        shape (len(sizes),) or (len(sizes), seeds). The line joins the means
-        over seeds; the error bars span one standard deviation each way (with
-        Bessel's correction; none for one seed).
+        Panel title to a mapping of name to accuracies, an array of shape
+        (len(sizes),) or (len(sizes), seeds); a row of NaN marks a size that
+        was not run. The line joins the means over seeds; the error bars span
+        the 95 % Student-t confidence interval of the mean (none for one
+        seed). Names from :data:`BASELINE_STYLES` (simple methods) are drawn
+        dashed, without bars.
     chance : float
         Accuracy of guessing, drawn as a dotted line.
     """
+    from scipy import stats as _st
+
     chance = check_number("chance", chance, low=0.0, high=1.0)
     if not isinstance(panels, Mapping):
         raise ValueError(f"panels must be a mapping of panel title to curves, got {type(panels).__name__}")
     sizes = np.asarray(sizes, dtype=float)
-    fig, axes = figure(len(panels), width=4.0 * len(panels) + 0.5, height=3.4, alt="")
-    fig.subplots_adjust(left=0.75 / fig.get_figwidth(), bottom=0.55 / 3.4, wspace=0.12)
+    fig, axes = figure(len(panels), width=4.0 * len(panels) + 0.5, height=3.6, alt="")
+    fig.subplots_adjust(left=0.75 / fig.get_figwidth(), bottom=0.55 / 3.6, wspace=0.12)
     summary, seeds = [], 1
     for ax, (title, curves) in zip(axes[0], panels.items()):
         parts = []
         for name, acc in curves.items():
             acc = _over_seeds(acc, len(sizes), "panels")
-            seeds = acc.shape[1]
+            ran = ~np.isnan(acc).any(axis=1)
+            x, acc = sizes[ran], acc[ran]
+            n = acc.shape[1]
             mean = acc.mean(axis=1)
-            std = acc.std(axis=1, ddof=1) if seeds > 1 else np.zeros_like(mean)
-            ax.errorbar(sizes, mean, yerr=std, marker=MARKERS.get(name, "o"), color=_colour(name),
-                        label=name, capsize=3, markersize=5)
+            if name in BASELINE_STYLES:
+                ax.plot(x, mean, BASELINE_STYLES[name], color="0.35", lw=1, markersize=4, label=name)
+            else:
+                seeds = n
+                half = (acc.std(axis=1, ddof=1) * _st.t.ppf(0.975, n - 1) / np.sqrt(n) if n > 1
+                        else np.zeros_like(mean))
+                ax.errorbar(x, mean, yerr=half, marker=MARKERS.get(name, "o"), color=_colour(name),
+                            label=name, capsize=3, markersize=5)
             parts.append(f"{name} {mean[0]:.0%} to {mean[-1]:.0%}")
         summary.append(f"{title}: " + ", ".join(parts))
         ax.axhline(chance, color="0.5", ls=":", lw=1)
@@ -146,10 +159,10 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
     axes[0, 0].text(sizes[0], chance + 0.02, "chance", fontsize=7, color="0.4")
     for ax in axes[0, 1:]:
         ax.set_yticklabels([])
-    axes[0, 0].legend(fontsize=7, loc="lower right")
+    axes[0, 0].legend(fontsize=6.5, loc="lower right")
     fig.alt = ("Test accuracy against the number of training digits, from "
-               f"{int(sizes[0]):,} to {int(sizes[-1]):,} on a log scale ({_seeds_note(seeds)}). "
-               + "; ".join(summary))
+               f"{int(sizes[0]):,} to {int(sizes[-1]):,} on a log scale (mean over {seeds} seeds, "
+               "bars: 95% confidence intervals). " + "; ".join(summary))
     fig.suptitle("Accuracy as the training set grows")
     return fig
 
