@@ -506,3 +506,48 @@ def test_on_a_phone_the_smallest_text_of_every_figure_is_at_least_9_pixels(brows
         assert small == []
     finally:
         visit.close()
+
+
+# Each live figure: the page, its controls and the element that shows its result.
+LIVE_RESULTS = [
+    ("book/01_conv_layer", ".cw-kernel-playground :is(input, select)", ".cw-kernel-playground .cw-live-images"),
+    ("book/04_receptive_fields", ".cw-field-stack :is(input, select)", ".cw-field-stack .cw-field-grids"),
+    ("book/05_equivariance", ".cw-shift-figure :is(input, select)", ".cw-shift-figure .cw-shift-result"),
+    ("book/08_trained_networks", ".cw-digit-pad :is(select, button, canvas.cw-pad-canvas)",
+     ".cw-digit-pad .cw-pad-predictions"),
+]
+
+
+@pytest.mark.parametrize(("doc", "controls", "result"), LIVE_RESULTS)
+def test_on_a_phone_a_live_figures_result_stays_in_view_while_its_controls_are_used(
+        browser, site_url, doc, controls, result):
+    """At 390 x 844, each control in turn takes the focus (the browser scrolls it into view):
+    the figure's result is then on screen, below the article bar, and does not cover the control.
+    """
+    visit = Visit(browser, page_url(site_url, doc), {"width": 390, "height": 844})
+    page = visit.page
+    try:
+        visit.wait_for_widgets()
+        found = page.locator(controls)
+        assert found.count() > 0
+        bad = []
+        for i in range(found.count()):
+            control = found.nth(i)
+            if not control.is_visible() or control.is_disabled():
+                continue
+            control.focus()
+            page.wait_for_timeout(50)
+            seen = page.evaluate(
+                """([c, s]) => {
+                    const a = c.getBoundingClientRect(), b = document.querySelector(s).getBoundingClientRect();
+                    const bar = document.querySelector('.bd-header-article').getBoundingClientRect().bottom;
+                    const shown = Math.max(0, Math.min(innerHeight, b.bottom) - Math.max(bar, b.top)) / b.height;
+                    const covers = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+                    const controlShown = a.top >= bar - 1 && a.bottom <= innerHeight + 1;
+                    return {shown, covers, controlShown};
+                }""", [control.element_handle(), result])
+            if seen["shown"] < 0.5 or seen["covers"] or not seen["controlShown"]:
+                bad.append((i, seen))
+        assert bad == []
+    finally:
+        visit.close()

@@ -134,7 +134,8 @@ function render({ model, el: root }) {
   input.setAttribute("aria-roledescription", "draggable image");
   const errorLine = el("p", { class: "cw-shift-error" });
   const status = el("p", { class: "cw-live-status", "aria-live": "polite" });
-  figure.append(grid, errorLine, status);
+  // The panels and the error line together are the figure's result (on a phone it stays in view).
+  figure.append(el("div", { class: "cw-shift-result" }, [grid, errorLine]), status);
   root.append(figure);
 
   function draw(canvas, t, bound, gray = false) {
