@@ -139,6 +139,10 @@ def measure_prose(report: Report):
                    BUDGETS["words of prose per chapter"], fmt="{:,.0f}")
 
 
+#: The heading of RESULTS.md's record of training costs, which write() keeps.
+TRAINING_COSTS = "## Training cost per run and per seed"
+
+
 @dataclass
 class Report:
     """Rows of the results table, and the budgets they exceed."""
@@ -463,6 +467,11 @@ def write(report: Report, mode: str, path: Path):
     lines.append("")
     over = "Over budget:\n\n" + "\n".join(f"- {f}" for f in report.failures)
     lines.append("All budgets met." if not report.failures else over)
+    # The hand-kept record of what training costs (per run, per seed) follows the table
+    # and survives a new measurement.
+    kept = path.read_text().split(TRAINING_COSTS, 1) if path.is_file() else []
+    if len(kept) == 2:
+        lines += ["", TRAINING_COSTS + kept[1].rstrip("\n")]
     path.write_text("\n".join(lines) + "\n")
 
 
