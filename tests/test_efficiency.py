@@ -8,6 +8,7 @@ return, and that each sentence the chapter chose follows its own measured
 numbers. Performance expectations belong to the benchmark (benchmarks/run.py).
 """
 
+import ast
 import math
 import re
 import time
@@ -567,6 +568,51 @@ def test_sweep_keeps_each_size_fastest_time_over_the_rounds(monkeypatch):
     assert s.seconds["convolution"].tolist() == [1.0, 2.0]
     assert s.seconds["sparse matrix"].tolist() == [2.0, 4.0]
     assert s.sides["dense matrix"].tolist() == [6] and s.seconds["dense matrix"].tolist() == [6.0]
+    # Each pass's times are kept too, one row per pass.
+    assert s.passes["convolution"].tolist() == [[1.0, 9.0], [5.0, 2.0]]
+    assert s.passes["dense matrix"].tolist() == [[27.0], [6.0]]
+
+
+def test_sweep_can_shuffle_the_order_of_each_pass(monkeypatch):
+    real, seen = ef.time_methods, []
+
+    def recording(weight, height, width, **kwargs):
+        seen.append(height)
+        return real(weight, height, width, **{**kwargs, "repeats": 1, "min_run_seconds": 1e-4})
+
+    monkeypatch.setattr(ef, "time_methods", recording)
+    s = ef.sweep(ef.difference_kernel(), [4, 5, 6, 7, 8], methods=("convolution",), rounds=3, shuffle_seed=1)
+    passes = [seen[i:i + 5] for i in (0, 5, 10)]
+    assert all(sorted(p) == [4, 5, 6, 7, 8] for p in passes) and len({tuple(p) for p in passes}) > 1
+    assert s.sides["convolution"].tolist() == [4, 5, 6, 7, 8] and s.passes["convolution"].shape == (3, 5)
+    with pytest.raises(ValueError, match="^shuffle_seed must"):
+        ef.sweep(ef.difference_kernel(), [4, 5], shuffle_seed=-1)
+
+
+def test_fit_passes_fits_each_pass_alone():
+    pixels = np.array([16, 36, 64, 100])
+    passes = np.array([3e-9 * pixels**2.0, 2e-9 * pixels**1.8])   # two passes, two exact laws
+    s = ef.Sweep({"dense matrix": np.array([4, 6, 8, 10])}, {"dense matrix": pixels},
+                 {"dense matrix": passes.min(axis=0)}, {"dense matrix": pixels}, {}, passes={"dense matrix": passes})
+    fits = s.fit_passes("dense matrix")
+    assert [f.exponent for f in fits] == [pytest.approx(2.0), pytest.approx(1.8)]
+    assert [f.coefficient for f in fits] == [pytest.approx(3e-9), pytest.approx(2e-9)]
+    assert [f.n for f in s.fit_passes("dense matrix", min_side=6)] == [3, 3]
+    # With the same sizes in every pass, the fit through the passes' geometric mean has the mean exponent.
+    mean = ef.power_law_fit(pixels, np.exp(np.log(passes).mean(axis=0)))
+    assert mean.exponent == pytest.approx(1.9)
+    with pytest.raises(ValueError, match="^min_side must leave at least three sizes"):
+        s.fit_passes("dense matrix", min_side=8)
+    with pytest.raises(ValueError, match="^method must be one of"):
+        s.fit_passes("convolution")
+
+
+def test_machine_memory():
+    found = ef.machine_memory()
+    assert set(found) == {"L1d", "L2", "L3", "memory"}
+    assert all(v is None or (isinstance(v, int) and v > 0) for v in found.values())
+    if found["L2"] and found["L3"]:
+        assert found["L2"] < found["L3"]
 
 
 @pytest.mark.parametrize(
@@ -807,15 +853,16 @@ def test_draw_scaling():
     before = plt.get_fignums()
     fig = de.scaling(pixels, seconds, nbytes, fits, fit_range=(64, 256), switch=100, target=1000,
                      target_label="target", target_seconds={"convolution": 1e-4},
-                     target_range={"dense matrix": (1e-3, 4e-3)}, target_nbytes={"dense matrix": 4e6})
+                     target_range={"dense matrix": (1e-3, 4e-3)}, target_nbytes={"dense matrix": 4e6},
+                     fit_notes={"dense matrix": "95 % CI 1.9 to 2.1"})
     assert plt.get_fignums() == before
     ax_t, ax_m = fig.get_axes()
     assert ax_t.get_xscale() == ax_t.get_yscale() == ax_m.get_yscale() == "log"
     assert ax_t.get_legend() is None and ax_m.get_legend() is None
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["conv2d, back end as PyTorch chooses", "conv2d, oneDNN off",
-                      "dense matrix; fit: time ∝ pixels^2.00", "target"]
-    assert "fitted power law for dense matrix, exponent 2.00" in fig.alt
+    assert labels == ["convolution, conv2d as PyTorch runs it", "convolution, conv2d with oneDNN off",
+                      "dense matrix, fit: time ∝ pixels^2.00\n(95 % CI 1.9 to 2.1)", "target"]
+    assert "fitted power law for dense matrix, exponent 2.00 (95 % CI 1.9 to 2.1)" in fig.alt
     assert "vertical line at 100 pixels where PyTorch hands conv2d to oneDNN" in fig.alt
     # The predicted range is a vertical bar at the target, from low to high.
     bar = [line for line in ax_t.lines if list(line.get_xdata()) == [1000, 1000] and line.get_linewidth() == 4]
@@ -841,6 +888,9 @@ def test_draw_scaling_rejects_misaligned_data():
         de.scaling({"fft": [1]}, {"fft": [1.0]}, {"fft": [1]}, {})
     with pytest.raises(ValueError, match="^fit_range must be two pixel counts"):
         de.scaling({"convolution": [1, 2]}, {"convolution": [1, 2]}, {"convolution": [8, 8]}, {}, fit_range=(4, 2))
+    with pytest.raises(ValueError, match="^fit_notes must map methods of fits"):
+        de.scaling({"convolution": [1, 2]}, {"convolution": [1, 2]}, {"convolution": [8, 8]}, {},
+                   fit_notes={"dense matrix": "x"})
     with pytest.raises(ValueError, match=r"^target_range\['dense matrix'\] must be"):
         de.scaling({"convolution": [1, 2]}, {"convolution": [1, 2]}, {"convolution": [8, 8]}, {}, target=8,
                    target_range={"dense matrix": (2.0, 1.0)})
@@ -949,6 +999,8 @@ def test_efficiency_chapter_numbers(executed):
     assert float(g["vgg_params_mb"]) == pytest.approx(138_357_544 * 4 / 1e6)
     assert float(g["vgg_block1_share"]) == pytest.approx(100 * 2 * 64 * 224 * 224 / 15_087_080)
     assert int(g["vgg_crossover_batch"]) == 10   # 9 images' activations are less than the weights, 10 more
+    assert int(g["vgg_crossover_batch4"]) == 37  # weights, gradients and Adam's two moments: 36 < 36.7 < 37
+    assert int(g["vgg_values_with_input"]) == 15_087_080 + 3 * 224 * 224 == 15_237_608
     assert 9 * 15_087_080 < 138_357_544 < 10 * 15_087_080
     # Exercise 3: fc6 as a 7 x 7 convolution over a 14 x 14 pool5 (a 448 x 448 image).
     assert int(g["fc6_as_conv_side"]) == 8 and int(g["fc6_as_conv_positions"]) == 64
@@ -967,7 +1019,7 @@ def test_efficiency_chapter_numbers(executed):
     for key in ("default_below_us", "default_above_us", "native_below_us", "native_above_us", "switch_jump",
                 "native_ns_smallest", "native_ns_largest", "native_us_smallest", "dense_small_ns", "dense_large_ns",
                 "conv_book_us", "native_book_us", "sparse_book_us", "dense_fit_low_s", "dense_fit_high_s",
-                "dense_constant_s", "dense_exponent_se"):
+                "dense_constant_low_s", "dense_constant_high_s", "bandwidth_low_gbs", "bandwidth_high_gbs"):
         assert np.isfinite(float(g[key])) and float(g[key]) > 0, key
     assert float(g["switch_jump"]) == pytest.approx(float(g["default_above_us"]) / float(g["default_below_us"]))
     assert int(g["smallest_side"]) == 16 and int(g["largest_side"]) == 512 and int(g["sweep_rounds"]) == 3
@@ -983,6 +1035,20 @@ def test_efficiency_chapter_numbers(executed):
     assert g["onednn_book_sentence"].startswith("PyTorch's choice, oneDNN,")
     onednn_layer, verdict = _check_ratio(g, "onednn_layer")
     _check_clause(g["onednn_layer_sentence"], onednn_layer, verdict)
+    assert "over 10 rounds" in g["onednn_layer_sentence"]
+    endings = {"faster": "there oneDNN pays off", "slower": "it loses even there", "as fast": "it gains nothing"}
+    for v, ending in endings.items():
+        assert (ending in g["onednn_layer_sentence"]) == (v == verdict)
+    # With 8 kernels: the gap against one kernel's, as a ratio of the two ratios (within a quarter: the same).
+    onednn_book8, verdict8 = _check_ratio(g, "onednn_book8")
+    _check_clause(g["onednn_channels_sentence"].split(": ")[0], onednn_book8, verdict8)
+    _, change = _check_ratio(g, "onednn_gap_change", margin=1.25)
+    gap_words = {"as fast": "the same gap", "faster": "a narrower gap", "slower": "a wider gap",
+                 "unresolved": "cannot tell"}
+    assert gap_words[change] in g["onednn_channels_sentence"]
+    assert all(w not in g["onednn_channels_sentence"] for v, w in gap_words.items() if v != change)
+    assert ("not a cost of having a single kernel" in g["onednn_channels_sentence"]) == (
+        change in ("as fast", "slower"))
     sentence = g["sparse_book_sentence"]
     first, second = sentence.split(", and ")
     for name, part in (("sparse_native", first), ("sparse_onednn", second)):
@@ -997,44 +1063,91 @@ def test_efficiency_chapter_numbers(executed):
              "faster": "less than the factor of 2", "unresolved": "cannot tell whether"}
     assert words[expected] in g["backward_sentence"] and f"{backward:.2f} times" in g["backward_sentence"]
     assert all(w not in g["backward_sentence"] for v, w in words.items() if v != expected)
+    assert "over 10 rounds" in g["backward_sentence"]
+    summary = {"as fast": "about twice that backward", "slower": "and more on one layer",
+               "faster": "and less on one layer", "unresolved": "not resolved against 2"}
+    assert summary[expected] in g["backward_summary"] and f"{backward:.1f} times" in g["backward_summary"]
+    assert all(w not in g["backward_summary"] for v, w in summary.items() if v != expected)
 
-    # The dense fit: its range, its interval and the sentence chosen from it.
-    assert (int(g["fit_from"]), int(g["fit_to"])) == (48, 96) and float(g["fit_pixel_range"]) == 4.0
+    # The dense fit: where it starts (chosen from the data), the exponent's interval across the passes,
+    # and the sentence chosen from it.
+    rates = {int(k): v for k, v in ast.literal_eval(g["dense_ns_per_flop"]).items()}
+    sides = sorted(rates)
+    assert sides == [16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96]
+    settled = [s for s in sides if all(rates[t] >= rates[96] / 1.5 for t in sides if t >= s)]
+    fit_from = min(min(settled), sides[-3])
+    assert (int(g["fit_from"]), int(g["fit_to"])) == (fit_from, 96)
+    assert float(g["fit_pixel_range"]) == pytest.approx(96**2 / fit_from**2)
+    assert int(g["fit_sizes"]) == len([s for s in sides if s >= fit_from])
+    exponents = [float(e) for e in g["dense_exponents"].split(", ")]
+    assert len(exponents) == int(g["sweep_rounds"]) == 3
     exponent, low, high = (float(g[k]) for k in ("dense_exponent", "dense_exponent_low", "dense_exponent_high"))
-    assert low < exponent < high
-    t = stats_t.ppf(0.975, 7 - 2)   # sides 48, 56, ..., 96
-    assert high - exponent == pytest.approx(t * float(g["dense_exponent_se"]))
+    assert exponent == pytest.approx(np.mean(exponents), abs=0.006)   # the passes' exponents as printed
+    half = stats_t.ppf(0.975, 3 - 1) * np.std(exponents, ddof=1) / np.sqrt(3)
+    assert high - exponent == pytest.approx(half, abs=0.02) and exponent - low == pytest.approx(high - exponent)
     low, high = round(low, 2), round(high, 2)   # the ends as the prose prints them
     verdict = "two" if low <= 2 <= high else "below" if high < 2 else "above"
     assert g["dense_exponent_verdict"] == verdict
     assert {"two": "holds the 2", "below": "below the 2", "above": "above the 2"}[verdict] in \
         g["dense_exponent_sentence"]
-    # The cache test: the small product, evicted before each run, against itself warm.
-    cache, verdict = _check_ratio(g, "cache")
-    assert int(g["cache_side"]) == 32 and float(g["cache_matrix_mb"]) == 31 * 32 * 32 * 32 * 4 / 1e6
-    assert f"made it {cache:.2f} times as slow" in g["cache_sentence"]
-    assert ("so the caches explain the step" in g["cache_sentence"]) == (verdict == "slower")
-    assert f"{float(g['cache_cold_ns']):.3f} ns per flop" in g["cache_sentence"]
     step = float(g["dense_rate_step"])
     assert step == pytest.approx(float(g["dense_large_ns"]) / float(g["dense_small_ns"]))
-    assert ("ran much faster per flop" in g["dense_step_sentence"]) == (step > 1.5)
-    assert f"{float(g['dense_small_ns']):.3f} ns" in g["dense_step_sentence"]
-    # The prediction: a range that holds both extrapolations, against the faster conv2d.
+    if fit_from > 16:
+        assert f"Below {fit_from} pixels" in g["dense_step_sentence"]
+        assert float(g["dense_small_ns"]) == min(rates[s] for s in sides if s < fit_from)
+        assert f"{float(g['dense_small_ns']):.3f} ns" in g["dense_step_sentence"]
+    assert float(g["dense_large_ns"]) == min(rates[s] for s in sides if s >= fit_from)
+    # The cache test: the small product, evicted before each run, against itself warm; the large one as control.
+    cache, verdict = _check_ratio(g, "cache")
+    control, control_verdict = _check_ratio(g, "cache_control")
+    assert (int(g["cache_side"]), int(g["cache_control_side"])) == (32, 64)
+    assert float(g["cache_matrix_mb"]) == 31 * 32 * 32 * 32 * 4 / 1e6
+    assert float(g["cache_control_mb"]) == 63 * 64 * 64 * 64 * 4 / 1e6
+    _check_clause(g["cache_sentence"].split("; ")[0], cache, verdict)
+    cold = float(g["cache_cold_ns"])
+    if verdict == "slower" and control_verdict == "as fast":
+        case = "explain" if cold >= float(g["dense_large_ns"]) / 1.5 else "part"
+    elif verdict == "slower":
+        case = "control" if control_verdict in ("slower", "faster") else "noisy control"
+    else:
+        case = {"as fast": "no", "faster": "no", "unresolved": "noisy"}[verdict]
+    assert g["cache_case"] == case
+    endings = {"explain": "so the caches explain the step", "part": "explain part of the step",
+               "control": "changed the large matrix's time too", "noisy control": "control is too noisy",
+               "no": "do not explain", "noisy": "too noisy to say"}
+    assert [c for c, e in endings.items() if e in g["cache_sentence"]] == [case]
+    assert f"{cold:.3f} ns per flop" in g["cache_sentence"]
+    control_low, control_high = float(g["cache_control_low"]), float(g["cache_control_high"])
+    assert f"{control:.2f} times" in g["cache_sentence"]
+    assert f"95 % CI {control_low:.2f} to {control_high:.2f} over 25 rounds" in g["cache_sentence"]
+    # The prediction: a range that holds every pass's two extrapolations, rounded to two figures.
     lo, hi = float(g["dense_predicted_low_s"]), float(g["dense_predicted_high_s"])
-    assert lo == min(float(g["dense_fit_low_s"]), float(g["dense_constant_s"]))
-    assert hi == max(float(g["dense_fit_high_s"]), float(g["dense_constant_s"]))
+    assert lo == min(float(g["dense_fit_low_s"]), float(g["dense_constant_low_s"]))
+    assert hi == max(float(g["dense_fit_high_s"]), float(g["dense_constant_high_s"]))
+    # Constant bandwidth: the book's matrix bytes over the largest matrix's bytes per second.
+    largest_bytes = 96 * 95 * 96 * 96 * 4
+    assert float(g["dense_constant_low_s"]) == pytest.approx(32.012288e9 / (float(g["bandwidth_high_gbs"]) * 1e9))
+    assert float(g["dense_constant_high_s"]) == pytest.approx(32.012288e9 / (float(g["bandwidth_low_gbs"]) * 1e9))
     fastest = min(float(g["conv_book_us"]), float(g["native_book_us"])) * 1e-6
     assert float(g["predicted_ratio_low"]) == pytest.approx(lo / fastest)
     assert float(g["predicted_ratio_high"]) == pytest.approx(hi / fastest)
+
+    def sig2(value):
+        rounded = float(f"{value:.2g}")
+        return f"{rounded:,.0f}" if rounded >= 100 else f"{rounded:g}"
+
+    assert g["prediction_text"] == (f"{sig2(lo)} to {sig2(hi)} s, {sig2(lo / fastest)} to "
+                                    f"{sig2(hi / fastest)} times")
+    assert float(g["extrapolated_bytes"]) == pytest.approx(32.012288e9 / largest_bytes)
     assert int(g["dense_largest_side"]) == 96
-    assert float(g["dense_largest_mib"]) == 96 * 95 * 96 * 96 * 4 / 2**20
+    assert float(g["dense_largest_mb"]) == 96 * 95 * 96 * 96 * 4 / 1e6
     assert float(g["extrapolated_pixels"]) == pytest.approx(PIXELS / 96**2)
     assert float(g["dense_max_gap"]) < 1e-6 and float(g["sparse_max_gap"]) < 1e-6
     assert float(g["binder_multiple"]) == pytest.approx(32.012288 / 2) and int(g["binder_gb"]) == 2
     assert int(g["cost_frames"]) == 6 * 3
     assert int(g["explorer_largest_side"]) == 64 and int(g["explorer_smallest_side"]) == 8
     assert float(g["explorer_onednn_smallest_us"]) > 0 and float(g["explorer_dense_smallest_us"]) > 0
-    assert float(g["explorer_largest_mib"]) == 64 * 64 * 63 * 64 * 4 / 2**20
+    assert float(g["explorer_largest_mb"]) == 64 * 64 * 63 * 64 * 4 / 1e6
     # The colours the prose names are the ones the code draws.
     assert (g["conv_colour"], g["sparse_colour"], g["dense_colour"]) == tuple(
         de.colour_name(m) for m in ("convolution", "sparse matrix", "dense matrix"))
@@ -1059,3 +1172,28 @@ def test_efficiency_chapter_numbers(executed):
     assert float(g["retold_entry_factor"]) == pytest.approx(0.5, abs=1e-5)
     assert float(g["retold_square_factor"]) == pytest.approx(89_600 / 89_320)
     assert float(g["retold_rebuilt"]) == pytest.approx(float(g["retold_ratio"]))
+    # Arithmetic intensity of Conv2d(64, 64, 3) on 32 x 32: flops over the bytes of weights, bias, input, output.
+    assert float(g["layer_intensity"]) == pytest.approx(2 * 32 * 32 * 64 * 64 * 9 / (4 * (36_864 + 64 + 131_072)))
+    assert float(g["dense_gflops"]) == pytest.approx(1 / float(g["dense_large_ns"]))
+    assert float(g["layer_gflops"]) > 0
+    # Exercise 7: a 256-to-256 3 x 3 layer on 56 x 56, a ResNet bottleneck and a depthwise-separable layer.
+    assert int(g["full_mads"]) == 56 * 56 * 256 * 256 * 9 == 1_849_688_064
+    assert int(g["bottleneck_mads"]) == 56 * 56 * (256 * 64 + 64 * 64 * 9 + 64 * 256) == 218_365_952
+    assert int(g["separable_mads"]) == 56 * 56 * (256 * 9 + 256 * 256) == 212_746_240
+    assert float(g["separable_saving"]) == pytest.approx(1 / (1 / 256 + 1 / 9))
+    assert float(g["pointwise_share"]) == pytest.approx(100 * 256 / (256 + 9))
+
+    # Pooling as compression: multiply-adds by layer (16 channels, 3 x 3, on 64 x 64; the first reads one
+    # channel), stored values and fields.
+    first, full = 64 * 64 * 16 * 9, 64 * 64 * 16 * 16 * 9
+    assert int(g["compress_plain_mads1"]) == int(g["compress_pooled_mads1"]) == first
+    assert [int(g[f"compress_plain_mads{i}"]) for i in (2, 3, 4)] == [full] * 3
+    assert [int(g[f"compress_pooled_mads{i}"]) for i in (2, 3, 4)] == [full // 4, full // 16, full // 64]
+    assert int(g["compress_plain_total_mads"]) == first + 3 * full
+    assert int(g["compress_pooled_total_mads"]) == first + full // 4 + full // 16 + full // 64
+    assert int(g["compress_plain_values"]) == 4 * 16 * 64 * 64
+    assert int(g["compress_pooled_values"]) == 16 * (64**2 + 32**2 + 16**2 + 8**2)
+    assert float(g["compress_ratio"]) == pytest.approx(28_901_376 / 3_686_400)
+    assert int(g["compress_plain_field"]) == 9 and int(g["compress_pooled_field"]) == 38
+    # Doubling the channels at each pooling keeps VGG-16's second convolution of blocks 1 to 4 at one cost.
+    assert int(g["vgg_block_mads"]) == 224 * 224 * 64 * 64 * 9 and g["vgg_blocks_equal"] == "True"

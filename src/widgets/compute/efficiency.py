@@ -42,6 +42,7 @@ into an accumulator (or the bias) that the exact flop count above leaves out.
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from collections import OrderedDict
@@ -67,7 +68,8 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 __all__ = ["METHODS", "TIMED", "LAYOUTS", "CLOCKS", "BACKENDS", "VERDICTS", "VGG16", "difference_kernel",
            "conv_matrix", "apply_matrix", "storage_bytes", "MethodCost", "Costs", "costs", "onednn_enabled",
-           "conv_backend", "Timing", "time_methods", "Rounds", "time_rounds", "layer_passes", "cache_test", "TimeRatio",
+           "conv_backend", "Timing", "time_methods", "Rounds", "time_rounds", "layer_passes", "machine_memory",
+           "cache_test", "TimeRatio",
            "time_ratio", "PowerLaw", "power_law_fit", "Sweep", "sweep", "LayerCost", "network_costs", "vgg16"]
 
 
@@ -684,6 +686,45 @@ def layer_passes(in_channels: int, out_channels: int, kernel_size: int, side: in
     return Rounds({m: np.asarray(v) for m, v in seconds.items()}, {"forward": backend})
 
 
+def machine_memory() -> dict:
+    """The processor's cache sizes and the machine's memory, in bytes, where Linux reports them.
+
+    Returns
+    -------
+    dict
+        ``"L1d"``, ``"L2"``, ``"L3"`` (the first processor's data and unified
+        caches, from ``/sys/devices/system/cpu/cpu0/cache``) and ``"memory"``
+        (physical memory); a size that cannot be read is ``None``.
+    """
+    found = {"L1d": None, "L2": None, "L3": None, "memory": None}
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    try:
+        entries = sorted(os.listdir(base))
+    except OSError:
+        entries = []
+    for entry in entries:
+        if not entry.startswith("index"):
+            continue
+        try:
+            parts = {}
+            for key in ("level", "type", "size"):
+                with open(os.path.join(base, entry, key)) as handle:
+                    parts[key] = handle.read().strip()
+            size = parts["size"]
+            value = int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+        except (OSError, ValueError, KeyError, IndexError):
+            continue
+        name = "L1d" if parts["level"] == "1" and parts["type"] == "Data" else f"L{parts['level']}"
+        if name in found and parts["type"] != "Instruction":
+            found[name] = value
+    try:
+        found["memory"] = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, ValueError, AttributeError):
+        pass
+    return found
+
+
 def cache_test(side: int, *, rounds: int = 15, evict_bytes: int = 2**27, seed: int = 0,
                clock: str = "cpu") -> Rounds:
     """Time one dense product with its matrix in the processor's caches, and after evicting it.
@@ -927,6 +968,10 @@ class Sweep:
         Matrix method name to its largest difference from ``conv2d`` over all sizes.
     backend : dict
         Convolution method name to a list, aligned with ``sides``, of the back end that ran.
+    passes : dict
+        Method name to an array of shape (rounds, sides): each pass's fastest
+        time at each side, so that the spread *between* passes can be measured
+        (:meth:`fit_passes`).
     """
 
     sides: dict
@@ -935,6 +980,7 @@ class Sweep:
     nbytes: dict
     max_abs_diff: dict
     backend: dict = field(default_factory=dict)
+    passes: dict = field(default_factory=dict)
 
     def fit(self, method: str, min_side: int = 1, max_side: int = MAX_SIDE) -> PowerLaw:
         """Power law of ``method``'s time against pixels, fitted on sides from ``min_side`` to ``max_side``."""
@@ -948,15 +994,33 @@ class Sweep:
                              f"(max_side {max_side})")
         return power_law_fit(np.asarray(self.pixels[method])[keep], np.asarray(self.seconds[method])[keep])
 
+    def fit_passes(self, method: str, min_side: int = 1, max_side: int = MAX_SIDE) -> list[PowerLaw]:
+        """One power law per pass of the sweep, each fitted like :meth:`fit` to that pass's times alone.
+
+        The exponents' spread from pass to pass is the run-to-run variation that
+        one fit's standard error (the scatter within one pass) does not see.
+        """
+        check_choice("method", method, list(self.passes))
+        min_side = check_int("min_side", min_side, low=1)
+        max_side = check_int("max_side", max_side, low=min_side)
+        sides = np.asarray(self.sides[method])
+        keep = (sides >= min_side) & (sides <= max_side)
+        if keep.sum() < 3:
+            raise ValueError(f"min_side must leave at least three sizes of {method!r} to fit each pass, got "
+                             f"{min_side} (max_side {max_side})")
+        pixels = np.asarray(self.pixels[method])[keep]
+        return [power_law_fit(pixels, times[keep]) for times in np.asarray(self.passes[method])]
+
     def per_pixel(self, method: str) -> dict:
-        """Image side to ``method``'s fastest time divided by the pixels, in nanoseconds."""
+        """Image side to ``method``'s fastest time divided by the image's (input) pixels, in nanoseconds."""
         check_choice("method", method, list(self.sides))
         return {int(s): float(t / p * 1e9) for s, t, p in
                 zip(self.sides[method], self.seconds[method], self.pixels[method])}
 
 
 def sweep(weight: torch.Tensor, sides, *, methods=METHODS, dense_sides=None, repeats: int = 5, rounds: int = 1,
-          min_run_seconds: float = 2e-3, max_dense_bytes: int = 2**30, clock: str = "wall") -> Sweep:
+          min_run_seconds: float = 2e-3, max_dense_bytes: int = 2**30, clock: str = "wall",
+          shuffle_seed: int | None = None) -> Sweep:
     """Time a kernel on square images of several sides with :func:`time_methods`.
 
     The whole sweep, every side in turn, is run ``rounds`` times, and each
@@ -981,6 +1045,11 @@ def sweep(weight: torch.Tensor, sides, *, methods=METHODS, dense_sides=None, rep
         As in :func:`time_methods` (``repeats`` runs per side in each round).
     rounds : int
         Passes over all the sides (1 to 20).
+    shuffle_seed : int, optional
+        If given, each pass visits the sides in a random order drawn from this
+        seed (a different order each pass), so that load which drifts during a
+        pass does not tilt the times against the image size; by default in
+        the order given.
 
     Returns
     -------
@@ -998,15 +1067,21 @@ def sweep(weight: torch.Tensor, sides, *, methods=METHODS, dense_sides=None, rep
     dense_sides = list(sides) if dense_sides is None else list(dense_sides)
     if any(s not in sides for s in dense_sides):
         raise ValueError(f"dense_sides must be a subset of sides {sides}, got {dense_sides}")
+    if shuffle_seed is not None:
+        shuffle_seed = check_int("shuffle_seed", shuffle_seed, low=0)
+    orders = [list(sides) if shuffle_seed is None else
+              [sides[i] for i in np.random.default_rng([shuffle_seed, r]).permutation(len(sides))]
+              for r in range(rounds)]
     fastest, nbytes, backend = {}, {}, {}
-    diffs = {}
-    for _ in range(rounds):
-        for side in sides:
+    diffs, each = {}, {}
+    for order_of_pass in orders:
+        for side in order_of_pass:
             here = tuple(m for m in methods if m != "dense matrix" or side in dense_sides)
             timing = time_methods(weight, side, side, methods=here, repeats=repeats,
                                   min_run_seconds=min_run_seconds, max_dense_bytes=max_dense_bytes, clock=clock)
             for m in here:
                 fastest[side, m] = min(fastest.get((side, m), math.inf), timing.seconds[m])
+                each.setdefault((side, m), []).append(timing.seconds[m])
                 nbytes[side, m] = timing.nbytes[m]
                 if m in timing.backend:
                     backend[side, m] = timing.backend[m]
@@ -1018,7 +1093,8 @@ def sweep(weight: torch.Tensor, sides, *, methods=METHODS, dense_sides=None, rep
                  {m: np.asarray([s * s for s in order[m]]) for m in keep},
                  {m: np.asarray([fastest[s, m] for s in order[m]]) for m in keep},
                  {m: np.asarray([nbytes[s, m] for s in order[m]]) for m in keep},
-                 diffs, {m: [backend[s, m] for s in order[m]] for m in keep if (order[m][0], m) in backend})
+                 diffs, {m: [backend[s, m] for s in order[m]] for m in keep if (order[m][0], m) in backend},
+                 {m: np.asarray([each[s, m] for s in order[m]]).T for m in keep})
 
 
 # --------------------------------------------------------------------------- a whole network

@@ -15,7 +15,8 @@ METHOD_COLOURS = {m: kind_colour(m.split(",")[0]) for m in
                   ("convolution", "convolution, oneDNN off", "sparse matrix", "dense matrix")}
 _METHODS = tuple(METHOD_COLOURS)
 #: How the plots' legends name each method.
-LABELS = {"convolution": "conv2d, back end as PyTorch chooses", "convolution, oneDNN off": "conv2d, oneDNN off",
+LABELS = {"convolution": "convolution, conv2d as PyTorch runs it",
+          "convolution, oneDNN off": "convolution, conv2d with oneDNN off",
           "sparse matrix": "sparse matrix", "dense matrix": "dense matrix"}
 
 
@@ -242,7 +243,7 @@ def cost_bars(costs, seconds: dict, *, limits: dict | None = None, label: str = 
 def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_range: tuple | None = None,
             switch: float | None = None, target: int | None = None, target_label: str = "",
             target_seconds: dict | None = None, target_range: dict | None = None,
-            target_nbytes: dict | None = None):
+            target_nbytes: dict | None = None, fit_notes: dict | None = None):
     """Measured time and storage against image size on log-log axes, with fitted power laws.
 
     Parameters
@@ -271,7 +272,13 @@ def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_range:
         Method name to the time or storage measured or counted at ``target``, drawn as open markers.
     target_range : dict, optional
         Method name to a (low, high) range of predicted times at ``target``, drawn as a bar.
+    fit_notes : dict, optional
+        Method name to text that follows its fitted exponent in the legend and
+        the description, e.g. its confidence interval.
     """
+    fit_notes = fit_notes or {}
+    if not isinstance(fit_notes, dict) or any(m not in fits or not isinstance(t, str) for m, t in fit_notes.items()):
+        raise ValueError(f"fit_notes must map methods of fits to text, got {fit_notes!r:.80}")
     for name, d in (("pixels", pixels), ("seconds", seconds), ("nbytes", nbytes)):
         _check_methods(name, d)
     for m in seconds:
@@ -292,8 +299,8 @@ def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_range:
         "Log-log plots of measured time (left) and operator storage (right) against the number of pixels: "
         + "; ".join(f"{LABELS[m]} from {si(seconds[m][0], 's')} to {si(seconds[m][-1], 's')}" for m in _METHODS
                     if m in seconds)
-        + "".join(f"; fitted power law for {LABELS[m]}, exponent {fits[m].exponent:.2f}" for m in _METHODS
-                  if m in fits)
+        + "".join(f"; fitted power law for {LABELS[m]}, exponent {fits[m].exponent:.2f}"
+                  + (f" ({fit_notes[m]})" if m in fit_notes else "") for m in _METHODS if m in fits)
         + (f"; a vertical line at {switch:,.0f} pixels where PyTorch hands conv2d to oneDNN" if switch else "")
         + (f"; open markers at {target:,} pixels ({target_label})" if target else "")))
     ax_t, ax_m = axes[0]
@@ -317,7 +324,8 @@ def scaling(pixels: dict, seconds: dict, nbytes: dict, fits: dict, *, fit_range:
             if target and target > high:
                 far = np.geomspace(high, target, 30)
                 ax_t.loglog(far, fits[m].predict(far), ":", color=PALETTE["black"], lw=1.2, alpha=0.6)
-            labels[m] = f"{LABELS[m]}; fit: time ∝ pixels^{fits[m].exponent:.2f}"
+            labels[m] = f"{LABELS[m]}, fit: time ∝ pixels^{fits[m].exponent:.2f}" + (
+                f"\n({fit_notes[m]})" if m in fit_notes else "")
         if target and m in target_seconds:
             ax_t.loglog([target], [target_seconds[m]], "o", mfc="white", mec=style["color"], ms=8, mew=1.5)
         if target and m in target_range:

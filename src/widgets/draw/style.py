@@ -59,6 +59,7 @@ _KIND_ALIASES = {
     "convolutional": "convolution",
     "convolutional network": "convolution",
     "convolution layer": "convolution",
+    "convolution, onednn off": "convolution",
     "convolutional layer": "convolution",
     "dense layer": "dense",
     "dense network": "dense",
