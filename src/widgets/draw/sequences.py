@@ -160,9 +160,19 @@ def curves(steps, accuracy: Mapping[str, object]):
     return fig
 
 
+def _half_width(values: np.ndarray) -> np.ndarray:
+    """Half the width of the 95 % confidence interval of the column means (Student's t)."""
+    from scipy import stats as scipy_stats
+
+    n = values.shape[0]
+    if n < 2:
+        return np.zeros(values.shape[1])
+    return scipy_stats.t.ppf(0.975, n - 1) * values.std(0, ddof=1) / np.sqrt(n)
+
+
 @styled
 def motif_check(lengths, accuracy, untrained, by_position, *, train_length: int, padded=None,
-                padded_by_position=None):
+                padded_by_position=None, noisier=None, noisier_label: str = "trained, more noise"):
     """The motif detectors on new signals: accuracy by signal length, and by where the pattern starts.
 
     Parameters
@@ -179,6 +189,12 @@ def motif_check(lengths, accuracy, untrained, by_position, *, train_length: int,
         The training signals' length.
     padded, padded_by_position : array-like, optional
         The same two measures for detectors whose convolution is zero-padded.
+    noisier : array-like, optional
+        (detectors, len(lengths)) accuracy of detectors trained and tested on
+        noisier signals, labelled ``noisier_label``.
+
+    Points are means over the detectors; error bars their 95 % confidence
+    intervals (Student's t).
     """
     lengths = _array("lengths", lengths, 1)
     accuracy, untrained = _array("accuracy", accuracy, 2), _array("untrained", untrained, 2)
@@ -187,7 +203,7 @@ def motif_check(lengths, accuracy, untrained, by_position, *, train_length: int,
         raise ValueError(f"accuracy and untrained must be (detectors, {len(lengths)}), got {accuracy.shape} "
                          f"and {untrained.shape}")
     fig, axes = figure(2, width=8.0, height=3.3, alt="")
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.2, top=0.8, wspace=0.3)
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.27, top=0.8, wspace=0.3)
     ax = axes[0, 0]
     lines = [(accuracy, "trained"), (untrained, "untrained (same seeds)")]
     if padded is not None:
@@ -195,8 +211,13 @@ def motif_check(lengths, accuracy, untrained, by_position, *, train_length: int,
         if padded.shape != accuracy.shape:
             raise ValueError(f"padded must be {accuracy.shape} like accuracy, got {padded.shape}")
         lines.append((padded, "trained, zero-padded"))
+    if noisier is not None:
+        noisier = _array("noisier", noisier, 2)
+        if noisier.shape[1] != len(lengths):
+            raise ValueError(f"noisier must be (detectors, {len(lengths)}), got {noisier.shape}")
+        lines.append((noisier, str(noisier_label)))
     for i, (values, name) in enumerate(lines):
-        ax.errorbar(lengths, values.mean(0), yerr=values.std(0, ddof=1), capsize=3, label=name, **series(i))
+        ax.errorbar(lengths, values.mean(0), yerr=_half_width(values), capsize=3, label=name, **series(i))
     ax.axhline(0.5, color="0.5", ls=":", lw=1)
     ax.axvline(train_length, color="0.6", lw=0.8)
     ax.set_xscale("log", base=2)
@@ -205,31 +226,34 @@ def motif_check(lengths, accuracy, untrained, by_position, *, train_length: int,
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0.3, 1.02)
     ax.set_title(f"by length (trained on {train_length})")
-    ax.legend(fontsize=7, loc="center right", bbox_to_anchor=(1.0, 0.68))
+    handles, names = ax.get_legend_handles_labels()
     ax.grid(True, alpha=0.3)
     ax = axes[0, 1]
     bins = by_position.shape[1]
     centres = (np.arange(bins) + 0.5) / bins
-    ax.errorbar(centres, by_position.mean(0), yerr=by_position.std(0, ddof=1), capsize=3, label="trained",
+    ax.errorbar(centres, by_position.mean(0), yerr=_half_width(by_position), capsize=3, label="trained",
                 **series(0))
     if padded_by_position is not None:
         padded_by_position = _array("padded_by_position", padded_by_position, 2)
-        ax.errorbar(centres, padded_by_position.mean(0), yerr=padded_by_position.std(0, ddof=1), capsize=3,
+        ax.errorbar(centres, padded_by_position.mean(0), yerr=_half_width(padded_by_position), capsize=3,
                     label="trained, zero-padded", **series(2))
-        ax.legend(fontsize=8, loc="lower center")
+    fig.legend(handles, names, fontsize=7.5, loc="lower center", ncol=len(names), frameon=False)
     ax.set_xlabel("where it starts (share of the possible starts)")
     ax.set_ylim(0.3, 1.02)
     ax.set_xlim(0, 1)
     ax.set_title(f"by position of the pattern ({train_length} samples)")
     ax.grid(True, alpha=0.3)
     d = len(accuracy)
-    fig.alt = (f"Mean test accuracy of {d} motif detectors (error bars: standard deviation over detectors) by "
-               "signal length: " + ", ".join(f"{int(n)} samples {a:.1%} (untrained {u:.1%})" for n, a, u in
-                                             zip(lengths, accuracy.mean(0), untrained.mean(0)))
+    by_length = ", ".join(f"{int(n)} samples {a:.1%} (untrained {u:.1%})"
+                          for n, a, u in zip(lengths, accuracy.mean(0), untrained.mean(0)))
+    fig.alt = (f"Mean test accuracy of {d} motif detectors (error bars: 95% confidence interval over "
+               "detectors) by signal length: " + by_length
                + f"; by where the pattern starts, in {bins} stretches: "
                + ", ".join(f"{a:.1%}" for a in by_position.mean(0))
                + ("" if padded_by_position is None else "; zero-padded: "
-                  + ", ".join(f"{a:.1%}" for a in padded_by_position.mean(0))))
+                  + ", ".join(f"{a:.1%}" for a in padded_by_position.mean(0)))
+               + ("" if noisier is None else f"; {noisier_label} by length: "
+                  + ", ".join(f"{int(n)} samples {a:.1%}" for n, a in zip(lengths, noisier.mean(0)))))
     fig.suptitle(f"{d} trained motif detectors on new signals")
     return fig
 
