@@ -482,8 +482,9 @@ def best_single_conv_error(model: nn.Module, x: torch.Tensor, kernel_size: int) 
 def input_gradient(layer: nn.Module, x: torch.Tensor, channel: int, row: int, col: int) -> torch.Tensor:
     """Gradient of one output value with respect to the input.
 
-    Its non-zero entries are exactly the inputs that output depends on: the
-    local receptive field, read off by back-propagation.
+    It is non-zero only at the inputs that output reads, and at all of them
+    unless a weight is zero: the local receptive field, read off by
+    back-propagation.
 
     Parameters
     ----------
@@ -591,14 +592,26 @@ def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int =
 
 
 def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16,
-                 scrambled: bool = False) -> LearnedKernel:
+                 scrambled: bool = False, epochs: int | None = None, tol: float = 1e-7,
+                 max_epochs: int = 300) -> LearnedKernel:
     """Recover a hidden kernel from :func:`kernel_pairs` by gradient descent on the squared error.
 
     A ``Conv2d(1, 1, k, bias=False)`` starts from weights drawn with ``seed``
     and is trained with the book's loop (:func:`widgets.compute.training.train`,
-    ``loss="mse"``, Adam with learning rate 0.05, batches of 32, until the
-    epoch's mean error has not fallen by 1e-7 for 5 epochs, at most 300 epochs).
-    ``scrambled`` trains on crops of the pixel-shuffled photograph instead.
+    ``loss="mse"``, Adam with learning rate 0.05, batches of 32). By default it
+    stops when the epoch's mean error has not fallen by ``tol`` for 5 epochs, or
+    after ``max_epochs``; ``epochs`` instead trains for exactly that many epochs,
+    a fixed budget. ``scrambled`` trains on crops of the pixel-shuffled
+    photograph instead.
+
+    Parameters
+    ----------
+    epochs : int or None
+        Fixed number of epochs, 1 to 1,000, or None for the stopping rule.
+    tol : float
+        Smallest fall of the epoch's error that counts as progress, a positive finite number.
+    max_epochs : int
+        Most epochs under the stopping rule, 1 to 10,000.
 
     Returns
     -------
@@ -608,6 +621,11 @@ def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16,
 
     check_tensor("target", target, ndim=2)
     seed = check_int("seed", seed, low=0)
+    if epochs is not None:
+        epochs = check_int("epochs", epochs, low=1, high=1000)
+    max_epochs = check_int("max_epochs", max_epochs, low=1, high=10_000)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < float("inf"):
+        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
     inputs, outputs = kernel_pairs(target, n=n, size=size, seed=0, scrambled=scrambled)
     k = target.shape
     layer = nn.Conv2d(1, 1, k, bias=False)
@@ -615,8 +633,10 @@ def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16,
     with torch.no_grad():
         layer.weight.copy_(torch.randn(1, 1, *k, generator=g))
     initial = layer.weight.detach()[0, 0].clone()
-    run = training.train(layer, inputs, outputs, seed=seed, loss="mse", max_epochs=300, batch_size=32,
-                         lr=0.05, tol=1e-7, patience=5)
+    # A fixed budget: no fall is too small to count, and patience outlasts the budget.
+    rule = dict(max_epochs=epochs, tol=1e-300, patience=1000) if epochs else dict(
+        max_epochs=max_epochs, tol=float(tol), patience=5)
+    run = training.train(layer, inputs, outputs, seed=seed, loss="mse", batch_size=32, lr=0.05, **rule)
     return LearnedKernel(initial, layer.weight.detach()[0, 0].clone(), target.clone(), list(run.losses),
                          run.epochs, run.converged, run.cpu_seconds)
 
@@ -708,7 +728,8 @@ class KernelStudy:
     lstsq_error: float
 
 
-def kernel_study(target: torch.Tensor, seeds, control: bool = True, flat: int = 3) -> KernelStudy:
+def kernel_study(target: torch.Tensor, seeds, control: bool = True, flat: int = 3,
+                 epochs: int | None = None) -> KernelStudy:
     """Learn ``target`` with :func:`learn_kernel` for each seed, and measure the patches' Gram matrix.
 
     Parameters
@@ -721,6 +742,8 @@ def kernel_study(target: torch.Tensor, seeds, control: bool = True, flat: int = 
         Also learn it from the pixel-shuffled photograph (``scrambled=True``).
     flat : int
         How many of the least-constrained directions :attr:`KernelStudy.along` measures, 1 to k².
+    epochs : int or None
+        Passed to :func:`learn_kernel`: a fixed budget, the same for the photograph and the control.
     """
     check_tensor("target", target, ndim=2)
     seeds = list(seeds) if not isinstance(seeds, (str, bytes)) and hasattr(seeds, "__iter__") else None
@@ -729,8 +752,10 @@ def kernel_study(target: torch.Tensor, seeds, control: bool = True, flat: int = 
     if not isinstance(control, bool):
         raise ValueError(f"control must be True or False, got {control!r}")
     flat = check_int("flat", flat, low=1, high=target.numel())
-    runs = tuple(learn_kernel(target, seed=s) for s in seeds)
-    shuffled = tuple(learn_kernel(target, seed=s, scrambled=True) for s in seeds) if control else ()
+    if epochs is not None:
+        epochs = check_int("epochs", epochs, low=1, high=1000)
+    runs = tuple(learn_kernel(target, seed=s, epochs=epochs) for s in seeds)
+    shuffled = tuple(learn_kernel(target, seed=s, scrambled=True, epochs=epochs) for s in seeds) if control else ()
     crops, responses = kernel_pairs(target)
     values, vectors = patch_gram(crops, target.shape[0])
     control_values, _ = patch_gram(kernel_pairs(target, scrambled=True)[0], target.shape[0])
@@ -741,6 +766,96 @@ def kernel_study(target: torch.Tensor, seeds, control: bool = True, flat: int = 
     return KernelStudy(runs, shuffled, vectors[:flat], float(values[-1] / values[0]),
                        float(control_values[-1] / control_values[0]), along,
                        float((solved - target.double()).abs().max()))
+
+
+@dataclass(frozen=True)
+class NoisyFit:
+    """Kernels solved by least squares from targets with added noise (:func:`noisy_least_squares`).
+
+    Attributes
+    ----------
+    errors : tuple of float
+        Largest entry error of each seed's kernel.
+    along : tuple of float
+        Share of each kernel's squared error in the span of the ``flat`` least-constrained directions.
+    chance : float
+        The share a random error direction would have: ``flat / k²``.
+    """
+
+    errors: tuple
+    along: tuple
+    chance: float
+
+
+def noisy_least_squares(target: torch.Tensor, noise: float, seeds, flat: int = 3) -> NoisyFit:
+    """Solve for ``target`` from :func:`kernel_pairs` whose outputs carry Gaussian noise.
+
+    With noise the data no longer pin the kernel down: least squares' error
+    along an eigenvector of the patches' Gram matrix has variance proportional
+    to one over its eigenvalue, so it concentrates in the least-constrained
+    directions.
+
+    Parameters
+    ----------
+    target : torch.Tensor
+        (k, k) hidden kernel.
+    noise : float
+        Standard deviation of the noise as a fraction of the outputs' standard deviation, positive.
+    seeds : sequence of int
+        Seeds of the noise, at least one.
+    flat : int
+        How many least-constrained directions to measure, 1 to k².
+    """
+    check_tensor("target", target, ndim=2)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 < noise < float("inf"):
+        raise ValueError(f"noise must be a positive finite number, got {noise!r}")
+    seeds = list(seeds) if not isinstance(seeds, (str, bytes)) and hasattr(seeds, "__iter__") else None
+    if not seeds:
+        raise ValueError("seeds must be a non-empty sequence of seeds")
+    flat = check_int("flat", flat, low=1, high=target.numel())
+    crops, responses = kernel_pairs(target)
+    basis = patch_gram(crops, target.shape[0])[1][:flat].flatten(1)
+    scale = float(responses.double().std())
+    errors, along = [], []
+    for seed in seeds:
+        g = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+        noisy = responses.double() + noise * scale * torch.randn(responses.shape, generator=g, dtype=torch.float64)
+        wrong = (least_squares_kernel(crops, noisy) - target.double()).flatten()
+        errors.append(float(wrong.abs().max()))
+        along.append(float((basis @ wrong).square().sum() / wrong.square().sum()))
+    return NoisyFit(tuple(errors), tuple(along), flat / target.numel())
+
+
+def stacked_pair_errors(x: torch.Tensor, seed: int, channels: int = 8) -> tuple[float, float]:
+    """How well one 5 x 5 convolution reproduces two random 3 x 3 layers, without and with a ReLU between.
+
+    Both layers are ``Conv2d`` with PyTorch's default initialisation, drawn
+    with ``seed`` (the global generator is left as it was).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, C, H, W) input, H and W at least 5.
+    seed : int
+        Seed of the two layers' weights.
+    channels : int
+        Channels of both layers' outputs, at least 1.
+
+    Returns
+    -------
+    (float, float)
+        :func:`best_single_conv_error` of the linear pair and of the pair with a ReLU.
+    """
+    check_tensor("x", x, ndim=4)
+    seed = check_int("seed", seed, low=0)
+    channels = check_count("channels", channels)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        first = nn.Conv2d(x.shape[1], channels, kernel_size=3).to(x.dtype)
+        second = nn.Conv2d(channels, channels, kernel_size=3).to(x.dtype)
+    linear = best_single_conv_error(nn.Sequential(first, second), x, kernel_size=5)
+    relu = best_single_conv_error(nn.Sequential(first, nn.ReLU(), second), x, kernel_size=5)
+    return linear, relu
 
 
 # --------------------------------------------------------------------------- gradients through max pooling

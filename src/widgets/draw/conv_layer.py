@@ -52,7 +52,8 @@ def _as_image(image):
 
 
 @styled
-def feature_maps(image, maps, names, *, slots: int | None = None, input_title: str | None = None):
+def feature_maps(image, maps, names, *, slots: int | None = None, input_title: str | None = None,
+                 bounds=None):
     """The input beside one feature map per filter, on a grid of four columns.
 
     Parameters
@@ -68,11 +69,19 @@ def feature_maps(image, maps, names, *, slots: int | None = None, input_title: s
         with different numbers of maps have the same size.
     input_title : str, optional
         Title of the input panel (default: its number of channels).
+    bounds : sequence of float, optional
+        One colour-scale limit per map (each map shown from -bound to +bound), so
+        that frames on different inputs share one scale per filter; by default
+        each map is scaled to its own largest magnitude.
     """
     maps = np.asarray(maps, dtype=float)
     if maps.ndim != 3 or isinstance(names, str) or len(names) != len(maps):
         raise ValueError(f"maps must be (n_filters, H, W) with one name each, got shape {maps.shape} "
                          f"and names {names!r:.80}")
+    if bounds is not None:
+        bounds = np.asarray(bounds, dtype=float)
+        if bounds.shape != (len(maps),) or not np.all(np.isfinite(bounds)) or not np.all(bounds > 0):
+            raise ValueError(f"bounds must be one positive finite number per map ({len(maps)}), got {bounds!r:.80}")
     arr = _as_image(image)
     slots = len(maps) if slots is None else max(check_int("slots", slots, low=0, high=63), len(maps))
     ncols = min(4, slots + 1)
@@ -85,8 +94,9 @@ def feature_maps(image, maps, names, *, slots: int | None = None, input_title: s
     cells = axes.ravel()
     show_image(cells[0], arr, cmap=PHOTO, vmin=0, vmax=1,
                title=input_title or f"input, {channels} channel{'s' if channels > 1 else ''}")
-    for ax, fmap, name in zip(cells[1:], maps, names):
-        show_image(ax, fmap, signed=True, title=name)
+    for index, (ax, fmap, name) in enumerate(zip(cells[1:], maps, names)):
+        bound = None if bounds is None else float(bounds[index])
+        show_image(ax, fmap, signed=True, vmin=None if bound is None else -bound, vmax=bound, title=name)
     for ax in cells[1 + len(maps):]:
         ax.set_axis_off()
     return fig
@@ -206,7 +216,7 @@ def learned_kernels(results, direction=None, control=None):
     first = results[0]
     error = np.asarray(first.learned - first.target, dtype=float)
     panels = [(first.target, "hidden kernel", "{:+.2f}", 2.5),
-              (first.learned, "learned (seed 0)", "{:+.2f}", 2.5), (error, "learned − hidden", "{:+.3f}", None)]
+              (first.learned, "learned (seed 0)", "{:+.2f}", 2.5), (error, "learned − hidden", "{:+.0e}", None)]
     if direction is not None:
         direction = np.asarray(direction, dtype=float)
         if direction.shape != error.shape:
@@ -221,14 +231,14 @@ def learned_kernels(results, direction=None, control=None):
         "falling over the epochs on a log scale" + (", with the control's runs dashed" if control else "")))
     for ax, (kernel, name, fmt, bound) in zip(axes[0], panels):
         show_image(ax, kernel, signed=True, vmin=-bound if bound else None, vmax=bound, title=name)
-        write_values(ax, kernel, fmt=fmt)
+        write_values(ax, kernel, fmt=fmt, fontsize=6.0 if "e" in fmt else 7.0)
     ax = axes[0, -1]
     for r in results:
         ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0, color="#0072B2")
     for r in control or ():
         ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0, ls="--", color="#E69F00")
     ax.set_xlabel("epoch")
-    ax.set_title("mean squared error")
+    ax.set_title("squared error")
     ax.set_position(ax.get_position().translated(0.04, 0.12).shrunk(0.8, 0.75))
     return fig
 
