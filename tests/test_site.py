@@ -513,7 +513,7 @@ LIVE_RESULTS = [
     ("book/01_conv_layer", ".cw-kernel-playground :is(input, select)", ".cw-kernel-playground .cw-live-images"),
     ("book/04_receptive_fields", ".cw-field-stack :is(input, select)", ".cw-field-stack .cw-field-grids"),
     ("book/05_equivariance", ".cw-shift-figure :is(input, select)", ".cw-shift-figure .cw-shift-result"),
-    ("book/08_trained_networks", ".cw-digit-pad :is(select, button, canvas.cw-pad-canvas)",
+    ("book/07_trained_networks", ".cw-digit-pad :is(select, button, canvas.cw-pad-canvas)",
      ".cw-digit-pad .cw-pad-predictions"),
 ]
 
