@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 
 import numpy as np
@@ -851,8 +852,8 @@ def zero_gradient_fraction(net: nn.Module, inputs: torch.Tensor) -> float:
     return float(zero.double().mean())
 
 
-def sigma(field: torch.Tensor, axis: int = 0) -> float:
-    """Standard deviation, in pixels, of a normalised map along one axis.
+def sigma(field: torch.Tensor, axis: int | None = 0) -> float:
+    """Standard deviation, in pixels, of a normalised map along one axis or both.
 
     The map is summed over the other axis and treated as a distribution of
     positions: for a Gaussian-shaped field this is its sigma.
@@ -861,15 +862,18 @@ def sigma(field: torch.Tensor, axis: int = 0) -> float:
     ----------
     field : torch.Tensor
         (H, W) non-negative map with a positive sum.
-    axis : {0, 1}
-        0 for rows (vertical width), 1 for columns.
+    axis : {0, 1, None}
+        0 for rows (vertical width), 1 for columns, None for both:
+        sqrt((sigma_rows ** 2 + sigma_cols ** 2) / 2).
 
     Returns
     -------
     float
     """
     p = _distribution("field", field)
-    check_choice("axis", axis, (0, 1))
+    check_choice("axis", axis, (0, 1, None))
+    if axis is None:
+        return math.sqrt((sigma(p, 0) ** 2 + sigma(p, 1) ** 2) / 2)
     marginal = p.sum(dim=1 - axis)
     pos = torch.arange(len(marginal), dtype=torch.float64)
     mean = (marginal * pos).sum()
@@ -1019,6 +1023,24 @@ class DigitsCNN(nn.Module):
             raise ValueError(f"x must have shape (N, 1, H, W) with H and W at least {self.min_side}, "
                              f"got {tuple(x.shape)}")
         return self.head(torch.relu(self.features(x)).mean(dim=(2, 3)))
+
+
+def without_biases(net: nn.Module) -> nn.Module:
+    """A copy of ``net`` with the bias of every convolution set to 0 (``net`` itself is not changed).
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Any network, for example :attr:`DigitsCNN.features`.
+    """
+    if not isinstance(net, nn.Module):
+        raise ValueError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    copy = deepcopy(net)
+    with torch.no_grad():
+        for module in copy.modules():
+            if isinstance(module, nn.Conv2d) and module.bias is not None:
+                module.bias.zero_()
+    return copy
 
 
 # --------------------------------------------------------------------------- published architectures

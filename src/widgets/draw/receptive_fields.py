@@ -204,20 +204,22 @@ def effective_fields(maps: dict, region):
     ----------
     maps : dict of str to array-like
         Title to an (H, W) non-negative map summing to 1; all maps the same
-        shape (1 to 3 maps).
+        shape (1 to 4 maps). Each title gets the map's sigma over both axes,
+        sqrt((sigma_rows ** 2 + sigma_cols ** 2) / 2).
     region : widgets.compute.receptive_fields.Region
         The unit's theoretical region: outlined on the maps and shaded on
         the profiles.
     """
-    if not isinstance(maps, dict) or not 1 <= len(maps) <= 3:
-        raise ValueError(f"maps must be a dict of 1 to 3 titled maps, got {type(maps).__name__}")
+    if not isinstance(maps, dict) or not 1 <= len(maps) <= 4:
+        raise ValueError(f"maps must be a dict of 1 to 4 titled maps, got "
+                         f"{len(maps) if isinstance(maps, dict) else type(maps).__name__}")
     check_instance("region", region, Region, "a Region from widgets.compute.receptive_fields.input_region")
     arrays = {name: np.asarray(m, dtype=float) for name, m in maps.items()}
     h, w = next(iter(arrays.values())).shape
     size = region.size
     vmax = max(a.max() for a in arrays.values())
-    colors = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"]]
-    fig, axes = figure(len(maps) + 1, width=2.3 * (len(maps) + 1) + 0.6, height=3.0, alt=(
+    colors = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"], PALETTE["purple"]]
+    fig, axes = figure(len(maps) + 1, width=2.2 * (len(maps) + 1) + 0.6, height=3.0, alt=(
         "Effective receptive fields (" + ", ".join(arrays) + f") inside the {size} by {size} theoretical "
         "field, and their row profiles, each beside a Gaussian of the same mean and standard deviation"))
     fig.subplots_adjust(bottom=0.16)
@@ -227,8 +229,12 @@ def effective_fields(maps: dict, region):
         pos = np.arange(h)
         mean = (profile * pos).sum()
         sigma = np.sqrt((profile * (pos - mean) ** 2).sum())
+        cols = arr.sum(axis=0)
+        col_pos = np.arange(w)
+        col_var = (cols * (col_pos - (cols * col_pos).sum()) ** 2).sum()
+        both = np.sqrt((sigma ** 2 + col_var) / 2)
         stats.append((name, profile, mean, sigma, color))
-        show_image(ax, arr, vmin=0, vmax=vmax, title=f"{name}\nσ = {sigma:.2f}")
+        show_image(ax, arr, vmin=0, vmax=vmax, title=f"{name}\nσ = {both:.2f}")
         outline(ax, region.top, region.left, size, size)
     ax = axes[0, -1]
     fine = np.linspace(0, h - 1, 200)
@@ -238,9 +244,9 @@ def effective_fields(maps: dict, region):
                 lw=1, color=color)
     ax.axvspan(region.top - 0.5, region.top + size - 0.5, color=PALETTE["orange"], alpha=0.15, lw=0)
     ax.set_xlabel("row")
-    ax.set_title("row profiles, Gaussian fits")
+    ax.set_title("row profiles")
     ax.set_yticks([])
-    ax.set_ylim(0, 1.7 * max(p.max() for _, p, *_ in stats))
-    ax.legend(frameon=False, fontsize=7, loc="upper left", borderaxespad=0)
+    ax.set_ylim(0, (1.2 + 0.3 * len(maps)) * max(p.max() for _, p, *_ in stats))
+    ax.legend(frameon=False, fontsize=6, loc="upper left", borderaxespad=0, handletextpad=0.1)
     ax.spines[["top", "right", "left"]].set_visible(False)
     return fig
