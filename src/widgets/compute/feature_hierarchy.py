@@ -282,11 +282,11 @@ def top_patches(images: torch.Tensor, maps: torch.Tensor, field: rf.Field, chann
     values = best[order]
     rows, cols = where[order] // maps.shape[3], where[order] % maps.shape[3]
     size, pad = field.size, field.size
-    padded = nn.functional.pad(images[:, 0], (pad, pad, pad, pad))
+    padded = nn.functional.pad(images[order, 0], (pad, pad, pad, pad))
     tops = (rows * field.jump + field.offset + pad).tolist()
     lefts = (cols * field.jump + field.offset + pad).tolist()
-    patches = torch.stack([padded[i, t:t + size, left:left + size]
-                           for i, t, left in zip(order.tolist(), tops, lefts)])
+    patches = torch.stack([padded[j, t:t + size, left:left + size]
+                           for j, (t, left) in enumerate(zip(tops, lefts))])
     return TopPatches(patches, values, order, rows, cols)
 
 
@@ -409,6 +409,10 @@ class LayerSummary:
         Live layer-1 channels.
     solid_ink : list of float
         :func:`solid_ink_response` of each live layer-1 channel.
+    patch_correlation : list of float
+        Mean :func:`patch_correlation` of a channel's top patches.
+    majority : list of tuple of int
+        The most common class among each live channel's top images.
     """
 
     dead: list
@@ -420,6 +424,26 @@ class LayerSummary:
     orientations: tuple
     live_first: int
     solid_ink: list
+    patch_correlation: list
+    majority: list
+
+
+def patch_correlation(top: TopPatches) -> float:
+    """How alike a channel's top patches are: the mean correlation over all pairs of them, in [-1, 1].
+
+    Each patch is centred on its own mean brightness; a constant patch
+    correlates 0 with every other. 1 means every patch is the same shape of
+    ink; near 0, the patches have no shape in common.
+    """
+    if not isinstance(top, TopPatches):
+        raise ValueError(f"top must be a TopPatches, got {type(top).__name__}")
+    n = len(top.patches)
+    if n < 2:
+        raise ValueError(f"top must hold at least 2 patches to correlate, got {n}")
+    p = top.patches.flatten(1).double()
+    p = p - p.mean(dim=1, keepdim=True)
+    p = p / p.norm(dim=1, keepdim=True).clamp(min=1e-12)
+    return float(((p @ p.T).sum() - (p * p).sum()) / (n * (n - 1)))
 
 
 def summarise(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor, *, k: int = 8,
@@ -449,7 +473,7 @@ def summarise(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor, 
         raise ValueError(f"edge_threshold must be a number in (0, 1], got {edge_threshold!r}")
     k = check_int("k", k, low=1, high=len(images))
     maps, layer_fields = hidden_maps(model, images), fields(model)
-    dead, empty, ink, purity, contrast = [], [], [], [], []
+    dead, empty, ink, purity, contrast, alike, majority = [], [], [], [], [], [], []
     edges, orientations, live_first = 0, set(), 0
     for layer, (fmap, field) in enumerate(zip(maps, layer_fields)):
         is_dead = dead_channels(fmap)
@@ -462,6 +486,8 @@ def summarise(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor, 
             raise ValueError(f"model must have a live channel in every layer, layer {layer + 1} has none")
         ink.append(sum(ink_share(images, t) for t in tops) / len(tops))
         purity.append(sum(class_purity(t, labels) for t in tops) / len(tops))
+        alike.append(sum(patch_correlation(t) for t in tops) / len(tops) if k > 1 else 0.0)
+        majority.append(tuple(int(torch.bincount(labels[t.images]).argmax()) for t in tops))
         contrasts = [edge_contrast(mean_patch(t)) for t in tops]
         contrast.append(sum(contrasts) / len(tops))
         if layer == 0:
@@ -474,7 +500,7 @@ def summarise(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor, 
                     orientations.add(edge_orientation(mean_patch(t)))
     ordered = tuple(o for o in ORIENTATIONS if o in orientations)
     solid = [float(v) for v, t in zip(solid_ink_response(model, maps[0]), first_tops) if t is not None]
-    return LayerSummary(dead, empty, ink, purity, contrast, edges, ordered, live_first, solid)
+    return LayerSummary(dead, empty, ink, purity, contrast, edges, ordered, live_first, solid, alike, majority)
 
 
 @dataclass(frozen=True)
@@ -531,7 +557,7 @@ class Study:
 
 
 #: The measures :meth:`Study.per_layer` returns, one value per layer.
-PER_LAYER = ("dead", "blank", "ink_share", "class_purity", "edge_contrast")
+PER_LAYER = ("dead", "blank", "ink_share", "class_purity", "edge_contrast", "patch_correlation")
 
 
 def chance_purity(labels: torch.Tensor, k: int = 8, *, draws: int = 10_000, seed: int = 0) -> float:
