@@ -204,6 +204,33 @@ def test_hand_made_detectors_are_fixed_and_only_the_head_trains():
         ps.half_detector("convolution", 0, filters=0)
 
 
+def test_heads_and_untrained_controls():
+    x = torch.randn(5, 1, 10, 10)
+    flat = ps.half_detector("convolution", 0, head="flat")
+    assert flat[-1].in_features == 8 * 64 and flat(x).shape == (5, 2)
+    slots = ps.half_detector("locally connected", 0, filters=3, head="slots")
+    maps = torch.relu(slots[0](x))
+    assert torch.equal(slots[2](maps), torch.stack([maps[:, :, 1, 3], maps[:, :, 6, 4]], dim=2).flatten(1))
+    frozen = ps.half_detector("convolution", 0, frozen=True)
+    assert not frozen[0].weight.requires_grad and frozen[-1].weight.requires_grad
+    assert torch.equal(frozen[0].weight, ps.half_detector("convolution", 0)[0].weight)
+    with pytest.raises(ValueError, match="^head must"):
+        ps.half_detector("convolution", 0, head="mean")
+    with pytest.raises(ValueError, match="^frozen must"):
+        ps.half_detector("convolution", 0, frozen=1)
+
+
+def test_frozen_layers_train_their_head_on_cached_features_with_the_same_result():
+    """prior_study trains only the head of a frozen network on precomputed features: same run as the whole net."""
+    x, y = ps.stroke_task(300, "aligned", seed=100)
+    x_test, y_test = ps.stroke_task(2000, "aligned", seed=101)
+    net = ps.half_detector("convolution", 3, frozen=True)
+    training.train(net, x, y, seed=3, max_epochs=300, batch_size=32, lr=0.03, tol=1e-3, patience=10)
+    study = ps.prior_study(seeds=[3, 4], kinds=[ps.UNTRAINED["convolution"]], tasks=["aligned"])
+    assert study.accuracy["aligned", "untrained convolution"].values[0] == pytest.approx(
+        training.accuracy(net, x_test, y_test), abs=1e-3)
+
+
 def test_stroke_task_base_rates():
     """A quarter of the anywhere images show the bar; 1 - (3/4)^2 of the aligned ones are positive."""
     _, y = ps.stroke_task(20_000, "anywhere", seed=5)
@@ -214,7 +241,8 @@ def test_stroke_task_base_rates():
 
 @pytest.mark.parametrize("kwargs, name", [
     ({"kinds": ["dense"]}, "kinds"), ({"kinds": []}, "kinds"), ({"tasks": "aligned"}, "tasks"),
-    ({"filters": 0}, "filters"), ({"filters": 65}, "filters"),
+    ({"filters": 0}, "filters"), ({"filters": 65}, "filters"), ({"head": "mean"}, "head"),
+    ({"fresh_data": 1}, "fresh_data"),
 ])
 def test_prior_study_rejects_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name} must"):
@@ -243,7 +271,8 @@ def test_prior_study_figure():
     bars = fig.axes[-1]
     assert len(bars.patches) == 4 and bars.get_ylabel() == "test accuracy, 2 seeds"
     labels = [t.get_text() for t in bars.get_legend().get_texts()]
-    assert set(labels) == {"always the common label", "hand-made detectors", "convolution", "locally connected"}
+    assert set(labels) == {"always the common label", "hand-made detectors", "logistic regression", "convolution",
+                           "locally connected"}
     # The legend sits above the bars, inside the figure: it covers no data.
     fig.canvas.draw()
     box = bars.get_legend().get_window_extent()
@@ -292,6 +321,20 @@ def test_parameter_sharing_chapter_numbers(executed):
     assert float(g["anywhere_logistic_train_mean"]) < 0.9   # "cannot express 'a bar somewhere'"
     assert g["anywhere_conv_hand_verdict"] == "unresolved"  # "whether it falls short ... is not settled"
     assert g["anywhere_majority"] == "73.9%" and g["aligned_majority"] == "57.5%"
+    # Knowing where to look: the hand-made detectors read at the slots do at least as well as the layer.
+    assert g["aligned_lc_slots_verdict"] in ("behind", "level")
+    assert float(g["aligned_hand_train_mean"]) < 0.95       # "fit only ... of their own training images"
+    # Untrained controls: training the kernels helps both layers on both tasks ...
+    for task in ("aligned", "anywhere"):
+        for short in ("conv", "lc"):
+            assert g[f"{task}_{short}_untrained_verdict"] == "ahead"
+    # ... yet random frozen convolution kernels beat the trained locally connected layer anywhere.
+    assert g["anywhere_untrained_conv_lc_verdict"] == "ahead"
+    # The head: sharing plus pooling. With a flat head the aligned gap shrinks and the anywhere lead goes.
+    assert g["aligned_conv_flat_max_verdict"] == "ahead" and g["anywhere_conv_flat_max_verdict"] == "behind"
+    assert g["aligned_flat_lc_conv_verdict"] == "ahead"
+    assert float(g["aligned_flat_gap_points"]) < float(g["aligned_gap_points"]) / 2
+    assert g["anywhere_flat_conv_lc_verdict"] == "unresolved"
     # Every trained network fits its training images ("networks that trained"); none is silent.
     assert float(g["prior_min_train"].rstrip("%")) >= 99.0 and int(g["prior_silent"]) == 0
     for name in ("aligned_conv", "aligned_lc", "anywhere_conv", "anywhere_lc"):
@@ -302,7 +345,8 @@ def test_parameter_sharing_chapter_numbers(executed):
     assert int(g["one_constant"]) >= 1 and int(g["one_silent"]) == int(g["one_constant"])
     assert float(g["one_test_mean"]) < float(g["anywhere_conv_mean"]) - 0.05
     assert 0.5 < float(g["bars_per_position"]) < 3
-    assert int(g["ex1_weights"]) == 73_728 and int(g["ex1_params"]) == 73_856
+    assert int(g["ex1_tiled"]) == 4 * 34_944 == 139_776
+    assert int(g["ex2_flops"]) == 210_830_400 and int(g["ex2_total"]) == 211_120_800
     assert int(g["ex2_units"]) == 290_400 and int(g["ex2_inputs"]) == 363
     assert int(g["ex2_macs"]) == 105_415_200
     assert float(g["corr_photo"]) > 0.7 and abs(float(g["corr_shuffled"])) < 0.1

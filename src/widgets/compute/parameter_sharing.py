@@ -199,6 +199,12 @@ KINDS = ("convolution", "locally connected")
 HAND_MADE = "hand-made detectors"
 #: The other reference in :func:`prior_study`: one linear layer on the 100 pixels.
 LOGISTIC = "logistic regression"
+#: The hand-made detectors with a head that reads each map only at the two :data:`SLOTS`.
+HAND_AT_SLOTS = "hand-made detectors read at the slots"
+#: Untrained controls in :func:`prior_study`: each layer of :data:`KINDS` frozen at its random start, head trained.
+UNTRAINED = {"convolution": "untrained convolution", "locally connected": "untrained locally connected"}
+#: The heads :func:`half_detector` can put on the layer.
+HEADS = ("max per half", "flat", "slots")
 _SIZE = 10
 
 
@@ -261,16 +267,26 @@ def stroke_detectors() -> torch.Tensor:
     return strokes - strokes.mean(dim=(1, 2), keepdim=True)
 
 
-def half_detector(kind: str, seed: int, filters: int = 8, kernels: torch.Tensor | None = None) -> nn.Sequential:
+class _SlotRead(nn.Module):
+    """Each map's value at the output positions of the two :data:`SLOTS` (where a 3 x 3 stroke there is read whole)."""
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        return torch.stack([maps[:, :, top, left] for top, left in SLOTS], dim=2).flatten(1)
+
+
+def half_detector(kind: str, seed: int, filters: int = 8, kernels: torch.Tensor | None = None,
+                  head: str = "max per half", frozen: bool = False) -> nn.Sequential:
     """A bank of 3 x 3 filters, shared or not, then the same small head for both kinds.
 
     The layer (a ``Conv2d`` or a :class:`LocallyConnected2d` with one input
-    channel and ``filters`` output channels) is followed by a ReLU, the
-    maximum of each map over the top half and over the bottom half, and a
-    linear layer from those ``2 * filters`` numbers to two classes. The head
-    can weigh the halves differently, but it sees only whether each filter
-    responded somewhere in each half, so the filters themselves must tell the
-    strokes apart.
+    channel and ``filters`` output channels) is followed by a ReLU and a head.
+    The default head, ``"max per half"``, takes the maximum of each map over
+    the top half and over the bottom half and feeds those ``2 * filters``
+    numbers to a linear layer with two outputs: it can weigh the halves
+    differently, but it sees only whether each filter responded somewhere in
+    each half. ``"flat"`` feeds every position of every map to the linear
+    layer (it shares nothing across positions); ``"slots"`` reads each map
+    only at the two :data:`SLOTS`.
 
     Parameters
     ----------
@@ -283,8 +299,14 @@ def half_detector(kind: str, seed: int, filters: int = 8, kernels: torch.Tensor 
         (F, 3, 3) fixed kernels for a convolution (``kind`` must be
         ``"convolution"``): the layer holds them with zero bias and is frozen,
         so that training moves only the head.
+    head : {"max per half", "flat", "slots"}
+    frozen : bool
+        Keep the layer at its random initial weights (an untrained control): training moves only the head.
     """
     check_choice("kind", kind, KINDS)
+    check_choice("head", head, HEADS)
+    if not isinstance(frozen, bool):
+        raise ValueError(f"frozen must be True or False, got {frozen!r}")
     g = torch.Generator().manual_seed(check_int("seed", seed, low=0))
     if kernels is not None:
         check_tensor("kernels", kernels, ndim=3)
@@ -295,15 +317,19 @@ def half_detector(kind: str, seed: int, filters: int = 8, kernels: torch.Tensor 
         filters = len(kernels)
     filters = check_int("filters", filters, low=1, high=64)
     layer = nn.Conv2d(1, filters, 3) if kind == "convolution" else LocallyConnected2d(1, filters, _SIZE, 3)
-    net = nn.Sequential(layer, nn.ReLU(), nn.AdaptiveMaxPool2d((2, 1)), nn.Flatten(), nn.Linear(2 * filters, 2))
+    reads = {"max per half": 2, "flat": (_SIZE - 2) ** 2, "slots": len(SLOTS)}[head]
+    pool = {"max per half": nn.AdaptiveMaxPool2d((2, 1)), "flat": nn.Identity(), "slots": _SlotRead()}[head]
+    net = nn.Sequential(layer, nn.ReLU(), pool, nn.Flatten(), nn.Linear(reads * filters, 2))
     with torch.no_grad():  # seeded initialisation, like PyTorch's default (uniform in ±1/sqrt(fan_in))
-        for module, fan_in in ((layer, 9), (net[-1], 2 * filters)):
+        for module, fan_in in ((layer, 9), (net[-1], reads * filters)):
             bound = fan_in ** -0.5
             for p in module.parameters():
                 p.copy_(torch.rand(p.shape, generator=g) * 2 * bound - bound)
         if kernels is not None:
             layer.weight.copy_(kernels.to(layer.weight.dtype).unsqueeze(1))
             layer.bias.zero_()
+            layer.requires_grad_(False)
+        if frozen:
             layer.requires_grad_(False)
     return net
 
@@ -349,8 +375,12 @@ class PriorStudy:
     silent: dict = field(default_factory=dict)
 
 
+ALL_KINDS = (*KINDS, HAND_MADE, LOGISTIC, HAND_AT_SLOTS, *UNTRAINED.values())
+
+
 def prior_study(seeds=range(10), n_train: int = 300, n_test: int = 2000, filters: int = 8,
-                kinds=(*KINDS, HAND_MADE, LOGISTIC), tasks=TASKS) -> PriorStudy:
+                kinds=(*KINDS, HAND_MADE, LOGISTIC), tasks=TASKS, head: str = "max per half",
+                fresh_data: bool = False) -> PriorStudy:
     """Train convolutional and locally connected :func:`half_detector` networks on both tasks, per seed.
 
     Every kind sees the same images (training set seeded 100, test set 101 for
@@ -362,6 +392,9 @@ def prior_study(seeds=range(10), n_train: int = 300, n_test: int = 2000, filters
     convolution holding :func:`stroke_detectors`, fixed, with only its head
     trained; :data:`LOGISTIC` is logistic regression on the 100 pixels (one
     ``nn.Linear``, seeded like the others), trained the same way.
+    :data:`HAND_AT_SLOTS` holds the same detectors but reads them only at
+    the two :data:`SLOTS`; the :data:`UNTRAINED` kinds keep the layer at its
+    random start and train only the head.
 
     Parameters
     ----------
@@ -371,9 +404,14 @@ def prior_study(seeds=range(10), n_train: int = 300, n_test: int = 2000, filters
     filters : int
         Filters of the trained layers, 1 to 64.
     kinds : sequence of str
-        Which of :data:`KINDS`, :data:`HAND_MADE` and :data:`LOGISTIC` to train.
+        Which of :data:`ALL_KINDS` to train.
     tasks : sequence of str
         Which of :data:`TASKS` to run.
+    head : {"max per half", "flat", "slots"}
+        Head of the trained layers and of :data:`UNTRAINED` (see :func:`half_detector`).
+    fresh_data : bool
+        Draw new training and test images for every seed (seeded 1000 + offset + seed and
+        5000 + offset + seed), so that the spread over seeds covers the data too.
 
     Returns
     -------
@@ -383,8 +421,12 @@ def prior_study(seeds=range(10), n_train: int = 300, n_test: int = 2000, filters
     n_train = check_count("n_train", n_train, low=10)
     n_test = check_count("n_test", n_test, low=10)
     filters = check_int("filters", filters, low=1, high=64)
-    kinds = _choices("kinds", kinds, (*KINDS, HAND_MADE, LOGISTIC))
+    kinds = _choices("kinds", kinds, ALL_KINDS)
     tasks = _choices("tasks", tasks, TASKS)
+    check_choice("head", head, HEADS)
+    if not isinstance(fresh_data, bool):
+        raise ValueError(f"fresh_data must be True or False, got {fresh_data!r}")
+    untrained = {v: k for k, v in UNTRAINED.items()}
     acc, train_acc, epochs, majority, silent, cpu = {}, {}, {}, {}, {}, 0.0
     for offset, task in zip((100, 200), TASKS):
         if task not in tasks:
@@ -396,14 +438,29 @@ def prior_study(seeds=range(10), n_train: int = 300, n_test: int = 2000, filters
         for kind in kinds:
             values, fits, runs, dead = [], [], [], 0
             for seed in seeds:
+                if fresh_data:
+                    x, y = stroke_task(n_train, task, seed=1000 + offset + seed)
+                    x_test, y_test = stroke_task(n_test, task, seed=5000 + offset + seed)
                 if kind == HAND_MADE:
                     net = half_detector("convolution", seed, kernels=stroke_detectors())
+                elif kind == HAND_AT_SLOTS:
+                    net = half_detector("convolution", seed, kernels=stroke_detectors(), head="slots")
                 elif kind == LOGISTIC:
                     net = _logistic(seed)
+                elif kind in untrained:
+                    net = half_detector(untrained[kind], seed, filters, head=head, frozen=True)
                 else:
-                    net = half_detector(kind, seed, filters)
-                run = training.train(net, x, y, seed=seed, max_epochs=300, batch_size=32, lr=0.03,
-                                     tol=1e-3, patience=10)
+                    net = half_detector(kind, seed, filters, head=head)
+                if kind in (HAND_MADE, HAND_AT_SLOTS) or kind in untrained:
+                    # The layer is frozen, so its features are computed once and only the head trains:
+                    # the same initial head, batches and steps as training the whole network, far cheaper.
+                    with torch.no_grad():
+                        features = net[:-1](x)
+                    run = training.train(net[-1], features, y, seed=seed, max_epochs=300, batch_size=32,
+                                         lr=0.03, tol=1e-3, patience=10)
+                else:
+                    run = training.train(net, x, y, seed=seed, max_epochs=300, batch_size=32, lr=0.03,
+                                         tol=1e-3, patience=10)
                 values.append(training.accuracy(net, x_test, y_test))
                 fits.append(training.accuracy(net, x, y))
                 runs.append(run.epochs)

@@ -113,7 +113,8 @@ def prior_study(study, examples):
     Bars: mean test accuracy of the convolution and the locally connected
     layer, with the 95 % confidence interval of the mean over seeds and each
     seed as a dot. Lines across each task: the majority-class rule (dashed)
-    and, when the study has them, the hand-made detectors (dotted).
+    and, when the study has them, the hand-made detectors (dotted) and
+    logistic regression (dash-dotted).
 
     Parameters
     ----------
@@ -141,7 +142,8 @@ def prior_study(study, examples):
     fig, axes = figure(5, len(tasks), width=8.0, height=2.0 * len(tasks) + 0.6, alt=(
         f"Four example images of each stroke task with their labels, and the test accuracy of a "
         f"convolution and a locally connected layer over {len(study.seeds)} seeds (mean, 95% confidence "
-        f"interval and each seed), beside hand-made detectors, logistic regression and the majority-class rule: "
+        f"interval and each seed), beside the majority-class rule and, where trained, hand-made detectors "
+        f"and logistic regression: "
         f"{summary}"))
     grid = axes[0, 0].get_gridspec()
     grid.set_width_ratios([1, 1, 1, 1, 1.9])
@@ -176,6 +178,9 @@ def prior_study(study, examples):
         if (task, HAND_MADE) in study.accuracy:
             ax.plot(span, [study.accuracy[task, HAND_MADE].mean] * 2, ":", color=PALETTE["green"], lw=1.6,
                     label="hand-made detectors" if j == 0 else None)
+        if (task, LOGISTIC) in study.accuracy:
+            ax.plot(span, [study.accuracy[task, LOGISTIC].mean] * 2, "-.", color=PALETTE["purple"], lw=1.4,
+                    label="logistic regression" if j == 0 else None)
     ax.set_xticks(np.arange(len(tasks)), tasks)
     ax.set_ylim(0.5, 1.0)
     ax.set_ylabel(f"test accuracy, {len(study.seeds)} seeds")
