@@ -1200,3 +1200,109 @@ def same_prediction(model: nn.Module, images: torch.Tensor, shifts: Sequence[tup
         finally:
             model.train(was_training)
     return float(same.double().mean()), change
+
+
+# --------------------------------------------------------------------------- the converse (chapter 5)
+
+
+def shift_averaged_map(side: int, *, seed: int) -> nn.Module:
+    """A dense random linear map on ``side`` x ``side`` images, averaged over every circular shift.
+
+    A random matrix ``A`` (``side**2`` x ``side**2``, float64, seeded) becomes
+    ``f(x) = mean_p g_p^{-1}(A g_p(x))`` over all ``side**2`` circular shifts
+    ``g_p``: linear, and it commutes with every circular shift, but it is
+    written as one dense matrix, not as a convolution.
+
+    Parameters
+    ----------
+    side : int
+        Image side, in [1, 32].
+    seed : int
+        Seed of the random matrix, >= 0.
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps (N, 1, side, side) float64 images to (N, 1, side, side).
+    """
+    side = check_int("side", side, low=1, high=32)
+    seed = check_int("seed", seed, low=0)
+    n = side * side
+    a = torch.randn(n, n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    # Averaging g_p^{-1} A g_p over all p moves output and input indices together, so entry (i, j)
+    # of the average is the mean of A over every pair with the same circular offset i - j.
+    rows, cols = torch.arange(n) // side, torch.arange(n) % side
+    offset = ((rows[:, None] - rows[None, :]) % side) * side + (cols[:, None] - cols[None, :]) % side
+    means = torch.zeros(n, dtype=torch.float64).scatter_add_(0, offset.flatten(), a.flatten()) / n
+    linear = nn.Linear(n, n, bias=False).to(torch.float64)
+    with torch.no_grad():
+        linear.weight.copy_(means[offset])
+    return nn.Sequential(nn.Flatten(1), linear, nn.Unflatten(1, (1, side, side)))
+
+
+def conv_from_impulse_response(h: torch.Tensor, *, flip: bool = True) -> nn.Conv2d:
+    """The circular ``Conv2d`` whose output is the circular convolution with ``h``.
+
+    ``Conv2d`` computes a cross-correlation, so its weight is ``h`` centred and
+    flipped, ``w[u] = h[-u]``; ``flip=False`` uses ``h`` unflipped instead
+    (the wrong kernel, for comparison).
+
+    Parameters
+    ----------
+    h : torch.Tensor
+        An impulse response, (1, 1, n, n) with n odd (its entry (0, 0) is the
+        response at the impulse's position).
+    flip : bool
+        Whether to flip the kernel (True gives the convolution with ``h``).
+
+    Returns
+    -------
+    torch.nn.Conv2d
+        One channel in and out, n x n kernel, circular padding n // 2, no bias.
+    """
+    check_tensor("h", h, ndim=4)
+    n = h.shape[-1]
+    if h.shape[:2] != (1, 1) or h.shape[-2] != n or n % 2 == 0:
+        raise ValueError(f"h must have shape (1, 1, n, n) with n odd, got {tuple(h.shape)}")
+    if not isinstance(flip, bool):
+        raise ValueError(f"flip must be a bool, got {flip!r}")
+    c = n // 2
+    weight = h.detach().roll((c, c), dims=(2, 3))  # entry (0, 0) to the centre
+    if flip:
+        weight = weight.flip(-2, -1)
+    conv = nn.Conv2d(1, 1, n, padding=c, padding_mode="circular", bias=False).to(h.dtype)
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+    return conv
+
+
+def group_filters(psi: torch.Tensor, *, cycle: bool = True) -> torch.Tensor:
+    """The weight of a later group-convolution layer: one filter on four orientation channels, in four turns.
+
+    Output channel ``t`` holds ``psi`` rotated by ``t`` quarter turns
+    (:func:`rotate90`) and, with ``cycle=True``, its input channels moved
+    ``t`` places on, cyclically: the quarter turn of the input acts on the
+    positions and on the orientation channels (:func:`rotated_copies`), and
+    the filter has to follow both. ``cycle=False`` rotates the filter only.
+
+    Parameters
+    ----------
+    psi : torch.Tensor
+        One filter, (1, 4, k, k), on the four orientation channels.
+    cycle : bool
+        Whether to move the input channels with each quarter turn.
+
+    Returns
+    -------
+    torch.Tensor
+        A ``conv2d`` weight, (4, 4, k, k).
+    """
+    check_tensor("psi", psi, ndim=4)
+    if psi.shape[:2] != (1, 4) or psi.shape[-1] != psi.shape[-2]:
+        raise ValueError(f"psi must have shape (1, 4, k, k), got {tuple(psi.shape)}")
+    if not isinstance(cycle, bool):
+        raise ValueError(f"cycle must be a bool, got {cycle!r}")
+    turns = [torch.rot90(psi, t, dims=(2, 3)) for t in range(4)]
+    if cycle:
+        turns = [w.roll(t, dims=1) for t, w in enumerate(turns)]
+    return torch.cat(turns, dim=0)

@@ -239,8 +239,10 @@ def consistency_bars(results: Mapping[str, Mapping[str, Sequence[float]]]):
     ax.invert_yaxis()
     ax.set_xlim(0, 1.12)
     ax.set_xlabel(f"fraction of test digits\n(bar: mean over {n_seeds} seeds with its 95% CI; dot: one seed)")
-    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(models), frameon=False)
-    ax.set_title("trained on centred digits; tested centred and shifted", pad=22)
+    columns = min(len(models), 2)
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=columns, frameon=False)
+    ax.set_title("trained on centred digits only; tested centred and shifted",
+                 pad=10 + 12 * -(-len(models) // columns))
     return fig
 
 
