@@ -272,6 +272,27 @@ def test_local_connectivity_chapter_numbers(executed):
     assert g["few_phrase"].startswith("more than") and g["many_phrase"].startswith("less than")
     assert float(g["contrast_local_4"]) > 1.0 > float(g["contrast_conv_4"])
     assert float(g["contrast_local_64"]) > float(g["contrast_local_256"]) > float(g["contrast_conv_256"]) - 0.05
+    # The ceiling of the local layers on the contrast target: "about a third".
+    assert 0.25 < float(g["contrast_local_1024"]) < 0.4 and 0.25 < float(g["contrast_conv_1024"]) < 0.4
+    # Medians, with the spread of the 4-crop fits (why the table gives medians).
+    assert float(g["contrast_local_4_low"]) < float(g["contrast_local_4"]) < float(g["contrast_local_4_high"])
+    assert float(g["contrast_local_4_high"]) > 10 * float(g["contrast_local_4_low"])
+    # Exercise 6: behind the convolution at 256 crops, ahead at 1,024 (errors: "ahead" = leaves more).
+    assert g["cross_256_verdict"] == "ahead" and g["cross_256_phrase"].startswith("leaves more")
+    assert g["cross_1024_verdict"] == "behind" and g["cross_1024_phrase"].startswith("leaves less")
+    assert float(g["excess_256"]) == pytest.approx(float(g["contrast_local_1024"]) * 10 / 245)
+    # Photo crops are low-dimensional; on white noise the dense layer follows 1 - n / 257.
+    assert 100 < int(g["crop_components"]) < 160
+    assert float(g["noise_dense_64"]) == pytest.approx(1 - 64 / 257, abs=0.03)
+    assert float(g["noise_local_64"]) < 1e-6 and float(g["noise_conv_64"]) < 1e-6
+    assert float(g["noise_dense_64"]) > float(g["edge_dense_64"]) + 0.2
+    # Scrambled pixels: the dense layer is unchanged, the local layers collapse.
+    assert float(g["scr_dense_64"]) == pytest.approx(float(g["edge_dense_64"]), abs=1e-4)
+    assert float(g["scr_dense_1024"]) < 1e-6
+    assert float(g["scr_local_1024"]) > 0.5 and float(g["scr_conv_1024"]) > 0.9
+    assert g["scr_verdict"] == "ahead"     # scrambled, the locally connected layer leaves more
+    # Exercise 4: depths at which a padded 3 x 3 stack sees the whole 16 x 16 crop.
+    assert int(g["ex4_unpadded_7"]) == 225 and int(g["ex4_centre"]) == 8 and int(g["ex4_corner"]) == 15
 
 
 def test_neighbour_correlation():
@@ -301,6 +322,16 @@ def test_locality_study_right_and_wrong_prior():
     contrast = lc.locality_study("pixel minus mean", [300], [0, 1], test_size=32)
     assert max(contrast["dense"][300]) < 1e-12
     assert min(contrast["convolution"][300] + contrast["locally connected"][300]) > 0.2
+    # Scrambling the inputs leaves the dense layer exactly as it was and breaks the local ones.
+    scrambled = lc.locality_study("edge", [300], [0, 1], test_size=32, inputs="scrambled")
+    assert max(scrambled["dense"][300]) < 1e-12 and min(scrambled["convolution"][300]) > 0.9
+    noise = lc.locality_study("edge", [64], [0, 1], test_size=32, inputs="noise")
+    assert min(noise["dense"][64]) > 0.6 and max(noise["convolution"][64]) < 1e-12
+    with pytest.raises(ValueError, match="^inputs must be"):
+        lc.locality_study("edge", [4], [0, 1], inputs="shuffled")
+    assert 100 < lc.crop_components(512) < 160
+    with pytest.raises(ValueError, match="^share must be"):
+        lc.crop_components(share=1.0)
     with pytest.raises(ValueError, match="^target must be"):
         lc.locality_study("mean", [4], [0, 1])
     with pytest.raises(ValueError, match="^sizes must hold"):

@@ -394,6 +394,9 @@ STUDY_TARGETS = ("edge", "pixel minus mean")
 #: The layers :func:`locality_study` fits, as in :func:`layer_trio`.
 STUDY_LAYERS = ("dense", "locally connected", "convolution")
 
+#: Inputs of :func:`locality_study`: the photograph's crops, the same crops with their pixels scrambled, or white noise.
+STUDY_INPUTS = ("photo", "scrambled", "noise")
+
 
 def _crops(n: int, seed: int, size: int = 16) -> torch.Tensor:
     from .data import photo
@@ -402,6 +405,26 @@ def _crops(n: int, seed: int, size: int = 16) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     corners = torch.randint(0, 128 - size + 1, (n, 2), generator=g)
     return torch.stack([picture[r:r + size, c:c + size] for r, c in corners.tolist()]).unsqueeze(1)
+
+
+def _noise(n: int, seed: int, size: int = 16) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, size, size, generator=g, dtype=torch.float64)
+
+
+def crop_components(n: int = 1024, share: float = 0.99, seed: int = 0) -> int:
+    """How many principal components hold ``share`` of the variance of ``n`` 16 x 16 crops of the photograph.
+
+    The crops are those of :func:`locality_study` (drawn with ``seed``); out of
+    256 pixel dimensions, a small count means the crops are low-dimensional.
+    """
+    n = check_int("n", n, low=2, high=4096)
+    seed = check_int("seed", seed, low=0, high=9_999)
+    if not isinstance(share, (int, float)) or not 0 < share < 1:
+        raise ValueError(f"share must be a number strictly between 0 and 1, got {share!r}")
+    x = _crops(n, seed).flatten(1)
+    power = torch.linalg.svdvals(x - x.mean(0)) ** 2
+    return int((power.cumsum(0) / power.sum() < share).sum()) + 1
 
 
 def _target(x: torch.Tensor, target: str) -> torch.Tensor:
@@ -430,7 +453,8 @@ def _fit_predict(layer: str, x: torch.Tensor, y: torch.Tensor, x_test: torch.Ten
     return (test_patches @ w).view(shape)
 
 
-def locality_study(target: str, sizes, seeds, test_size: int = 256) -> dict[str, dict[int, list[float]]]:
+def locality_study(target: str, sizes, seeds, test_size: int = 256,
+                   inputs: str = "photo") -> dict[str, dict[int, list[float]]]:
     """How well a dense, a locally connected and a convolutional layer learn ``target`` from few examples.
 
     Each layer maps 16 x 16 crops of the grayscale photograph to 14 x 14 maps
@@ -451,6 +475,13 @@ def locality_study(target: str, sizes, seeds, test_size: int = 256) -> dict[str,
         Seeds of the training crops, at least two.
     test_size : int
         Test crops, 1 to 4,096.
+    inputs : str
+        One of :data:`STUDY_INPUTS`. ``"photo"``: the crops themselves.
+        ``"scrambled"``: the layers read the crops' pixels rearranged by one
+        fixed permutation (seed 0), while the targets are computed from the
+        unscrambled crops, so neighbours in the input are no longer neighbours
+        in the picture. ``"noise"``: independent uniform pixels (seeded like
+        the crops) in place of the photograph, targets computed from them.
 
     Returns
     -------
@@ -467,14 +498,22 @@ def locality_study(target: str, sizes, seeds, test_size: int = 256) -> dict[str,
     if not sizes or len(seeds) < 2:
         raise ValueError(f"sizes must hold at least one size and seeds at least two, got {sizes} and {seeds}")
     test_size = check_int("test_size", test_size, low=1, high=4096)
-    x_test = _crops(test_size, 10_000)
+    if inputs not in STUDY_INPUTS:
+        raise ValueError(f"inputs must be one of {list(STUDY_INPUTS)}, got {inputs!r}")
+    draw = _noise if inputs == "noise" else _crops
+    order = torch.randperm(256, generator=torch.Generator().manual_seed(0))
+
+    def read(x):
+        return x.flatten(1)[:, order].view_as(x) if inputs == "scrambled" else x
+
+    x_test = draw(test_size, 10_000)
     y_test = _target(x_test, target)
     results = {layer: {n: [] for n in sizes} for layer in STUDY_LAYERS}
     for n in sizes:
         for seed in seeds:
-            x = _crops(n, seed)
+            x = draw(n, seed)
             y = _target(x, target)
             for layer in STUDY_LAYERS:
-                error = ((_fit_predict(layer, x, y, x_test) - y_test) ** 2).mean() / y_test.var()
+                error = ((_fit_predict(layer, read(x), y, read(x_test)) - y_test) ** 2).mean() / y_test.var()
                 results[layer][n].append(float(error))
     return results
