@@ -156,6 +156,40 @@ def trainable_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def multiply_adds(model: nn.Module, canvas: int = 16) -> int:
+    """Multiply-adds (one multiplication and one addition) the weights of ``model`` do on one image.
+
+    A weight of a ``torch.nn.Conv2d`` layer is used once per output
+    position; every other weight (dense, locally connected) once per image.
+    Biases, activations and pooling are not counted.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network from :func:`build` (1 input channel).
+    canvas : int
+        Side of the input image, 4 to 64.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    canvas = check_int("canvas", canvas, low=4, high=64)
+    counts = []
+
+    def count(module, _inputs, output):
+        uses = output.shape[-2] * output.shape[-1] if isinstance(module, nn.Conv2d) else 1
+        counts.append(module.weight.numel() * uses)
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()
+             if isinstance(getattr(m, "weight", None), torch.Tensor)]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 1, canvas, canvas))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return int(sum(counts))
+
+
 def _pair_of(name, value) -> tuple[int, int]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
         raise ValueError(f"{name} must be a pair of positive integers, got {value!r}")
@@ -169,6 +203,12 @@ def _pair_of(name, value) -> tuple[int, int]:
 #: stop once the epoch's mean training loss has gone ``patience`` epochs without
 #: falling more than ``tol`` below its best, or after ``max_epochs``.
 RULE = {"tol": 1e-3, "patience": 5, "max_epochs": 300, "batch_size": 128, "lr": 0.01}
+
+#: The rule for runs trained with random shifts (``max_shift > 0``): a fixed
+#: budget of ``max_epochs`` epochs. Random shifts make the epoch loss noisy, so
+#: :data:`RULE`'s patience would stop such runs long before they fit their
+#: training digits; a patience longer than the budget never stops a run early.
+AUGMENTED_RULE = {**RULE, "patience": 1_000, "max_epochs": 300}
 
 
 @dataclass

@@ -104,7 +104,7 @@ def _seeds_note(n):
 
 @styled
 def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chance: float = 0.1):
-    """Test accuracy against training-set size, one panel per kind of data, with 95 % intervals over seeds.
+    """Test error (1 - accuracy, log scale) against training-set size, one panel per kind of data.
 
     Parameters
     ----------
@@ -116,9 +116,11 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
         was not run. The line joins the means over seeds; the error bars span
         the 95 % Student-t confidence interval of the mean (none for one
         seed). Names from :data:`BASELINE_STYLES` (simple methods) are drawn
-        dashed, without bars.
+        in grey, 1-nearest neighbour dashed and logistic regression dotted,
+        without bars. The y axis shows the error on a log scale, so that
+        gaps of a point or two near 100 % accuracy stay visible.
     chance : float
-        Accuracy of guessing, drawn as a dotted line.
+        Accuracy of guessing; its error is drawn as a dotted line.
     """
     from scipy import stats as _st
 
@@ -126,8 +128,8 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
     if not isinstance(panels, Mapping):
         raise ValueError(f"panels must be a mapping of panel title to curves, got {type(panels).__name__}")
     sizes = np.asarray(sizes, dtype=float)
-    fig, axes = figure(len(panels), width=4.0 * len(panels) + 0.5, height=3.6, alt="")
-    fig.subplots_adjust(left=0.75 / fig.get_figwidth(), bottom=0.55 / 3.6, wspace=0.12)
+    fig, axes = figure(len(panels), width=4.0 * len(panels) + 0.5, height=4.1, alt="")
+    fig.subplots_adjust(left=0.75 / fig.get_figwidth(), bottom=1.1 / 4.1, wspace=0.12)
     summary, seeds = [], 1
     for ax, (title, curves) in zip(axes[0], panels.items()):
         parts = []
@@ -138,32 +140,36 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
             n = acc.shape[1]
             mean = acc.mean(axis=1)
             if name in BASELINE_STYLES:
-                ax.plot(x, mean, BASELINE_STYLES[name], color="0.35", lw=1, markersize=4, label=name)
+                ax.plot(x, 1 - mean, BASELINE_STYLES[name], color="0.35", lw=1, markersize=4, label=name)
             else:
                 seeds = n
                 half = (acc.std(axis=1, ddof=1) * _st.t.ppf(0.975, n - 1) / np.sqrt(n) if n > 1
                         else np.zeros_like(mean))
-                ax.errorbar(x, mean, yerr=half, marker=MARKERS.get(name, "o"), color=_colour(name),
+                ax.errorbar(x, 1 - mean, yerr=half, marker=MARKERS.get(name, "o"), color=_colour(name),
                             label=name, capsize=3, markersize=5)
             parts.append(f"{name} {mean[0]:.0%} to {mean[-1]:.0%}")
         summary.append(f"{title}: " + ", ".join(parts))
-        ax.axhline(chance, color="0.5", ls=":", lw=1)
+        ax.axhline(1 - chance, color="0.5", ls=":", lw=1)
         ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.set_xticks(sizes, [f"{int(s):,}" for s in sizes])
         ax.minorticks_off()
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0.005, 1)
+        ticks = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]
+        ax.set_yticks(ticks, [f"{t:.1%}".replace(".0%", "%") for t in ticks])
         ax.set_xlabel("training digits")
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
-    axes[0, 0].set_ylabel("test accuracy")
-    axes[0, 0].text(sizes[0], chance + 0.02, "chance", fontsize=7, color="0.4")
+    axes[0, 0].set_ylabel("test error (log scale)")
+    axes[0, 0].text(sizes[0], (1 - chance) * 0.8, "chance", fontsize=7, color="0.4")
     for ax in axes[0, 1:]:
         ax.set_yticklabels([])
-    axes[0, 0].legend(fontsize=6.5, loc="lower right")
-    fig.alt = ("Test accuracy against the number of training digits, from "
-               f"{int(sizes[0]):,} to {int(sizes[-1]):,} on a log scale (mean over {seeds} seeds, "
-               "bars: 95% confidence intervals). " + "; ".join(summary))
-    fig.suptitle("Accuracy as the training set grows")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=3, frameon=False)
+    fig.alt = ("Test error (1 minus accuracy, log scale) against the number of training digits, from "
+               f"{int(sizes[0]):,} to {int(sizes[-1]):,} on a log scale (mean over up to {seeds} seeds, "
+               "bars: 95% confidence intervals). Accuracies: " + "; ".join(summary))
+    fig.suptitle("Test error as the training set grows")
     return fig
 
 
@@ -177,8 +183,8 @@ def shift_generalisation(shifts, curves: Mapping[str, object], examples, *, chan
         Distances in pixels.
     curves : mapping
         Network name to accuracies, shape (len(shifts),) or (len(shifts),
-        seeds): the line joins the means, the band spans one standard
-        deviation each way.
+        seeds): the line joins the means, the band spans the 95 % Student-t
+        confidence interval of the mean over the seeds.
     examples : array-like
         (len(shifts), H, W): one test digit moved by each distance, shown
         above the plot.
@@ -209,8 +215,11 @@ def shift_generalisation(shifts, curves: Mapping[str, object], examples, *, chan
         mean = acc.mean(axis=1)
         ax.plot(shifts, mean, marker=MARKERS.get(name, "o"), color=_colour(name), label=name)
         if acc.shape[1] > 1:
-            std = acc.std(axis=1, ddof=1)
-            ax.fill_between(shifts, mean - std, mean + std, color=_colour(name), alpha=0.2, lw=0)
+            from scipy import stats as _st
+
+            k = acc.shape[1]
+            half = acc.std(axis=1, ddof=1) * _st.t.ppf(0.975, k - 1) / np.sqrt(k)
+            ax.fill_between(shifts, mean - half, mean + half, color=_colour(name), alpha=0.2, lw=0)
     ax.axhline(chance, color="0.5", ls=":", lw=1)
     ax.text(shifts[0], chance + 0.02, "chance", fontsize=7, color="0.4")
     ax.set_xticks(shifts)
