@@ -189,6 +189,8 @@ CASES: dict[str, list[Call]] = {
                                        Call(True, head="mean")],
     "trained_networks.build": [Call("resnet"), Call("dense", seed=-1), Call("dense", canvas=HUGE)],
     "trained_networks.trainable_parameters": [Call(NOT_A_NETWORK), Call(None)],
+    "trained_networks.multiply_adds": [Call("model"), Call(torch.nn.Linear(2, 2), canvas=0),
+                                       Call(torch.nn.Linear(2, 2), canvas=1000)],
     "trained_networks.baselines": [Call("split", [10]), Call(SPLIT, []), Call(SPLIT, [HUGE]), Call(SPLIT, [10], [])],
     "trained_networks.Study.values": [Call(STUDY, "loss", "dense"), Call(STUDY, "test_accuracy", "resnet"),
                                       Call(STUDY, "test_accuracy", "dense", HUGE)],
