@@ -494,12 +494,12 @@ RESET = "Reset to the chapter's stack"
 
 
 def answer_text(page) -> str:
-    """The rendered answers to the figure's tasks (the dropdown's text, shown or not)."""
+    """The rendered solution of the exercise on the stack figure (the dropdown's text, shown or not)."""
     return page.evaluate("""() => {
-        const heads = [...document.querySelectorAll('.admonition .admonition-title')];
-        const box = heads.find(h => h.textContent.includes('What you should see') &&
-            h.closest('.admonition').textContent.includes('Each unit of the last map'));
-        return box.closest('.admonition').textContent.replace(/\\s+/g, ' ');
+        const boxes = [...document.querySelectorAll('.admonition')];
+        const box = boxes.find(b => b.textContent.includes('The last map is') &&
+            b.textContent.includes('outside the image'));
+        return box.textContent.replace(/\\s+/g, ' ');
     }""")
 
 
@@ -528,10 +528,9 @@ def test_task_one_followed_through_the_controls_gives_the_answers_numbers(chapte
     wide = SMALL + [Layer("maxpool", 2, 2), Layer("conv", 3, padding=1)]
     assert state["problem"] is None and state["layers"] == [js_layer(L) for L in wide]
     text = answer_text(page)
-    m = re.search(r"Each unit of the last map, a (\d+) × \1 map, has a field of (\d+) × \2 pixels on the "
-                  r"(\d+) × \3 input\. Unit \(0, 0\)['’]s field starts at ([−-]?\d+), far outside the image, "
-                  r"yet its centre is at \(([\d.]+), \5\), inside it; unit \(1, 1\) is centred at "
-                  r"\(([\d.]+), \6\)", text)
+    m = re.search(r"The last map is (\d+) × \1 and each unit sees (\d+) × \2 pixels, more than the "
+                  r"(\d+) × \3 image\. Unit \(0, 0\)['’]s field starts at ([−-]?\d+), outside the image, "
+                  r"yet is centred at \(([\d.]+), \5\); unit \(1, 1\) at \(([\d.]+), \6\)", text)
     assert m, text
     last, size, side, start, centre_0, centre_1 = (number(g) for g in m.groups())
     assert state["inputSize"] == side and state["sides"][-1] == last == 2

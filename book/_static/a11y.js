@@ -11,6 +11,11 @@
   function text(el) { return el ? el.textContent.replace(/\s+/g, " ").trim() : ""; }
 
   function fixTheme() {
+    // A hidden code cell's toggle says "Show code cell source" but is named "Toggle
+    // hidden content": its visible words name it instead.
+    document.querySelectorAll("details.hide > summary[aria-label]").forEach(function (s) {
+      s.removeAttribute("aria-label");
+    });
     // The search button shows "Search Ctrl+K" but is named only "Search".
     document.querySelectorAll(".search-button__button").forEach(function (b) {
       if (b.querySelector(".search-button__default-text")) { setAttr(b, "aria-label", text(b)); }
