@@ -81,7 +81,8 @@ BUDGETS = {
 QUICK_GATES = {"navigation to widgets rendered (ms)": 2000.0}
 # The chapters that train networks, over five seeds each (the 90 s budget): chapter 5
 # trains ten classifiers for its anti-aliasing study, about 45 s of its time on one core.
-TRAINING_CHAPTERS = {"book/06_pooling", "book/07_trained_networks", "book/08_feature_hierarchy", "book/09_sequences"}
+TRAINING_CHAPTERS = {"book/03_parameter_sharing", "book/04_receptive_fields", "book/06_pooling",
+                     "book/07_trained_networks", "book/08_feature_hierarchy", "book/09_sequences"}
 
 
 #: An opening or closing fence of a code block or a directive.
