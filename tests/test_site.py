@@ -6,6 +6,7 @@ browser download is never used.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import urlparse
 
@@ -456,12 +457,21 @@ def test_the_contents_button_opens_the_page_contents_on_a_narrow_screen(browser,
         visit.close()
 
 
-@pytest.mark.parametrize("doc", toc_files())
-def test_on_a_phone_every_box_that_scrolls_says_so(browser, site_url, doc):
-    """A table or figure wider than a 390-pixel screen scrolls in its box, with a visible line saying so."""
+@contextlib.contextmanager
+def phone_visit(browser, site_url, doc):
+    """A page opened on a 390 x 844 phone screen with its widgets drawn; closed afterwards."""
     visit = Visit(browser, page_url(site_url, doc), {"width": 390, "height": 844})
     try:
         visit.wait_for_widgets()
+        yield visit
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_on_a_phone_every_box_that_scrolls_says_so(browser, site_url, doc):
+    """A table or figure wider than a 390-pixel screen scrolls in its box, with a visible line saying so."""
+    with phone_visit(browser, site_url, doc) as visit:
         visit.page.wait_for_timeout(300)  # the hints are placed once the page has loaded
         silent = visit.page.evaluate(
             """() => [...document.querySelectorAll('.bd-article :is(.pst-scrollable-table-container, '
@@ -472,16 +482,12 @@ def test_on_a_phone_every_box_that_scrolls_says_so(browser, site_url, doc):
                                          && h.getBoundingClientRect().height > 0); })
                  .map(b => b.outerHTML.slice(0, 100))""")
         assert silent == [], "boxes that scroll without saying so"
-    finally:
-        visit.close()
 
 
 @pytest.mark.parametrize("doc", chapter_files())
 def test_on_a_phone_every_control_is_a_large_enough_touch_target(browser, site_url, doc):
     """Slider handles, buttons, menus and fields are at least 24 x 24 CSS pixels (WCAG 2.2, 2.5.8)."""
-    visit = Visit(browser, page_url(site_url, doc), {"width": 390, "height": 844})
-    try:
-        visit.wait_for_widgets()
+    with phone_visit(browser, site_url, doc) as visit:
         small = visit.page.evaluate(
             """() => [...document.querySelectorAll('.bd-article :is(.cw-explorer .noUi-handle, '
                       + '.cw-explorer button, .cw-live select, .cw-live input, .cw-live button)')]
@@ -489,8 +495,6 @@ def test_on_a_phone_every_control_is_a_large_enough_touch_target(browser, site_u
                  .filter(([e, r]) => r.width > 0 && r.height > 0 && (r.width < 24 || r.height < 24))
                  .map(([e, r]) => `${e.className || e.tagName} ${Math.round(r.width)} x ${Math.round(r.height)}`)""")
         assert small == []
-    finally:
-        visit.close()
 
 
 @pytest.mark.parametrize("doc", chapter_files())
