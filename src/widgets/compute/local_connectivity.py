@@ -91,7 +91,10 @@ class LocallyConnected2d(nn.Module):
         # (N, C·k·k, L): one column per output position, L = out_h·out_w.
         cols = nn.functional.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)
         weight = self.weight.reshape(out_h * out_w, self.out_channels, -1)  # (L, O, C·k·k)
-        out = torch.einsum("njl,loj->nol", cols, weight).reshape(x.shape[0], self.out_channels, out_h, out_w)
+        # One matrix product per position, on contiguous operands: (L, N, C·k·k) @ (L, C·k·k, O).
+        # (An einsum over the strided views computes the same, several times slower.)
+        out = torch.bmm(cols.permute(2, 0, 1).contiguous(), weight.transpose(1, 2).contiguous())
+        out = out.permute(1, 2, 0).reshape(x.shape[0], self.out_channels, out_h, out_w)
         if self.bias is not None:
             out = out + self.bias
         return out

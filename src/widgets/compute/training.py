@@ -142,6 +142,14 @@ def train(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, seed
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     run, n = Run(), len(inputs)
     best, stale = math.inf, 0
+    # Images and convolution weights are laid out channels last while the
+    # model trains: PyTorch's CPU convolutions then skip a layout conversion
+    # on every call, which more than halves a step of the book's small
+    # networks. The values computed are the same up to rounding; the model
+    # is handed back in the usual layout.
+    images = inputs.ndim == 4
+    layout = torch.channels_last if images else torch.contiguous_format
+    model.to(memory_format=layout)
     with one_thread():
         wall, cpu = time.perf_counter(), time.process_time()
         model.train()
@@ -152,6 +160,8 @@ def train(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, seed
                 x = inputs[batch]
                 if max_shift:
                     x = data.random_shifts(x, max_shift, generator)
+                if images:
+                    x = x.contiguous(memory_format=layout)
                 value = objective(model(x), targets[batch])
                 optimiser.zero_grad()
                 value.backward()
@@ -167,6 +177,7 @@ def train(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, seed
                     run.converged = True
                     break
         model.eval()
+        model.to(memory_format=torch.contiguous_format)
         run.wall_seconds = time.perf_counter() - wall
         run.cpu_seconds = time.process_time() - cpu
     return run
