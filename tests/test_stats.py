@@ -57,6 +57,18 @@ def test_format_and_phrase_say_what_the_interval_spans():
     assert stats.phrase(stats.paired([0.9, 0.5], [0.5, 0.9]), "A", "B").startswith("2 seeds do not resolve A against B")
 
 
+def test_records_hold_what_a_page_glues():
+    record = stats.interval_record("acc", [torch.tensor(0.9, dtype=torch.float64), 0.8, 0.85])
+    assert record["acc"] == format(stats.interval([0.9, 0.8, 0.85]), ".1%")
+    assert record["acc_values"] == [0.9, 0.8, 0.85] and record["acc_mean"] == pytest.approx(0.85)
+    # Nested seeds: the first three of five pair with the three of the shorter list.
+    a, b = [0.9, 0.92, 0.91, 0.5, 0.5], [0.8, 0.83, 0.8]
+    comparison, record = stats.comparison_record("c", a, b, "A", "B", margin=0.02)
+    assert comparison == stats.paired(a[:3], b, margin=0.02) and comparison.verdict == "ahead"
+    assert record["c"] == stats.phrase(comparison, "A", "B") and record["c_verdict"] == "ahead"
+    assert record["c_a"] == a[:3] and record["c_b"] == b
+
+
 def test_sampling_error_of_one_accuracy():
     assert stats.sampling_error(0.9, 500) == pytest.approx(math.sqrt(0.09 / 500))
     assert stats.sampling_error(1.0, 10) == 0.0
@@ -76,6 +88,10 @@ def test_sampling_error_of_one_accuracy():
     (lambda: stats.sampling_error(1.5, 10), "accuracy"),
     (lambda: stats.sampling_error(0.5, 0), "n"),
     (lambda: stats.check_verdict("better"), "verdict"),
+    (lambda: stats.interval_record("", [1.0, 2.0]), "key"),
+    (lambda: stats.interval_record("k", [1.0, float("inf")]), "values"),
+    (lambda: stats.comparison_record("k", [1.0, 2.0], "ab", "A", "B"), "b"),
+    (lambda: stats.comparison_record(None, [1.0, 2.0], [1.0, 2.0], "A", "B"), "key"),
 ])
 def test_bad_arguments_name_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):

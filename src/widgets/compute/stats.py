@@ -41,6 +41,7 @@ def _values(name: str, values) -> tuple[float, ...]:
         values = values.tolist()
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise ValueError(f"{name} must be a sequence of numbers, one per seed, got {values!r:.80}")
+    values = [v.item() if isinstance(v, torch.Tensor) and v.ndim == 0 else v for v in values]
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
             raise ValueError(f"{name} must hold finite numbers, got {v!r}")
@@ -265,3 +266,36 @@ def sampling_error(accuracy: float, n: int) -> float:
         raise ValueError(f"accuracy must be a number in [0, 1], got {accuracy!r}")
     n = check_int("n", n, low=1)
     return math.sqrt(accuracy * (1 - accuracy) / n)
+
+
+def interval_record(key: str, values) -> dict:
+    """What a page glues for a mean over seeds, by glue name.
+
+    ``key``: the mean with its 95 % confidence interval as text, formatted as
+    a percentage (for accuracies); ``key_mean``: the mean; ``key_values``:
+    the values, for the tests.
+    """
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"key must be a non-empty string, got {key!r}")
+    values = [float(v) for v in _values("values", values)]
+    return {key: format(interval(values), ".1%"), f"{key}_mean": sum(values) / len(values),
+            f"{key}_values": values}
+
+
+def comparison_record(key: str, a, b, name_a: str, name_b: str, *,
+                      margin: float = 0.01) -> tuple[Comparison, dict]:
+    """The paired comparison of ``a`` with ``b`` and what a page glues for it, by glue name.
+
+    Seed lists are nested (``range(5)`` starts ``range(10)``), so when ``a``
+    and ``b`` differ in length the first ``n`` values of each are paired,
+    ``n`` the shorter length. Glued: ``key``, the clause from :func:`phrase`;
+    ``key_verdict``; ``key_a`` and ``key_b``, the paired values.
+    """
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"key must be a non-empty string, got {key!r}")
+    a, b = _values("a", a), _values("b", b)
+    n = min(len(a), len(b))
+    a, b = [float(v) for v in a[:n]], [float(v) for v in b[:n]]
+    comparison = paired(a, b, margin=margin)
+    return comparison, {key: phrase(comparison, name_a, name_b), f"{key}_verdict": comparison.verdict,
+                        f"{key}_a": a, f"{key}_b": b}
