@@ -305,6 +305,26 @@ def test_setting_controls_switches_stacks_and_frame():
     assert ex.selection() == {"a": 3, "b": "y"}
 
 
+def test_start_opens_on_the_chosen_frame():
+    ex = controls.explore(Recorder(), {"a": [1, 2, 3], "b": ["x", "y"]}, start={"a": 3, "b": "y"},
+                          play="a")
+    assert ex.shown_frame() is ex.frames[(3, "y")] and ex.selection() == {"a": 3, "b": "y"}
+    assert ex.play.value == 2 and ex.stack.selected_index == 2
+    # The others start at their first value.
+    assert controls.explore(Recorder(), {"a": [1, 2], "b": ["x", "y"]},
+                            start={"b": "y"}).selection() == {"a": 1, "b": "y"}
+
+
+@pytest.mark.parametrize(("start", "match"), [
+    ({"c": 1}, "^start must name parameters"),
+    ({"a": 9}, r"^start\['a'\] must be one of \[1, 2\], got 9"),
+    ("a", "^start must be a mapping"),
+])
+def test_start_rejects_unknown_names_and_values(start, match):
+    with pytest.raises(ValueError, match=match):
+        controls.explore(Recorder(), {"a": [1, 2]}, start=start)
+
+
 def test_select_returns_the_frame():
     ex = controls.explore(Recorder(), {"a": [1, 2], "b": ["x", "y"]})
     for a, b in [(2, "y"), (1, "y"), (2, "x"), (1, "x")]:

@@ -110,7 +110,7 @@ class Explorer(ipw.VBox):
 def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
             describe: str | None = None, toggles: Sequence[str] = (), play: str | None = None,
             max_frames: int = MAX_FRAMES, dpi: int = DPI, play_interval: int = 600,
-            trim: bool = True) -> Explorer:
+            trim: bool = True, start: Mapping | None = None) -> Explorer:
     """Render ``frame`` for every combination in ``grid`` and link controls to the frames.
 
     Parameters
@@ -145,6 +145,10 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
         Drop the blank rows under each frame's content, so that a frame drawn on
         a grid with room for more (say one feature map of up to seven) is no
         taller than what it shows.
+    start : mapping, optional
+        The frame the figure opens on, as values of some of the parameters
+        (the others start at their first value): a chapter's opening frame
+        should be one that teaches.
 
     Returns
     -------
@@ -183,6 +187,15 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
             raise ValueError(f"describe must only use the fields {{{'}, {'.join(names)}}}, "
                              f"got {describe!r} ({err!r})") from None
 
+    if start is not None and not isinstance(start, Mapping):
+        raise ValueError(f"start must be a mapping of parameter name to value, got {start!r}")
+    start = dict(start or {})
+    for name, value in start.items():
+        if name not in names:
+            raise ValueError(f"start must name parameters of grid {list(names)}, got {name!r}")
+        if value not in values[names.index(name)]:
+            raise ValueError(f"start[{name!r}] must be one of {list(values[names.index(name)])}, got {value!r}")
+
     frames, png_bytes = {}, 0
     # Every frame shares one layout and one style, and every stack one layout:
     # each would otherwise be a model of its own in the page's widget state, and
@@ -203,6 +216,8 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
                                interval=play_interval, description=f"play {play}",
                                tooltip=f"play through {play}")
         _link((play_widget, "value"), (controls[play], "index"))
+    for name, value in start.items():
+        controls[name].value = value   # the links move the stacks (and a play button) with it
     return Explorer(names, values, controls, play_widget, stack, frames, png_bytes)
 
 
