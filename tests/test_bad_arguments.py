@@ -163,6 +163,7 @@ CASES: dict[str, list[Call]] = {
     "data.digits": [Call(HUGE), Call(16, 0), Call(16, HUGE)],
     "data.digit_split": [Call(canvas=HUGE), Call(n_train=0), Call(n_train=HUGE), Call(seed=-1), Call(scale=HUGE)],
     "data.scramble": [Call("split"), Call(SPLIT, seed=-1)],
+    "data.validation": [Call("split"), Call(SPLIT, n_validation=5), Call(SPLIT, seed=-1)],
     "data.balanced_subset": [Call([1, 2], 1), Call(LABELS, HUGE), Call(LABELS, -1), Call(LABELS, 2, seed=-1)],
     "data.shift_inside": [Call("images", 1, 1), Call(IMG, HUGE, 0), Call(IMG, 0, -HUGE)],
     "data.random_shifts": [Call(IMG, HUGE, torch.Generator()), Call(IMG, 1, "generator"),

@@ -304,3 +304,22 @@ def scramble(split: DigitSplit, seed: int = 0) -> DigitSplit:
 
     return DigitSplit(apply(split.train_images), split.train_labels, apply(split.test_images), split.test_labels)
 
+
+
+def validation(split: DigitSplit, n_validation: int = 400, seed: int = 0) -> DigitSplit:
+    """A split of ``split``'s training digits alone: some held out to choose settings on.
+
+    ``n_validation`` training digits, drawn at random (seeded), become the
+    returned split's test set; the others, in their original order, its
+    training set. ``split``'s test digits are not used, so a setting chosen
+    by its accuracy here has not seen the digits that will judge it.
+    """
+    if not isinstance(split, DigitSplit):
+        raise ValueError(f"split must be a DigitSplit, got {type(split).__name__}")
+    n = len(split.train_labels)
+    n_validation = check_int("n_validation", n_validation, low=10, high=n - 10)
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    held, kept = order[:n_validation].sort().values, order[n_validation:].sort().values
+    return DigitSplit(split.train_images[kept], split.train_labels[kept],
+                      split.train_images[held], split.train_labels[held])
