@@ -4,13 +4,13 @@ For work on one chapter: the chapter's tests read its glued values through the
 ``executed`` fixture, and ``CW_EXECUTED`` points that fixture at this script's
 output instead of a whole build::
 
-    python scripts/run_chapter.py book/07_trained_networks.md --out _build/chapters
+    python scripts/run_chapter.py book/08_trained_networks.md --out _build/chapters
     CW_EXECUTED=_build/chapters python -m pytest tests/test_trained_networks.py -k chapter
 
 Each chapter runs in a fresh kernel on one thread, as in the build. The executed
 notebook (``<out>/book/<name>.ipynb``) and its glued values
 (``<out>/book/<name>.glue.json``, in the form myst-nb writes) are saved; the
-wall time is printed.
+wall time and the kernel's CPU time are printed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -73,7 +74,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     for chapter in args.chapters:
-        print(f"{chapter}: {run(chapter, args.out.resolve()):.1f} s", flush=True)
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = run(chapter, args.out.resolve())
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+        # The kernel's CPU time beside the wall time: on a busy machine only the wall time grows much.
+        print(f"{chapter}: {seconds:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     return 0
 
 
