@@ -758,6 +758,49 @@ def test_kernel_gradient_is_what_autograd_computes(stride, padding):
         cl.kernel_gradient(x, g[:, :, :-1], 3, stride, padding)
 
 
+@pytest.mark.parametrize("stride, padding, size", [(1, 1, 9), (2, 1, 9), (2, 0, 10), (3, 1, 11)])
+def test_input_gradient_is_the_flipped_kernel_slid_over_the_spread_out_output_gradient(stride, padding, size):
+    """Chapter 1: dL/dx slides the kernel, flipped, over g padded with zeros and, for s > 1, spread apart
+    with s - 1 zeros between entries; rows no window reads get nothing. PyTorch calls it conv_transpose2d.
+    """
+    gen = torch.Generator().manual_seed(stride * 100 + padding * 10 + size)
+    x = torch.randn(2, 3, size, size, dtype=torch.float64, generator=gen, requires_grad=True)
+    w = torch.randn(4, 3, 3, 3, dtype=torch.float64, generator=gen)
+    y = F.conv2d(x, w, stride=stride, padding=padding)
+    g = torch.randn(y.shape, dtype=torch.float64, generator=gen)
+    y.backward(g)
+    n = y.shape[-1]
+    spread = torch.zeros(2, 4, (n - 1) * stride + 1, (n - 1) * stride + 1, dtype=torch.float64)
+    spread[:, :, ::stride, ::stride] = g
+    edge = 3 - 1 - padding                       # zeros on each side of the spread-out gradient
+    short = size - ((n - 1) * stride + 3 - 2 * padding)   # rows after the last window, read by none
+    padded = F.pad(spread, (edge, edge + short, edge, edge + short))
+    by_hand = F.conv2d(padded, w.flip(2, 3).transpose(0, 1))
+    torch.testing.assert_close(by_hand, x.grad, rtol=1e-10, atol=1e-10)
+    output_padding = (size + 2 * padding - 3) % stride
+    torch.testing.assert_close(F.conv_transpose2d(g, w, stride=stride, padding=padding,
+                                                  output_padding=output_padding), x.grad, rtol=1e-10, atol=1e-10)
+
+
+def test_im2col_and_one_matrix_product_equal_conv2d():
+    """Chapter 1: copying every patch into a column (unfold) and multiplying by the kernels is a convolution."""
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(2, 3, 10, 12, dtype=torch.float64, generator=gen)
+    w = torch.randn(4, 3, 3, 3, dtype=torch.float64, generator=gen)
+    by_matrix = (w.view(4, -1) @ F.unfold(x, 3)).view(2, 4, 8, 10)
+    torch.testing.assert_close(by_matrix, F.conv2d(x, w), rtol=1e-12, atol=1e-12)
+
+
+def test_the_colour_edge_kernel_reads_only_18_of_its_27_inputs():
+    """Chapter 1: the gradient is non-zero at every input an output reads unless the weight there is zero;
+    the vertical-edge kernel's middle column is zero in every channel.
+    """
+    x = data.photo(64, channels=3)[None]
+    grad = cl.input_gradient(cl.colour_filter_conv(1), x, 0, 20, 30)
+    assert int((grad != 0).sum()) == 2 * 3 * 3
+    assert bool((grad[0, :, 20:23, 31] == 0).all())     # the kernel's middle column
+
+
 def test_best_single_conv_error_sees_the_relu():
     torch.manual_seed(0)
     x = data.photo(24, channels=3)[None]
@@ -855,19 +898,13 @@ def test_chapter_one_numbers(executed):
     g = glued(executed, "book/01_conv_layer")
     assert g["x_shape"] == "(1, 3, 64, 64)" and g["gray_shape"] == "(1, 1, 64, 64)"
     assert g["loop_shape"] == "(1, 1, 62, 62)" and float(g["loop_gap"]) < 1e-5
-    assert float(g["im2col_gap"]) < 1e-5                 # im2col and one matrix product: the same numbers
     assert g["layer_weight_shape"] == "(100, 3, 3, 3)" and g["layer_out_shape"] == "(1, 100, 62, 62)"
     assert int(g["layer_weights"]) == 100 * 3 * 3 * 3 and int(g["layer_params"]) == 100 * 3 * 3 * 3 + 100
     assert int(g["field_inputs"]) == 3 * 3 * 3 and int(g["image_inputs"]) == 3 * 64 * 64
-    assert int(g["edge_field_inputs"]) == 2 * 3 * 3     # the edge kernel's zero middle column reads nothing
-    assert float(g["xgrad_gap"]) < 1e-5                  # the input gradient is a transposed convolution
-    assert g["grad_shape"] == "(100, 3, 3, 3)" and int(g["grad_nonzero"]) == 100 * 3 * 3 * 3
     assert float(g["kgrad_gap"]) < 1e-4
     assert int(g["patch_frames"]) == 8 * 8 and int(g["filters_frames"]) == 6 * 2
     # Padding and stride.
-    assert [int(g[f"size_s{s}_p{p}"]) for s, p in [(1, 0), (1, 1), (2, 0), (2, 1), (3, 2)]] == [
-        (64 + 2 * p - 3) // s + 1 for s, p in [(1, 0), (1, 1), (2, 0), (2, 1), (3, 2)]]
-    assert g["sizes_agree"] == "True" and g["unread_s2"] == "63" and int(g["unread_s2_p1"]) == 0
+    assert g["unread_s2"] == "63"
     assert float(g["unread_1x1_share"]) == pytest.approx(0.75)
     # The frame zero padding adds: left and right, not top and bottom, and not the strongest responses.
     assert min(float(g["border_left"]), float(g["border_right"])) > 3 > 1.2 > max(
@@ -881,7 +918,6 @@ def test_chapter_one_numbers(executed):
     assert float(g["ring_spread"]) < 0.1
     rings = [float(g[f"border_{n}"]) * float(g[f"interior_{n}"]) for n in (32, 96, 256)]
     assert max(rings) / min(rings) < 1.1 < float(g["interior_32"]) / float(g["interior_256"])
-    assert float(g["padding_extra"]) == pytest.approx((64 / 62) ** 2 - 1)
     assert float(g["border_reflect"]) < 1.0 and float(g["reflect_sides_max"]) == 0.0
     assert int(g["corner_windows"]) == 4                  # with padding 1, a corner pixel is in 2 x 2 windows
     # Colour matters only to the colour-opponent kernels.
@@ -890,7 +926,7 @@ def test_chapter_one_numbers(executed):
     assert float(g["by_flag"]) > 0
     # Without a non-linearity two convolutions are one; with a ReLU they are not.
     assert float(g["stack_linear"]) < 1e-5 < 0.05 < float(g["stack_relu_low"])
-    assert float(g["stack_relu_min"]) <= float(g["stack_relu"]) <= float(g["stack_relu_max"])
+    assert float(g["stack_relu_low"]) <= float(g["stack_relu"]) <= float(g["stack_relu_high"])
     # Learning a kernel: every seed ends near it; the leftover lies along the checkerboard.
     assert int(g["learn_seeds"]) >= 10 and int(g["learn_budget"]) == 120
     assert float(g["learn_error_max"]) < 0.25 < 1.0 < float(g["learn_initial_min"])
@@ -902,12 +938,10 @@ def test_chapter_one_numbers(executed):
     assert float(g["noisy_share"]) > 0.5 > float(g["noisy_chance"])
     assert float(g["lstsq_error"]) < 1e-6 and float(g["shuffled_error_max"]) < 0.1 * float(g["learn_error_max"])
     assert float(g["gram_spread"]) > 1000 > 30 > float(g["shuffled_spread"])
-    assert float(g["error_share"]) > 0.95 and float(g["error_share_min"]) > 0.5
+    assert float(g["error_share"]) > 0.98                # pooled over seeds: rounding-level seeds weigh nothing
     assert g["texture_verdict"] == "ahead"      # the photograph leaves more error than its shuffled pixels
     assert g["texture_sentence"].startswith("the kernels learned from the photograph end further")
     # Exercises.
-    assert int(g["ex2_weights"]) == 57_600 and int(g["ex2_params"]) == 57_664
-    assert int(g["ex2_per_image"]) == 900 * 64 * 62 * 62 == 221_414_400
     assert [int(g[f"ex3_k{k}_p{p}"]) for k, p in [(4, 1), (4, 2), (5, 1), (5, 2)]] == [63, 65, 62, 64]
     assert int(g["ex4_resnet"]) == 0 and g["ex4_s4"] == "3, 7, 11, 15"
     assert float(g["blur_share"]) > 0.95 and float(g["blur_relative"]) > 0.05
