@@ -67,7 +67,7 @@ BUDGETS = {
     "shift edit to redrawn figure (ms)": 16.0,
     # Chapter 4's field stack: one typed layer setting to every map redrawn with the field.
     "stack edit to redrawn figure (ms)": 16.0,
-    # Chapter 7's draw-a-digit figure: one pointer move of a stroke to the new
+    # Chapter 10's draw-a-digit figure: one pointer move of a stroke to the new
     # input, three networks' predictions and the feature maps drawn.
     "stroke to predictions (ms)": 16.0,
     # A chapter is one argument: a page with more prose than this is two chapters, or
@@ -82,7 +82,7 @@ QUICK_GATES = {"navigation to widgets rendered (ms)": 2000.0}
 # The chapters that train networks over several seeds (the 90 s budget); their cost per
 # run and per seed is recorded in benchmarks/RESULTS.md.
 TRAINING_CHAPTERS = {"book/03_parameter_sharing", "book/04_receptive_fields", "book/06_pooling",
-                     "book/07_trained_networks", "book/08_feature_hierarchy", "book/09_sequences"}
+                     "book/08_trained_networks", "book/10_position", "book/11_feature_hierarchy", "book/12_sequences"}
 
 
 #: An opening or closing fence of a code block or a directive.

@@ -956,7 +956,7 @@ def test_efficiency_chapter_numbers(executed):
     Counts against closed forms worked out by hand; timings only through the
     sentences chosen from them (no timing is asserted to be fast or slow).
     """
-    g = glued(executed, "book/06_efficiency")
+    g = glued(executed, "book/07_efficiency")
     # The small matrix: 4 x 5 image, [-1, 1]: 4 x 4 outputs, two non-zeros each.
     assert g["tiny_shape"] == "16 × 20" and g["tiny_out"] == "4 rows and 4 columns"
     assert int(g["tiny_nonzero"]) == 32 and int(g["tiny_entries"]) == 320

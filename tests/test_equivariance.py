@@ -1126,7 +1126,7 @@ def test_pooling_chapter_numbers(executed):
 @pytest.mark.build
 def test_pooling_as_compression_numbers(executed):
     """The section "Pooling as compression" of chapter 6 (efficiency): flops by layer and fields."""
-    g = glued(executed, "book/06_efficiency")
+    g = glued(executed, "book/07_efficiency")
     # 16 channels of 3 x 3 on 64 x 64: a multiply-add is two flops; each pooled layer a quarter of the one before.
     first, full = 2 * 64 * 64 * 16 * 9, 2 * 64 * 64 * 16 * 16 * 9
     assert int(g["compress_plain_flops1"]) == int(g["compress_pooled_flops1"]) == first

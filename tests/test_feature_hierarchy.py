@@ -268,7 +268,7 @@ def test_summarise_and_study(small_study):
     # One majority class per live channel, each a digit class.
     assert all(len(x.majority[i]) == (4, 6, 8)[i] - x.dead[i] - x.blank[i] for x in s.summaries for i in range(3))
     assert all(0 <= c <= 9 for x in s.summaries for m in x.majority for c in m)
-    # Trained with the book's one rule (chapter 7's), except where overridden.
+    # Trained with the book's one rule (chapter 8's), except where overridden.
     rule = {**trained_networks.RULE, "max_epochs": 1}
     again = fh.hierarchy_network(1, channels=(4, 6, 8))
     training.train(again, small.train_images, small.train_labels, seed=1, **rule)
@@ -461,7 +461,7 @@ def chapter_claims(g: dict) -> None:
     # the 16 x 16 digit, a layer-3 unit all of it.
     assert (int(g["field_1"]), int(g["field_2"]), int(g["field_3"])) == (5, 10, 20)
     assert int(g["field_2"]) < 16 <= int(g["field_3"])
-    # "With the book's training rule, the one chapter 7 uses."
+    # "With the book's training rule, the one chapter 8 uses."
     rule = trained_networks.RULE
     assert (float(g["lr"]), int(g["batch_size"]), float(g["tol"]), int(g["patience"]), int(g["max_epochs"])) == (
         rule["lr"], rule["batch_size"], rule["tol"], rule["patience"], rule["max_epochs"])
@@ -551,7 +551,7 @@ def chapter_claims(g: dict) -> None:
 @pytest.mark.build
 def test_feature_hierarchy_chapter_numbers(executed):
     """The numbers the chapter's prose quotes, and the direction of each of its claims."""
-    g = _glued(executed, "book/08_feature_hierarchy")
+    g = _glued(executed, "book/11_feature_hierarchy")
     chapter_claims(g)
     # VGG's argument: three 3 x 3 layers see what one 7 x 7 layer sees, with fewer weights.
     assert int(g["vgg_field"]) == int(g["vgg_single_field"]) == 7
@@ -559,7 +559,7 @@ def test_feature_hierarchy_chapter_numbers(executed):
 
 
 def test_draw_channel_grid_title_fits_a_one_column_grid():
-    """A narrow grid (one column, as chapter 8 draws layer 1) wraps its title inside the figure."""
+    """A narrow grid (one column, as chapter 11 draws layer 1) wraps its title inside the figure."""
     gen = torch.Generator().manual_seed(1)
     tops = [_top(torch.rand(6, 5, 5, generator=gen)) for _ in range(8)]
     fig = drawn_without_leak(dfh.channel_grid, tops, [False] * 8, layer=1, field=5,

@@ -22,7 +22,7 @@ CSS = (live.JS_DIR / "live.css").read_text()
 STATE_TAG = re.compile(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', re.S)
 # The chapters with a live figure, and the figure each shows.
 LIVE_PAGES = {"book/01_conv_layer": "kernel_playground", "book/04_receptive_fields": "field_stack",
-              "book/05_equivariance": "shift_figure", "book/07_trained_networks": "digit_pad"}
+              "book/05_equivariance": "shift_figure", "book/10_position": "digit_pad"}
 
 
 def anywidget_model(esm, css=CSS):

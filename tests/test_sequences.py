@@ -413,4 +413,4 @@ def chapter_claims(g: dict) -> None:
 @pytest.mark.build
 def test_sequences_chapter_numbers(executed):
     """The numbers the chapter's prose quotes, and the direction of each of its claims."""
-    chapter_claims(_glued(executed, "book/09_sequences"))
+    chapter_claims(_glued(executed, "book/12_sequences"))

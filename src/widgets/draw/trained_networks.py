@@ -113,7 +113,7 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
     panels : mapping
         Panel title to a mapping of name to accuracies, an array of shape
         (len(sizes),) or (len(sizes), seeds); a row of NaN marks a size that
-        was not run. The line joins the means over seeds; the error bars span
+        was not run, and a NaN in a row a seed not run at that size. The line joins the means over seeds; the error bars span
         the 95 % Student-t confidence interval of the mean (none for one
         seed). Names from :data:`BASELINE_STYLES` (simple methods) are drawn
         in grey, 1-nearest neighbour dashed and logistic regression dotted,
@@ -135,16 +135,15 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
         parts = []
         for name, acc in curves.items():
             acc = _over_seeds(acc, len(sizes), "panels")
-            ran = ~np.isnan(acc).any(axis=1)
-            x, acc = sizes[ran], acc[ran]
-            n = acc.shape[1]
-            mean = acc.mean(axis=1)
+            ran = ~np.isnan(acc).all(axis=1)
+            x, rows = sizes[ran], [row[~np.isnan(row)] for row in acc[ran]]
+            mean = np.array([row.mean() for row in rows])
             if name in BASELINE_STYLES:
                 ax.plot(x, 1 - mean, BASELINE_STYLES[name], color="0.35", lw=1, markersize=4, label=name)
             else:
-                seeds = n
-                half = (acc.std(axis=1, ddof=1) * _st.t.ppf(0.975, n - 1) / np.sqrt(n) if n > 1
-                        else np.zeros_like(mean))
+                seeds = max(seeds, max(len(row) for row in rows))
+                half = np.array([row.std(ddof=1) * _st.t.ppf(0.975, len(row) - 1) / np.sqrt(len(row))
+                                 if len(row) > 1 else 0.0 for row in rows])
                 ax.errorbar(x, 1 - mean, yerr=half, marker=MARKERS.get(name, "o"), color=_colour(name),
                             label=name, capsize=3, markersize=5)
             parts.append(f"{name} {mean[0]:.0%} to {mean[-1]:.0%}")
