@@ -68,6 +68,21 @@ def test_chapter_source_follows_the_conventions(doc):
     assert "{cite" in text, "a chapter cites its sources"
 
 
+@pytest.mark.parametrize("doc", chapter_files())
+def test_the_code_a_reader_sees_carries_the_idea_in_short_lines(doc):
+    """Code shown by default (not tagged hide-input or remove-*) neither draws a figure nor sets
+    up a widget (that code sits behind the "show code" toggle), and its lines fit 72 characters.
+    """
+    text = (ROOT / f"{doc}.md").read_text()
+    shown = [cell for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S)
+             if not re.match(r":tags: \[[^\]]*\b(hide-input|remove-cell|remove-input)\b", cell)]
+    assert shown, "a chapter shows some code"
+    drawing = [line.strip() for cell in shown for line in cell.splitlines() if re.search(r"\b(draw|controls)\.", line)]
+    assert drawing == [], "figure or widget code shown (tag its cell hide-input)"
+    long = [line for cell in shown for line in cell.splitlines() if len(line) > 72]
+    assert long == [], "shown code lines over 72 characters"
+
+
 def test_no_notebooks_or_outputs_are_committed():
     import subprocess
 

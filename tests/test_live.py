@@ -213,12 +213,12 @@ def layer_cases(seed: int = 0):
     for stride, padding in [(1, 0), (2, 1)]:
         cases.append((LocallyConnected2d(3, 4, (9, 8), 3, stride=stride, padding=padding),
                       torch.randn(3, 9, 8, generator=g)))
-    # A whole network as chapter 7 trains them: every layer in sequence.
+    # A whole network as chapters 8 to 10 train them: every layer in sequence.
     net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                         LocallyConnected2d(4, 3, 8, 3), nn.ReLU(), nn.AvgPool2d(2),
                         nn.Flatten(), nn.Linear(27, 10))
     cases.append((net, torch.rand(1, 16, 16, generator=g)))
-    cases.append((nn.AdaptiveMaxPool2d((2, 3)), torch.randn(3, 7, 8, generator=g)))  # chapter 7's global max
+    cases.append((nn.AdaptiveMaxPool2d((2, 3)), torch.randn(3, 7, 8, generator=g)))  # chapter 8's global max
     return cases
 
 
@@ -269,6 +269,41 @@ class LiveVisit(Visit):
 class _Browser:
     def __init__(self, new_page):
         self.new_page = new_page
+
+
+# Where a focused control and a live figure's result are on screen, below the theme's article bar.
+_SEEN = """([c, s]) => {
+    const a = c.getBoundingClientRect(), b = document.querySelector(s).getBoundingClientRect();
+    const bar = document.querySelector('.bd-header-article').getBoundingClientRect().bottom;
+    const shown = Math.max(0, Math.min(innerHeight, b.bottom) - Math.max(bar, b.top)) / b.height;
+    const covers = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    const controlShown = a.top >= bar - 1 && a.bottom <= innerHeight + 1;
+    return {shown: Math.round(100 * shown) / 100, covers, controlShown};
+}"""
+
+
+def results_out_of_view(page, controls: str, result: str) -> list:
+    """Each visible, enabled control in turn takes the focus, once from the top and once from the
+    bottom of the page (the browser scrolls it into view, as when a reader tabs or taps to it):
+    the (control, place, measures) where the result is less than half on screen, covers the
+    control, or the control itself is off screen. An empty list is the phone layout working.
+    """
+    found = page.locator(controls)
+    assert found.count() > 0, controls
+    bad = []
+    for i in range(found.count()):
+        control = found.nth(i)
+        if not control.is_visible() or control.is_disabled():
+            continue
+        for place in ("top", "bottom"):
+            page.evaluate("""(place) => { document.activeElement?.blur?.();
+                window.scrollTo(0, place === 'top' ? 0 : document.documentElement.scrollHeight); }""", place)
+            control.focus()
+            page.wait_for_timeout(50)
+            seen = page.evaluate(_SEEN, [control.element_handle(), result])
+            if seen["shown"] < 0.5 or seen["covers"] or not seen["controlShown"]:
+                bad.append((i, place, seen))
+    return bad
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Chapter 7's live figure "draw a digit" (widgets.live.digit_pad): argument
+"""The position chapter's live figure "draw a digit" (widgets.live.digit_pad): argument
 checks, its binary state, the global max pooling layer in Node.js against
 PyTorch, and the figure on the built site driven with pointer events and keys,
 every number compared with the same networks run in PyTorch.
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import ROOT, WIDGETS_DRAWN, notebook_in_lab, two_cell_notebook
-from test_live import LiveVisit, run_in_node
+from test_live import LiveVisit, results_out_of_view, run_in_node
 from torch import nn
 
 from widgets import compute, controls, live
@@ -253,8 +253,8 @@ NETWORKS = """() => Object.fromEntries(Object.entries(document.querySelector('.c
 
 
 @pytest.fixture(scope="module")
-def chapter_seven(browser, site_url):
-    visit = LiveVisit(browser, f"{site_url}/book/07_trained_networks.html")
+def position_page(browser, site_url):
+    visit = LiveVisit(browser, f"{site_url}/book/10_position.html")
     visit.wait_for_widgets()
     visit.page.wait_for_selector(f"{PAD} canvas.cw-pad-canvas", timeout=15_000)
     visit.page.locator(PAD).scroll_into_view_if_needed()
@@ -263,9 +263,9 @@ def chapter_seven(browser, site_url):
 
 
 @pytest.fixture(scope="module")
-def page_models(chapter_seven):
+def page_models(position_page):
     """The networks the page runs, rebuilt in PyTorch from the weights the browser holds."""
-    layers = chapter_seven.page.evaluate(NETWORKS)
+    layers = position_page.page.evaluate(NETWORKS)
     assert list(layers) == list(tn.MODELS)
     return {name: load_layers(tn.build(name, seed=0), layers[name]) for name in tn.MODELS}
 
@@ -316,7 +316,7 @@ def clear(page):
 
 
 @pytest.mark.browser
-def test_the_page_runs_the_chapters_trained_networks(chapter_seven, page_models):
+def test_the_page_runs_the_chapters_trained_networks(position_page, page_models):
     # Trained, not initial, weights: each rebuilt network classifies most test digits.
     for name, model in page_models.items():
         assert training_accuracy(model) > 0.7, name
@@ -328,8 +328,8 @@ def training_accuracy(model):
 
 
 @pytest.mark.browser
-def test_strokes_are_classified_on_every_move_as_pytorch_does(chapter_seven, page_models):
-    page = chapter_seven.page
+def test_strokes_are_classified_on_every_move_as_pytorch_does(position_page, page_models):
+    page = position_page.page
     clear(page)
     seen = []
 
@@ -355,8 +355,8 @@ def test_strokes_are_classified_on_every_move_as_pytorch_does(chapter_seven, pag
 
 
 @pytest.mark.browser
-def test_arrow_keys_shift_the_input_like_a_zero_filled_torch_shift(chapter_seven, page_models):
-    page = chapter_seven.page
+def test_arrow_keys_shift_the_input_like_a_zero_filled_torch_shift(position_page, page_models):
+    page = position_page.page
     clear(page)
     stroke(page, [(0.45, 0.4), (0.55, 0.45), (0.5, 0.6)])
     canvas = page.locator(f"{PAD} canvas.cw-pad-canvas")
@@ -380,8 +380,8 @@ def test_arrow_keys_shift_the_input_like_a_zero_filled_torch_shift(chapter_seven
 
 
 @pytest.mark.browser
-def test_an_even_shift_keeps_the_convolutional_answer_exactly(chapter_seven):
-    page = chapter_seven.page
+def test_an_even_shift_keeps_the_convolutional_answer_exactly(position_page):
+    page = position_page.page
     clear(page)
     stroke(page, [(0.42, 0.42), (0.58, 0.5), (0.45, 0.58)])
     canvas = page.locator(f"{PAD} canvas.cw-pad-canvas")
@@ -420,8 +420,8 @@ MAXIMA = "() => { const l = document.querySelector('.cw-digit-pad').live; return
 
 
 @pytest.mark.browser
-def test_the_status_line_says_whether_the_maxima_changed_since_the_move_began(chapter_seven, page_models):
-    page = chapter_seven.page
+def test_the_status_line_says_whether_the_maxima_changed_since_the_move_began(position_page, page_models):
+    page = position_page.page
     canvas = page.locator(f"{PAD} canvas.cw-pad-canvas")
     status = page.locator(f"{PAD} .cw-pad-status")
     clear(page)
@@ -458,9 +458,9 @@ def test_the_status_line_says_whether_the_maxima_changed_since_the_move_began(ch
 
 
 @pytest.mark.browser
-def test_no_probability_is_shown_as_a_certainty(chapter_seven, page_models):
+def test_no_probability_is_shown_as_a_certainty(position_page, page_models):
     # float32 softmax rounds a probability near 1 to exactly 1.0: the figure shows "> 99 %".
-    page = chapter_seven.page
+    page = position_page.page
     picker = page.locator(f"{PAD} select.cw-pad-digit")
     for index in range(len(PICKS)):
         picker.select_option(str(index))
@@ -487,10 +487,10 @@ def test_no_probability_is_shown_as_a_certainty(chapter_seven, page_models):
 
 
 @pytest.mark.browser
-def test_the_answer_is_the_largest_score_even_where_probabilities_tie(chapter_seven):
+def test_the_answer_is_the_largest_score_even_where_probabilities_tie(position_page):
     # Two class scores a float32 denormal apart: their probabilities are equal, the
     # scores are not, and the answer is the larger score's class.
-    page = chapter_seven.page
+    page = position_page.page
     page.locator(f"{PAD} select.cw-pad-digit").select_option("3")
     scores = [-10.0] * 10
     scores[2], scores[7] = 0.0, 1.4e-45   # the smallest float32 above 0
@@ -501,8 +501,8 @@ def test_the_answer_is_the_largest_score_even_where_probabilities_tie(chapter_se
 
 
 @pytest.mark.browser
-def test_the_guide_square_is_centred_on_the_canvas(chapter_seven):
-    page = chapter_seven.page
+def test_the_guide_square_is_centred_on_the_canvas(position_page):
+    page = position_page.page
     side, guide = 16, 8
     canvas = page.locator(f"{PAD} canvas.cw-pad-canvas").bounding_box()
     box = page.locator(f"{PAD} .cw-pad-guide").bounding_box()
@@ -515,8 +515,8 @@ def test_the_guide_square_is_centred_on_the_canvas(chapter_seven):
 
 
 @pytest.mark.browser
-def test_moving_stops_at_the_edge_and_says_so(chapter_seven, page_models):
-    page = chapter_seven.page
+def test_moving_stops_at_the_edge_and_says_so(position_page, page_models):
+    page = position_page.page
     clear(page)
     canvas = page.locator(f"{PAD} canvas.cw-pad-canvas")
     page.locator(f"{PAD} select.cw-pad-digit").select_option("0")
@@ -559,8 +559,8 @@ def test_moving_stops_at_the_edge_and_says_so(chapter_seven, page_models):
 @pytest.mark.browser
 @pytest.mark.parametrize("key, edge, dy, dx", [("ArrowLeft", "left", 0, -1), ("ArrowRight", "right", 0, 1),
                                                ("ArrowUp", "top", -1, 0), ("ArrowDown", "bottom", 1, 0)])
-def test_moving_stops_at_every_edge_with_all_the_ink(chapter_seven, key, edge, dy, dx):
-    page = chapter_seven.page
+def test_moving_stops_at_every_edge_with_all_the_ink(position_page, key, edge, dy, dx):
+    page = position_page.page
     canvas = page.locator(f"{PAD} canvas.cw-pad-canvas")
     page.locator(f"{PAD} select.cw-pad-digit").select_option("0")
     x = read_back(page)["x"]
@@ -577,8 +577,8 @@ def test_moving_stops_at_every_edge_with_all_the_ink(chapter_seven, key, edge, d
 
 
 @pytest.mark.browser
-def test_picking_a_test_digit_loads_exactly_that_digit(chapter_seven, page_models):
-    page = chapter_seven.page
+def test_picking_a_test_digit_loads_exactly_that_digit(position_page, page_models):
+    page = position_page.page
     picker = page.locator(f"{PAD} select.cw-pad-digit")
     for index in (2, 7, 9):
         picker.select_option(str(index))
@@ -592,8 +592,8 @@ def test_picking_a_test_digit_loads_exactly_that_digit(chapter_seven, page_model
 
 
 @pytest.mark.browser
-def test_every_control_has_a_name_and_axe_finds_nothing(chapter_seven):
-    page = chapter_seven.page
+def test_every_control_has_a_name_and_axe_finds_nothing(position_page):
+    page = position_page.page
     names = page.evaluate("""() => {
         const root = document.querySelector('.cw-digit-pad');
         const named = (e) => (e.getAttribute('aria-label') || '').trim()
@@ -617,19 +617,37 @@ def test_every_control_has_a_name_and_axe_finds_nothing(chapter_seven):
 
 @pytest.mark.browser
 def test_the_figure_fits_a_phone(browser, site_url):
-    visit = LiveVisit(browser, f"{site_url}/book/07_trained_networks.html")
+    visit = LiveVisit(browser, f"{site_url}/book/10_position.html")
     try:
         visit.page.set_viewport_size({"width": 390, "height": 844})
         visit.wait_for_widgets()
-        pad = visit.page.locator(PAD)
-        pad.scroll_into_view_if_needed()
-        box = pad.bounding_box()
+        # The figure's top 100 pixels down the screen: as laid out, before any part of it sticks.
+        visit.page.evaluate("(s) => window.scrollBy(0, document.querySelector(s).getBoundingClientRect().top - 100)",
+                            PAD)
+        box = visit.page.locator(PAD).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390
         assert visit.page.evaluate("() => document.documentElement.scrollWidth") <= 390
         canvas = visit.page.locator(f"{PAD} canvas.cw-pad-canvas").bounding_box()
         answers = visit.page.locator(f"{PAD} .cw-pad-predictions").bounding_box()
-        assert answers["y"] >= canvas["y"] + canvas["height"], "stacked under the canvas"
+        buttons = visit.page.locator(f"{PAD} .cw-pad-controls").bounding_box()
+        # The answers come first, in one row, then the buttons, then the canvas, all within one screen.
+        assert answers["y"] + answers["height"] <= buttons["y"] < canvas["y"], "answers above the canvas"
+        assert canvas["y"] + canvas["height"] - answers["y"] <= 844 - 56, "answers and canvas on one screen"
+        assert len({round(card["y"]) for card in (visit.page.locator(f"{PAD} .cw-pad-card").nth(i).bounding_box()
+                                                  for i in range(3))}) == 1, "the answers in one row"
         assert math.isclose(canvas["width"], canvas["height"], abs_tol=1) and canvas["width"] >= 250
+    finally:
+        visit.close()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_answers_stay_in_view_while_the_controls_are_used(browser, site_url):
+    visit = LiveVisit(browser, f"{site_url}/book/10_position.html")
+    try:
+        visit.page.set_viewport_size({"width": 390, "height": 844})
+        visit.wait_for_widgets()
+        assert results_out_of_view(visit.page, f"{PAD} :is(button, select, canvas.cw-pad-canvas)",
+                                   f"{PAD} .cw-pad-predictions") == []
     finally:
         visit.close()
 
@@ -641,7 +659,7 @@ def test_a_finger_draws_on_a_phone(browser, site_url, page_models):
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     page = context.new_page()
     try:
-        page.goto(f"{site_url}/book/07_trained_networks.html")
+        page.goto(f"{site_url}/book/10_position.html")
         page.wait_for_function(f"() => {WIDGETS_DRAWN}", timeout=15_000)
         page.locator(f"{PAD} canvas.cw-pad-canvas").scroll_into_view_if_needed()
         page.evaluate("""() => { window.__types = new Set();
@@ -664,19 +682,19 @@ def test_a_finger_draws_on_a_phone(browser, site_url, page_models):
 
 
 @pytest.mark.browser
-def test_the_digit_page_stays_on_its_origin_without_console_errors(chapter_seven):
+def test_the_digit_page_stays_on_its_origin_without_console_errors(position_page):
     # Last of the tests on this page.
-    assert chapter_seven.foreign == []
-    assert chapter_seven.failed == [] and chapter_seven.bad_status == []
-    assert chapter_seven.unexpected_errors() == []
-    assert chapter_seven.console_errors == []
+    assert position_page.foreign == []
+    assert position_page.failed == [] and position_page.bad_status == []
+    assert position_page.unexpected_errors() == []
+    assert position_page.console_errors == []
 
 
 @pytest.mark.build
 def test_the_draw_a_digit_section_quotes_the_figure(executed):
     from conftest import glued
 
-    g = glued(executed, "book/07_trained_networks")
+    g = glued(executed, "book/10_position")
     assert int(g["pad_side"]) == 16 and int(g["pad_box"]) == 8 and int(g["pad_maxima"]) == C2
     # "exactly the same if the ink stays at least N pixels from every edge before and
     # after the move": N is the smallest margin the sweep finds exact.

@@ -20,7 +20,7 @@ import torch
 from conftest import glued, notebook_in_lab, two_cell_notebook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_live import LiveVisit
+from test_live import LiveVisit, results_out_of_view
 
 from widgets import controls, live
 from widgets.compute import receptive_fields as rf
@@ -462,21 +462,42 @@ def test_the_figure_fits_a_phone_without_sideways_scrolling(browser, site_url):
     try:
         visit.page.set_viewport_size({"width": 390, "height": 844})
         visit.wait_for_widgets()
-        root = visit.page.locator(STACK)
-        root.scroll_into_view_if_needed()
+        # The figure's top 100 pixels down the screen: as laid out, before any part of it sticks.
+        visit.page.evaluate("(s) => window.scrollBy(0, document.querySelector(s).getBoundingClientRect().top - 100)",
+                            STACK)
         widths = visit.page.evaluate("""() => {
             const root = document.querySelector('.cw-field-stack');
+            const row = root.querySelector('.cw-field-grids'), swipe = root.querySelector('.cw-field-swipe');
+            const layers = root.querySelector('.cw-field-layers').getBoundingClientRect();
             return {page: document.documentElement.scrollWidth, view: window.innerWidth,
                     figure: root.getBoundingClientRect().right,
-                    grids: [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().right),
+                    row: row.getBoundingClientRect().right, rowScrolls: row.scrollWidth > row.clientWidth,
+                    swipe: !swipe.hidden && swipe.getBoundingClientRect().height > 0,
+                    first: root.querySelector('canvas').getBoundingClientRect().right,
                     tops: [...root.querySelectorAll('canvas')].map(c => c.getBoundingClientRect().top),
+                    bottom: row.getBoundingClientRect().bottom, layers: layers.top,
                     units: root.live.cells};
         }""")
         assert widths["page"] <= widths["view"], widths
-        assert max(widths["grids"]) <= widths["view"], widths
-        # The chapter's stack: units at least 8 pixels, and the two small maps side by side
-        # (their captions wrap to the grids' width), so the deepest map is nearer the input.
-        assert min(widths["units"]) >= 8 and widths["tops"][2] == widths["tops"][3], widths
+        # The maps form one row above the layers' controls; the row scrolls inside its box, says so,
+        # and the input map is whole on screen, its units at least 8 pixels.
+        assert widths["row"] <= widths["view"] and widths["first"] <= widths["view"], widths
+        assert len(set(widths["tops"])) == 1 and widths["bottom"] <= widths["layers"], widths
+        assert widths["rowScrolls"] and widths["swipe"], widths
+        assert min(widths["units"]) >= 8, widths
+    finally:
+        visit.close()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_maps_stay_in_view_while_the_layers_are_edited(browser, site_url):
+    visit = LiveVisit(browser, f"{site_url}/book/04_receptive_fields.html")
+    try:
+        visit.page.set_viewport_size({"width": 390, "height": 844})
+        visit.wait_for_widgets()
+        # The maps' canvases are the result here, not a control that must stay clear of it.
+        assert results_out_of_view(visit.page, f"{STACK} :is(input, select, button)",
+                                   f"{STACK} .cw-field-grids") == []
     finally:
         visit.close()
 

@@ -19,7 +19,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_live import LiveVisit
+from test_live import LiveVisit, results_out_of_view
 
 from widgets import compute, controls, live
 
@@ -683,6 +683,17 @@ def test_on_a_phone_the_panels_form_a_2_by_2_grid_in_view_with_the_fields(chapte
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, "nothing scrolls sideways"
     finally:
         page.set_viewport_size(size)
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_panels_and_error_stay_in_view_while_the_controls_are_used(browser, site_url):
+    visit = LiveVisit(browser, f"{site_url}/book/05_equivariance.html")
+    try:
+        visit.page.set_viewport_size({"width": 390, "height": 844})
+        visit.wait_for_widgets()
+        assert results_out_of_view(visit.page, f"{FIGURE} :is(input, select)", f"{FIGURE} .cw-shift-result") == []
+    finally:
+        visit.close()
 
 
 @pytest.mark.browser

@@ -108,6 +108,21 @@ def test_figures():
     assert plt.get_fignums() == before
 
 
+@pytest.mark.parametrize("image_size, in_channels, out_channels, kernel_size",
+                         [(28, 1, 16, 3), (224, 3, 64, 5), (224, 1, 16, 3)])
+def test_the_bars_labels_end_inside_the_plot(image_size, in_channels, out_channels, kernel_size):
+    # The chapter's explorer's smallest and largest settings: no label runs across the plot's border.
+    counts = lc.layer_counts(in_channels, image_size, out_channels, kernel_size)
+    fig = draw_ps.parameter_bars({name: c["parameters"] for name, c in counts.items()}, image_size=image_size,
+                                 in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    right = ax.get_window_extent().x1
+    assert len(ax.texts) == 3
+    assert all(t.get_window_extent().x1 <= right for t in ax.texts), [t.get_text() for t in ax.texts]
+    plt.close(fig)
+
+
 # --------------------------------------------------------------------------- evidence from every position
 
 

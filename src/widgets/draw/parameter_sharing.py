@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -38,20 +39,37 @@ def parameter_bars(counts, *, image_size, in_channels, out_channels, kernel_size
         f"Parameters for a {image_size} by {image_size} image with {in_channels} channel(s), "
         f"{out_channels} output channels and a {kernel_size} by {kernel_size} kernel: dense "
         f"{counts['dense']:,}, locally connected {counts['locally connected']:,}, convolution {conv:,}"))
-    fig.subplots_adjust(left=0.2, right=0.72, bottom=0.2)
+    fig.subplots_adjust(left=0.2, right=0.97, bottom=0.2)
     ax = axes[0, 0]
     ax.barh(names, values, color=[kind_colour(n) for n in names])
     ax.set_xscale("log")
-    ax.set_xlim(1, max(values) * 50)
     ax.invert_yaxis()
     ax.set_xlabel("parameters (log scale)")
+    labels = []
     for i, v in enumerate(values):
         ratio = "" if names[i] == "convolution" else f"\n({v / conv:,.0f}× the convolution)"
-        ax.text(v * 1.3, i, f"{v:,}{ratio}", va="center", fontsize=8)
+        labels.append(ax.text(v * 1.3, i, f"{v:,}{ratio}", va="center", fontsize=8))
+    _fit_labels_inside(ax, labels, values)
     side = image_size - kernel_size + 1
     ax.set_title(f"{in_channels} × {image_size} × {image_size} in, {out_channels} × "
                  f"{side} × {side} out, {kernel_size}×{kernel_size} kernels")
     return fig
+
+
+def _fit_labels_inside(ax, labels, values, pad_px=4.0):
+    """Widen a log x-axis that starts at 1 until every bar's label ends inside the plot.
+
+    A label's width in pixels does not depend on the limits; its start (at 1.3 x its bar) sits
+    at log10(1.3 v) / D of the axes' width W when the axis spans D decades. So the label of
+    width w fits when D >= log10(1.3 v) * W / (W - pad - w).
+    """
+    width = ax.get_window_extent().width
+    decades = math.log10(max(values)) + 1
+    for label, v in zip(labels, values):
+        # (A label wider than three quarters of the plot cannot fit; it then starts a quarter in.)
+        room = max(width - pad_px - label.get_window_extent().width, width / 4)
+        decades = max(decades, math.log10(1.3 * v) * width / room)
+    ax.set_xlim(1, 10 ** decades)
 
 
 @styled

@@ -77,13 +77,19 @@ function render({ model, el: root }) {
   figure.append(layerBox, el("div", { class: "cw-live-row" }, [addButton, resetButton]));
   const problem = el("p", { class: "cw-field-problem", "aria-live": "polite", id: `${uid}-problem` });
   const grids = el("div", { class: "cw-field-grids" });
+  // On a phone the maps form one row that scrolls sideways, kept on screen above the layers'
+  // controls (live.css); this line says so whenever the row is wider than the screen.
+  const swipe = el("p", { class: "cw-scroll-hint cw-field-swipe",
+                          text: "Swipe the maps sideways to see every layer \u2192" });
+  swipe.hidden = true;
+  const result = el("div", { class: "cw-field-result" }, [swipe, grids]);
   // The status line is always current; screen readers hear it through a
   // separate live region, at once after a click or key, and once the reader
   // pauses after typing (not at every keystroke).
   const status = el("p", { class: "cw-live-status" });
   const announcer = el("p", { class: "cw-field-announce", role: "status", "aria-live": "polite" });
   const table = el("table", { class: "cw-live-table cw-field-table" });
-  figure.append(problem, grids, status, announcer, table);
+  figure.append(problem, result, status, announcer, table);
   root.append(figure);
 
   let edited = null;   // the control the reader changed last (marked if it makes the stack invalid)
@@ -345,6 +351,7 @@ function render({ model, el: root }) {
         "its field on the maps below it.");
       drawMap(canvas, m, side, pads[m], reach[m], sizes[m] * dpr);
     });
+    swipe.hidden = !(grids.scrollWidth > grids.clientWidth + 1);
   }
 
   function drawMap(canvas, m, side, pad, reach, c) {
