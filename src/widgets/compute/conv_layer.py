@@ -5,12 +5,13 @@ Used by the chapter "What a convolutional layer computes".
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .._checks import check_count, check_int, check_side, check_tensor
+from .._checks import check_choice, check_count, check_int, check_side, check_tensor
 
 
 def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
@@ -517,7 +518,7 @@ def input_gradient(layer: nn.Module, x: torch.Tensor, channel: int, row: int, co
 
 @dataclass(frozen=True)
 class LearnedKernel:
-    """A kernel recovered by gradient descent from input/output pairs (:func:`learn_kernel`).
+    """A kernel recovered by gradient descent from input/output pairs (one run of :func:`kernel_study`).
 
     Attributes
     ----------
@@ -542,6 +543,11 @@ class LearnedKernel:
     def error(self) -> float:
         """Largest absolute difference between the learned and the target kernel."""
         return float((self.learned - self.target).abs().max())
+
+    @property
+    def relative_error(self) -> float:
+        """``|learned - target| / |target|``, Euclidean norms over all entries."""
+        return float((self.learned - self.target).norm() / self.target.norm())
 
     @property
     def initial_error(self) -> float:
@@ -589,56 +595,6 @@ def kernel_pairs(target: torch.Tensor, n: int = 256, size: int = 16, seed: int =
     with torch.no_grad():
         outputs = nn.functional.conv2d(inputs, target.view(1, 1, *target.shape))
     return inputs, outputs
-
-
-def learn_kernel(target: torch.Tensor, seed: int, n: int = 256, size: int = 16,
-                 scrambled: bool = False, epochs: int | None = None, tol: float = 1e-7,
-                 max_epochs: int = 300) -> LearnedKernel:
-    """Recover a hidden kernel from :func:`kernel_pairs` by gradient descent on the squared error.
-
-    A ``Conv2d(1, 1, k, bias=False)`` starts from weights drawn with ``seed``
-    and is trained with the book's loop (:func:`widgets.compute.training.train`,
-    ``loss="mse"``, Adam with learning rate 0.05, batches of 32). By default it
-    stops when the epoch's mean error has not fallen by ``tol`` for 5 epochs, or
-    after ``max_epochs``; ``epochs`` instead trains for exactly that many epochs,
-    a fixed budget. ``scrambled`` trains on crops of the pixel-shuffled
-    photograph instead.
-
-    Parameters
-    ----------
-    epochs : int or None
-        Fixed number of epochs, 1 to 1,000, or None for the stopping rule.
-    tol : float
-        Smallest fall of the epoch's error that counts as progress, a positive finite number.
-    max_epochs : int
-        Most epochs under the stopping rule, 1 to 10,000.
-
-    Returns
-    -------
-    LearnedKernel
-    """
-    from . import training
-
-    check_tensor("target", target, ndim=2)
-    seed = check_int("seed", seed, low=0)
-    if epochs is not None:
-        epochs = check_int("epochs", epochs, low=1, high=1000)
-    max_epochs = check_int("max_epochs", max_epochs, low=1, high=10_000)
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < float("inf"):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
-    inputs, outputs = kernel_pairs(target, n=n, size=size, seed=0, scrambled=scrambled)
-    k = target.shape
-    layer = nn.Conv2d(1, 1, k, bias=False)
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        layer.weight.copy_(torch.randn(1, 1, *k, generator=g))
-    initial = layer.weight.detach()[0, 0].clone()
-    # A fixed budget: no fall is too small to count, and patience outlasts the budget.
-    rule = dict(max_epochs=epochs, tol=1e-300, patience=1000) if epochs else dict(
-        max_epochs=max_epochs, tol=float(tol), patience=5)
-    run = training.train(layer, inputs, outputs, seed=seed, loss="mse", batch_size=32, lr=0.05, **rule)
-    return LearnedKernel(initial, layer.weight.detach()[0, 0].clone(), target.clone(), list(run.losses),
-                         run.epochs, run.converged, run.cpu_seconds)
 
 
 def patch_gram(inputs: torch.Tensor, kernel_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -700,7 +656,12 @@ def least_squares_kernel(inputs: torch.Tensor, outputs: torch.Tensor) -> torch.T
 
 @dataclass(frozen=True)
 class KernelStudy:
-    """A hidden kernel learned over several seeds, and why what is left over is left (:func:`kernel_study`).
+    """A hidden kernel learned by gradient descent over several seeds, and why what is left is left.
+
+    Made by :func:`kernel_study`. Full-batch gradient descent on the mean squared
+    error changes the error ``e = w - w*`` by ``e <- (I - 2 lr G) e`` each step,
+    ``G`` the patches' Gram matrix (:func:`patch_gram`), so along the eigenvector
+    with eigenvalue ``λ`` the error is multiplied by ``(1 - 2 lr λ)`` per step.
 
     Attributes
     ----------
@@ -711,26 +672,70 @@ class KernelStudy:
     directions : torch.Tensor
         (flat, k, k) eigenvectors of the photograph's patch Gram matrix with the ``flat``
         smallest eigenvalues, the smallest first.
+    values : torch.Tensor
+        All k² eigenvalues of that Gram matrix, ascending (float64).
     spread, control_spread : float
         Largest over smallest eigenvalue of the Gram matrix, photograph and shuffled pixels.
     along : tuple of float
         For each run, the share of its squared error ``|learned - target|²`` in the span of ``directions``.
     lstsq_error : float
         Largest entry error of the kernel solved directly by least squares.
+    lr : float
+        The learning rate.
+    predicted : torch.Tensor
+        (flat,) the factor ``(1 - 2 lr λ)^epochs`` by which the error along each of
+        ``directions`` should shrink.
+    measured : torch.Tensor
+        (seeds, flat) the factor by which it did shrink: the error's component
+        along each direction after training over the same at the start.
     """
 
     runs: tuple
     control: tuple
     directions: torch.Tensor
+    values: torch.Tensor
     spread: float
     control_spread: float
     along: tuple
     lstsq_error: float
+    lr: float
+    predicted: torch.Tensor
+    measured: torch.Tensor
+
+
+def _descend(target: torch.Tensor, starts: torch.Tensor, inputs: torch.Tensor, outputs: torch.Tensor,
+             lr: float, epochs: int) -> list:
+    """Full-batch gradient descent from each of ``starts`` (S, k, k) towards ``target``, all seeds at once."""
+    k = target.shape[0]
+    t0 = time.process_time()
+    # Every k x k patch as a row (im2col): the convolution is patches @ kernel.
+    patches = nn.functional.unfold(inputs.double(), k).transpose(1, 2).reshape(-1, k * k)
+    responses = outputs.double().reshape(-1, 1)
+    w = starts.double().flatten(1).T.clone().requires_grad_(True)       # (k², S): one column per seed
+    losses = []
+    for _ in range(epochs):
+        per_seed = (patches @ w - responses).square().mean(dim=0)      # each seed's mean squared error
+        grad, = torch.autograd.grad(per_seed.sum(), w)
+        with torch.no_grad():
+            w -= lr * grad
+        losses.append(per_seed.detach())
+    losses = torch.stack(losses).T.tolist()
+    learned = w.detach().T.reshape(-1, k, k).float()
+    seconds = (time.process_time() - t0) / len(starts)
+    return [LearnedKernel(s.float().clone(), w_, target.clone(), loss, epochs, False, seconds)
+            for s, w_, loss in zip(starts, learned, losses)]
 
 
 def kernel_study(target: torch.Tensor, seeds, control: bool = True, flat: int = 3,
-                 epochs: int | None = None) -> KernelStudy:
-    """Learn ``target`` with :func:`learn_kernel` for each seed, and measure the patches' Gram matrix.
+                 epochs: int = 960, lr: float = 0.5, start: str = "random") -> KernelStudy:
+    """Learn ``target`` from :func:`kernel_pairs` by full-batch gradient descent, one run per seed.
+
+    Each run starts from a kernel of standard normal entries drawn with its seed
+    (``start="random"``) or from zero (``start="zero"``, the same for every seed),
+    and takes ``epochs`` steps of plain gradient descent on the mean squared error
+    over all 256 pairs at once, learning rate ``lr``. The study also measures the
+    patches' Gram matrix, and predicts and measures the decay along its flattest
+    directions.
 
     Parameters
     ----------
@@ -742,30 +747,49 @@ def kernel_study(target: torch.Tensor, seeds, control: bool = True, flat: int = 
         Also learn it from the pixel-shuffled photograph (``scrambled=True``).
     flat : int
         How many of the least-constrained directions :attr:`KernelStudy.along` measures, 1 to k².
-    epochs : int or None
-        Passed to :func:`learn_kernel`: a fixed budget, the same for the photograph and the control.
+    epochs : int
+        Steps of gradient descent (each reads every pair once), 1 to 100,000.
+    lr : float
+        Learning rate, positive and below ``1 / λ_max`` of the photograph's Gram
+        matrix (about 0.63), where every direction's error shrinks.
+    start : str
+        ``"random"`` or ``"zero"``.
     """
     check_tensor("target", target, ndim=2)
     seeds = list(seeds) if not isinstance(seeds, (str, bytes)) and hasattr(seeds, "__iter__") else None
     if not seeds:
         raise ValueError("seeds must be a non-empty sequence of seeds")
+    seeds = [check_int("seeds", s, low=0) for s in seeds]
     if not isinstance(control, bool):
         raise ValueError(f"control must be True or False, got {control!r}")
     flat = check_int("flat", flat, low=1, high=target.numel())
-    if epochs is not None:
-        epochs = check_int("epochs", epochs, low=1, high=1000)
-    runs = tuple(learn_kernel(target, seed=s, epochs=epochs) for s in seeds)
-    shuffled = tuple(learn_kernel(target, seed=s, scrambled=True, epochs=epochs) for s in seeds) if control else ()
+    epochs = check_int("epochs", epochs, low=1, high=100_000)
+    start = check_choice("start", start, ("random", "zero"))
     crops, responses = kernel_pairs(target)
     values, vectors = patch_gram(crops, target.shape[0])
-    control_values, _ = patch_gram(kernel_pairs(target, scrambled=True)[0], target.shape[0])
+    limit = float(1 / values[-1])
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < limit:
+        raise ValueError(f"lr must be a number between 0 and 1 / λ_max = {limit:.3f}, got {lr!r}")
+    if start == "random":
+        starts = torch.stack([torch.randn(*target.shape, generator=torch.Generator().manual_seed(s))
+                              for s in seeds])
+    else:
+        starts = torch.zeros(len(seeds), *target.shape)
+    runs = tuple(_descend(target, starts, crops, responses, float(lr), epochs))
+    shuffled_crops, shuffled_responses = kernel_pairs(target, scrambled=True)
+    control_values, _ = patch_gram(shuffled_crops, target.shape[0])
+    shuffled = tuple(_descend(target, starts, shuffled_crops, shuffled_responses, float(lr), epochs)
+                     ) if control else ()
     basis = vectors[:flat].flatten(1)   # orthonormal rows
     along = tuple(float((basis @ (r.learned - r.target).flatten().double()).square().sum()
                         / (r.learned - r.target).double().square().sum()) for r in runs)
+    before = torch.stack([(r.initial - r.target).flatten().double() for r in runs]) @ basis.T
+    after = torch.stack([(r.learned - r.target).flatten().double() for r in runs]) @ basis.T
+    predicted = (1 - 2 * float(lr) * values[:flat]) ** epochs
     solved = least_squares_kernel(crops, responses)
-    return KernelStudy(runs, shuffled, vectors[:flat], float(values[-1] / values[0]),
+    return KernelStudy(runs, shuffled, vectors[:flat], values, float(values[-1] / values[0]),
                        float(control_values[-1] / control_values[0]), along,
-                       float((solved - target.double()).abs().max()))
+                       float((solved - target.double()).abs().max()), float(lr), predicted, after / before)
 
 
 @dataclass(frozen=True)
