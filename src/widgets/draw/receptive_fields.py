@@ -219,10 +219,10 @@ def effective_fields(maps: dict, region):
     size = region.size
     vmax = max(a.max() for a in arrays.values())
     colors = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"], PALETTE["purple"]]
-    fig, axes = figure(len(maps) + 1, width=2.2 * (len(maps) + 1) + 0.6, height=3.0, alt=(
+    fig, axes = figure(len(maps) + 1, width=2.2 * (len(maps) + 1) + 0.6, height=3.8, alt=(
         "Effective receptive fields (" + ", ".join(arrays) + f") inside the {size} by {size} theoretical "
         "field, and their row profiles, each beside a Gaussian of the same mean and standard deviation"))
-    fig.subplots_adjust(bottom=0.16)
+    fig.subplots_adjust(bottom=0.4)
     stats = []
     for ax, (name, arr), color in zip(axes[0], arrays.items(), colors):
         profile = arr.sum(axis=1)
@@ -246,7 +246,9 @@ def effective_fields(maps: dict, region):
     ax.set_xlabel("row")
     ax.set_title("row profiles")
     ax.set_yticks([])
-    ax.set_ylim(0, (1.2 + 0.3 * len(maps)) * max(p.max() for _, p, *_ in stats))
-    ax.legend(frameon=False, fontsize=6, loc="upper left", borderaxespad=0, handletextpad=0.1)
+    ax.set_ylim(0, 1.1 * max(p.max() for _, p, *_ in stats))
+    # Below the axis, so that no curve hides behind it.
+    ax.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.3),
+              borderaxespad=0, handletextpad=0.1)
     ax.spines[["top", "right", "left"]].set_visible(False)
     return fig
