@@ -445,8 +445,11 @@ def test_trained_networks_chapter_numbers(executed):
     assert g["same_weights"] == "identical"
     # "Every run stopped by the rule, and every network fits its training digits."
     assert g["all_converged"] == "True" and float(g["lowest_train"]) >= 0.99
-    # The test set's own sampling error, quoted once.
+    # The test set's own sampling error, quoted once, and that of a difference between two networks:
+    # about a point at 300 digits, smaller with all of them (fewer digits only one network gets right).
     assert float(g["test_sampling_error"]) == pytest.approx(stats.sampling_error(0.95, 500))
+    assert 0.3 < float(g["diff_sampling_full"]) < float(g["diff_sampling_300"]) < 2.0
+    assert float(g["conv_full_cost"]) > 0
     # Every glued comparison: its verdict follows from its glued values.
     keys = [k[:-len("_verdict")] for k in g if k.endswith("_verdict")]
     assert len(keys) >= 20
@@ -525,16 +528,19 @@ def test_controls_chapter_numbers(executed):
     reading = {"ahead": "widening it helps", "behind": "widening it only makes it worse",
                "level": "changes nothing", "unresolved": "cannot say"}
     assert reading[verdicts["sweep_dense_wide_chosen"]] in g["dense_width_reading"]
-    held = {"ahead": "holds", "level": "vanishes", "behind": "reverses", "unresolved": "is not resolved"}
-    assert g["controls_width"].endswith("lead " + held[verdicts["sweep_best"]])
+    held = {"ahead": "is ahead", "level": "is level with it", "behind": "is behind",
+            "unresolved": "is not resolved against it"}
+    assert g["controls_width"].endswith(f"network {held[verdicts['sweep_best']]} on the held-out digits")
+    chosen = {"ahead": "ahead too", "level": "are level", "behind": "it is behind", "unresolved": "do not resolve"}
+    assert chosen[verdicts["sweep_conv_dense_wide"]] in g["controls_chosen"]
+    assert int(g["madds_conv_wide"]) > int(g["madds_dense_best"])   # "more multiply-adds per image"
     default, smaller = verdicts["rate_conv_dense_10"], verdicts["rate_conv_dense_1"]
     assert g["rate_summary"].startswith("The smaller rate leaves the verdict as it was") == (smaller == default)
     assert ("dense network gets ahead" in g["rate_summary"]) == (smaller == "behind" != default)
-    assert g["controls_rate"].startswith("A ten times smaller learning rate leaves") == (smaller == default)
     assert len(ast.literal_eval(g["rate_conv_dense_1_a"])) >= 10
     # On held-out digits, at 300, the rate does not put the dense network ahead.
     assert smaller != "behind" and default != "behind"
-    # The widest convolutional network against the wider dense one: the lead holds.
+    # The widest convolutional network against the best dense one: ahead.
     assert verdicts["sweep_best"] == "ahead"
     # Scrambling "puts the convolution behind the dense network"; nearest neighbours unchanged.
     assert verdicts["scrambled_conv_vs_dense"] == "behind"
@@ -578,8 +584,8 @@ def test_position_chapter_numbers(executed):
     assert 0 < gap_after < gap_before / 2
     # The augmented runs train for the fixed budget the prose states, and fit most of their digits.
     assert g["aug_all_epochs"] == "True" and int(g["aug_epochs"]) == tn.AUGMENTED_RULE["max_epochs"]
-    for key in ("dense", "flat"):
-        assert np.mean(_values(g, f"augmented_{key}_train")) > 0.8
+    for key in ("dense", "flat"):   # "right only ... of the time, so they are still learning"
+        assert 0.8 < np.mean(_values(g, f"augmented_{key}_train")) < 0.99
     # Augmentation costs more than the rule: "{aug_cost_ratio} times".
     assert float(g["aug_cost_ratio"]) > 1
     # The baseline beside the augmented accuracies.

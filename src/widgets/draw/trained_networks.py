@@ -113,11 +113,12 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
     panels : mapping
         Panel title to a mapping of name to accuracies, an array of shape
         (len(sizes),) or (len(sizes), seeds); a row of NaN marks a size that
-        was not run, and a NaN in a row a seed not run at that size. The line joins the means over seeds; the error bars span
-        the 95 % Student-t confidence interval of the mean (none for one
-        seed). Names from :data:`BASELINE_STYLES` (simple methods) are drawn
-        in grey, 1-nearest neighbour dashed and logistic regression dotted,
-        without bars. The y axis shows the error on a log scale, so that
+        was not run, and a NaN in a row a seed not run at that size. The
+        line joins the means over seeds; the error bars span the 95 %
+        Student-t confidence interval of the mean (none for one seed). Names
+        from :data:`BASELINE_STYLES` (simple methods) are drawn in grey,
+        1-nearest neighbour dashed and logistic regression dotted, without
+        bars. The y axis shows the error on a log scale, so that
         gaps of a point or two near 100 % accuracy stay visible.
     chance : float
         Accuracy of guessing; its error is drawn as a dotted line.
