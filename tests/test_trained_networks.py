@@ -445,10 +445,12 @@ def test_trained_networks_chapter_numbers(executed):
     assert g["same_weights"] == "identical"
     # "Every run stopped by the rule, and every network fits its training digits."
     assert g["all_converged"] == "True" and float(g["lowest_train"]) >= 0.99
+    assert g["converged_sentence"] == "Every run stopped by the rule"
     # The test set's own sampling error, quoted once, and that of a difference between two networks:
-    # about a point at 300 digits, smaller with all of them (fewer digits only one network gets right).
+    # under a point, with 300 digits and with all of them.
     assert float(g["test_sampling_error"]) == pytest.approx(stats.sampling_error(0.95, 500))
-    assert 0.3 < float(g["diff_sampling_full"]) < float(g["diff_sampling_300"]) < 2.0
+    # (of the difference averaged over the seeds, digit by digit: below one run's 1 to 1.5 points)
+    assert 0.2 < float(g["diff_sampling_full"]) < 1.2 and 0.2 < float(g["diff_sampling_300"]) < 1.2
     assert float(g["conv_full_cost"]) > 0
     # Every glued comparison: its verdict follows from its glued values.
     keys = [k[:-len("_verdict")] for k in g if k.endswith("_verdict")]
@@ -475,10 +477,14 @@ def test_trained_networks_chapter_numbers(executed):
     # The dense network is a weak reference: logistic regression matches or beats it with 50 and
     # 100 digits, and the summary names exactly the sizes where it does.
     assert verdicts["centred_dense_logistic_50"] == verdicts["centred_dense_logistic_100"] == "behind"
-    not_above = [f"{s:,}" for s in (50, 100, 300, 1297)
-                 if verdicts[f"centred_dense_logistic_{s}"] in ("behind", "level")]
-    listed = ", ".join(not_above[:-1]) + (" and " if len(not_above) > 1 else "") + not_above[-1]
-    assert ("matches or beats with " + listed + " digits,") in g["summary_logistic"]
+    beaten = [f"{s:,}" for s in (50, 100, 300, 1297) if verdicts[f"centred_dense_logistic_{s}"] == "behind"]
+    listed = ", ".join(beaten[:-1]) + (" and " if len(beaten) > 1 else "") + beaten[-1]
+    assert ("beats with " + listed + " digits") in g["summary_logistic"]
+    assert ("matches with" in g["summary_logistic"]) == any(
+        verdicts[f"centred_dense_logistic_{s}"] == "level" for s in (50, 100, 300, 1297))
+    # The convolution against logistic regression: not ahead with the fewest digits, ahead with all.
+    assert verdicts["centred_conv_logistic_50"] != "ahead"
+    assert verdicts["centred_conv_logistic_1297"] == "ahead"
     # Nearest neighbours: the dense network is behind at every size, and no network ahead
     # anywhere ("summary_nn").
     for size in (50, 100, 300, 1297):
@@ -509,6 +515,9 @@ def test_trained_networks_chapter_numbers(executed):
     assert int(g["madds_conv"]) == tn.multiply_adds(tn.build("convolutional")) == 332_096
     assert int(g["madds_dense"]) == tn.multiply_adds(tn.build("dense")) == 41_600
     assert verdicts["anywhere_conv_dense_300"] == "ahead" and verdicts["anywhere_conv_dense_full"] == "ahead"
+    # "far ahead at every size measured" on digits placed anywhere.
+    every = all(verdicts[f"anywhere_lead_{s}"] == "ahead" for s in (50, 100, 300, 1297))
+    assert (g["anywhere_every_size"] == "far ahead at every size measured") == every and every
     for key in ("dense", "local", "conv", "flat"):
         for kind in ("centred", "anywhere"):
             assert 0.1 < np.mean(_values(g, f"{kind}_{key}_300")) <= 1
@@ -549,6 +558,12 @@ def test_controls_chapter_numbers(executed):
     assert verdicts["scrambled_dense_vs_plain"] == "level"   # "the dense network does not notice"
     assert g["scrambled_nn_same"] == "True"
     assert len(_values(g, "scrambled_conv")) >= 10
+    # Placed anywhere and then scrambled: the reading follows the verdict.
+    anywhere = verdicts["scrambled_anywhere_conv_vs_dense"]
+    assert g["scrambled_anywhere_reading"].startswith(
+        {"behind": "Its whole lead", "level": "Its whole lead", "ahead": "Some of its lead",
+         "unresolved": "These seeds"}[anywhere])
+    assert anywhere in ("behind", "level")
 
 
 @pytest.mark.build
@@ -587,7 +602,13 @@ def test_position_chapter_numbers(executed):
     for key in ("dense", "flat"):   # "right only ... of the time, so they are still learning"
         assert 0.8 < np.mean(_values(g, f"augmented_{key}_train")) < 0.99
     # Augmentation costs more than the rule: "{aug_cost_ratio} times".
-    assert float(g["aug_cost_ratio"]) > 1
+    assert float(g["aug_cost_ratio"]) > float(g["aug_cost_conv"]) > 1
+    # The summary names both augmented networks with their verdicts.
+    assert g["aug_summary"].startswith("ahead of the augmented dense network")
+    flat = verdicts["augmented_conv_flat"]
+    assert {"ahead": " and of the augmented", "level": "level with the augmented flattened",
+            "behind": "but behind the augmented flattened",
+            "unresolved": "do not resolve it against the augmented flattened"}[flat] in g["aug_summary"]
     # The baseline beside the augmented accuracies.
     assert 0.1 < np.mean(_values(g, "anywhere_nn_300")) < np.mean(_values(g, "augmented_dense"))
 
