@@ -474,6 +474,12 @@ def test_trained_networks_chapter_numbers(executed):
                                           "unresolved": "the ratio rises, but", "level": "relative",
                                           "behind": "relative"}[grows])
     assert 1 < np.mean(small) < np.mean(large)
+    # Exercise 4: doubling the seeds narrows a Student-t interval by more than sqrt(2).
+    n = len(large)
+    from scipy import stats as st
+    expected = (st.t.ppf(0.975, n - 1) / n ** 0.5) / (st.t.ppf(0.975, 2 * n - 1) / (2 * n) ** 0.5)
+    assert float(g["ratio_narrowing"]) == pytest.approx(expected) and expected > 2 ** 0.5
+    assert g["extra_seeds"] == f"{n} to {2 * n - 1}"
     # The dense network is a weak reference: logistic regression matches or beats it with 50 and
     # 100 digits, and the summary names exactly the sizes where it does.
     assert verdicts["centred_dense_logistic_50"] == verdicts["centred_dense_logistic_100"] == "behind"
