@@ -7,6 +7,8 @@ worked out by hand in the comments; nothing re-implements the code under test.
 
 
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -961,12 +963,33 @@ def test_chapter_one_numbers(executed):
     # Exercises.
     assert [int(g[f"ex3_k{k}_p{p}"]) for k, p in [(4, 1), (4, 2), (5, 1), (5, 2)]] == [63, 65, 62, 64]
     assert int(g["ex4_resnet"]) == 0 and g["ex4_s4"] == "3, 7, 11, 15"
-    # Exercise 3: the blur, paired with the edge detector seed by seed.
+    # Exercise 3: the blur against the edge detector. The leftover along the three flattest directions is
+    # f * (start - w*), f the predicted factors: a standard normal start gives a root mean square |f|, and w*
+    # adds |f * (its component)|, which for the blur is nil. Recomputed here from the Gram matrix.
     assert float(g["blur_share"]) > 0.99
-    assert g["blur_abs_verdict"] == "behind" and g["blur_abs_sentence"].startswith("smaller than")
-    assert g["blur_rel_verdict"] == "ahead" and g["blur_rel_sentence"].startswith("larger than")
+    vectors = cl.patch_gram(cl.kernel_pairs(cl.hand_filter("vertical edges"))[0], 3)[1][:3].flatten(1)
+    shrink = (1 - 2 * lr * values[:3]) ** steps
+    parts = {name: vectors @ cl.hand_filter(name).flatten().double() for name in ("vertical edges", "blur")}
+    assert float(g["edge_flat_part"]) == pytest.approx(float(parts["vertical edges"].norm()), rel=1e-6)
+    assert float(g["blur_flat_part"]) == pytest.approx(float(parts["blur"].norm()), abs=1e-7)
     assert float(g["blur_flat_part"]) < 1e-3 < 0.5 < float(g["edge_flat_part"])
-    assert float(g["zero_blur"]) < 1e-3 < 0.01 < float(g["zero_edge"]) < float(g["learn_error_max"])
+    start, added = float(shrink.norm()), {n: float((shrink * c).norm()) for n, c in parts.items()}
+    assert float(g["start_leftover"]) == pytest.approx(start, rel=1e-6)
+    assert float(g["edge_added"]) == pytest.approx(added["vertical edges"], rel=1e-6)
+    assert float(g["edge_leftover"]) == pytest.approx(math.hypot(start, added["vertical edges"]), rel=1e-6)
+    gap = math.hypot(start, added["vertical edges"]) - math.hypot(start, added["blur"])
+    assert float(g["abs_gap_predicted"]) == pytest.approx(gap, rel=1e-4)
+    # "About the same absolute error": a predicted gap below the 0.01 margin, and intervals that overlap.
+    assert 0 < float(g["abs_gap_predicted"]) < 0.01
+    blur_abs, edge_abs = (_ci_numbers(g[k]) for k in ("blur_abs", "edge_abs"))
+    assert blur_abs[1] < edge_abs[2] and edge_abs[1] < blur_abs[2]
+    # The relative error, paired seed by seed: far larger for the blur (about 0.58 against 0.063).
+    assert g["blur_rel_verdict"] == "ahead" and g["blur_rel_sentence"].startswith("larger by")
+    blur_rel, edge_rel = (_ci_numbers(g[k]) for k in ("blur_rel", "edge_rel"))
+    assert edge_rel[2] < 0.1 < 0.3 < blur_rel[1]
+    # From zero only w*'s own part is left, as predicted: |w - w*| is the edge kernel's added part.
+    assert float(g["zero_blur"]) < 1e-3 < 0.01 < float(g["zero_edge"])
+    assert float(g["zero_edge"]) == pytest.approx(float(g["edge_added"]), rel=1e-3)
     # Exercise 4: noise, least precisely along the flat directions, as 1 / λ predicts.
     assert float(g["noisy_error_mean"]) < 0.1 * float(g["learn_error_max"])
     assert float(g["noisy_share_mean"]) > 0.5 > float(g["noisy_chance"]) == pytest.approx(1 / 3)
@@ -974,6 +997,13 @@ def test_chapter_one_numbers(executed):
     assert float(g["noisy_theory"]) == pytest.approx(float(inverse[:3].sum() / inverse.sum()))
     low, high = (float(v) for v in g["noisy_share"].split("CI ")[1].split(",")[0].split(" to "))
     assert low < float(g["noisy_theory"]) < high     # the interval over noise draws holds the prediction
+
+
+def _ci_numbers(text):
+    """(mean, low, high) of a glued "mean (95 % CI low to high, n seeds)"."""
+    mean, rest = text.split(" (95 % CI ")
+    low, high = rest.split(",")[0].split(" to ")
+    return float(mean), float(low), float(high)
 
 
 def test_draw_learned_kernels_with_direction_and_control():

@@ -1001,6 +1001,8 @@ def check_exercise_numbers(g):
     assert int(g["field_4_d2"]) == 2 * int(g["field_4"]) - 1
     assert int(g["half_4_d2"]) == 2 * int(g["half_4"]) - 1 == QUOTED_HALF_SIDE_D2
     assert abs(int(g["half_4_d2"]) / int(g["field_4_d2"]) - int(g["half_4"]) / int(g["field_4"])) < 0.05
+    # ... with holes: only pixels an even number of rows and columns from the centre, 9 x 9 of 17 x 17.
+    assert (int(g["dilated_4_pixels"]), int(g["dilated_4_area"])) == (((17 + 1) // 2) ** 2, 17 ** 2) == (81, 289)
     # Exercise 5: all-ones sigma, sqrt(2 n) for 5 x 5 and sqrt(2 (4^n - 1) / 9) for 3 x 3 stride 2, whose last
     # step carries about three quarters of the variance; the path counts along a row for n = 3 are lumpy.
     assert float(g["ones_sigma_k5_4"]) == pytest.approx(math.sqrt(8), rel=1e-9)
@@ -1018,8 +1020,21 @@ def check_exercise_numbers(g):
                                                                   + 14 ** 2 + 7 ** 2))
     assert (int(g["design_side"]), int(g["design_jump"])) == (7, 32)
     assert int(g["plain_layers"]) == 50 and float(g["plain_macs"]) == pytest.approx(50 * 224 ** 2 * 64 * 64 * 9 / 1e9)
+    # The near tie: four conv-pool pairs and two convolutions reach 110 pixels (a 14-unit map's second
+    # convolution in place of a 7-unit one): 14^2 - 7^2 more over the design's sum of squared sides.
+    sides = (224 ** 2 + 112 ** 2 + 56 ** 2 + 28 ** 2 + 14 ** 2 + 7 ** 2)
+    assert int(g["runner_up_field"]) == 110 >= 100
+    extra = float(g["runner_up_extra"])
+    assert extra == pytest.approx((14 ** 2 - 7 ** 2) / sides) and extra < 0.005
     # Exercise 10: "SAME" padding centres both stride-2 branches at 2 i + 1; padding 2 moves the 5 x 5 to 2 i.
     assert (float(g["same_3_centre"]), float(g["same_5_centre"]), float(g["even_5_centre"])) == (1.0, 1.0, 0.0)
+    # ... and padding 1 on each side centres the 3 x 3 at 2 i too: symmetric padding aligns the branches.
+    assert float(g["even_3_centre"]) == float(g["even_5_centre"]) == 0.0
+    # Intervals in the book's spelling, "95 % CI", not the stats module's "95% CI".
+    for key in ("digit_test", "digit_epochs", "dead_relu_1_ci", "sigma_digits", "sigma_trained_nudged",
+                "sigma_bare_noise", "nudge_untrained_effect", "nudge_trained_effect", "nudge_bare_effect"):
+        assert "95 % CI" in g[key], key
+    assert not [key for key, text in g.items() if "95% CI" in text]
 
 
 def exhaustive_cheapest_design(limit=13):

@@ -215,8 +215,10 @@ def learned_kernels(results, direction=None, control=None):
                              f"got {runs!r:.80}")
     first = results[0]
     error = np.asarray(first.learned - first.target, dtype=float)
+    # Two decimals where they show the error; powers of ten only where it is smaller than that.
+    error_fmt = "{:+.2f}" if np.abs(error).max() >= 0.01 else "{:+.0e}"
     panels = [(first.target, "hidden kernel", "{:+.2f}", 2.5),
-              (first.learned, "learned (seed 0)", "{:+.2f}", 2.5), (error, "learned − hidden", "{:+.0e}", None)]
+              (first.learned, "learned (seed 0)", "{:+.2f}", 2.5), (error, "learned − hidden", error_fmt, None)]
     if direction is not None:
         direction = np.asarray(direction, dtype=float)
         if direction.shape != error.shape:
@@ -224,7 +226,8 @@ def learned_kernels(results, direction=None, control=None):
         sign = 1.0 if float((direction * error).sum()) >= 0 else -1.0
         panels.append((sign * direction, "least-constrained direction", "{:+.2f}", None))
     worst = max(r.error for r in results)
-    fig, axes = figure(len(panels) + 1, width=2.0 * (len(panels) + 1), height=2.6, alt=(
+    width, height = 2.0 * (len(panels) + 1), 2.9
+    fig, axes = figure(len(panels) + 1, width=width, height=height, alt=(
         "The kernel that made the outputs, the kernel seed 0 learned, their difference"
         + (", and the direction the inputs constrain least" if direction is not None else "")
         + f" (largest error over {len(results)} seeds {worst:.3f}), and the training error of every seed "
@@ -239,7 +242,11 @@ def learned_kernels(results, direction=None, control=None):
         ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0, ls="--", color="#E69F00")
     ax.set_xlabel("epoch")
     ax.set_title("squared error")
-    ax.set_position(ax.get_position().translated(0.04, 0.12).shrunk(0.8, 0.75))
+    # Room, in inches, for the tick labels and the axis label inside the figure: the y labels (10⁻¹⁵)
+    # on the left, half of the last x label on the right, the x labels and "epoch" below.
+    cell = ax.get_position()
+    ax.set_position([cell.x0 + 0.6 / width, 0.62 / height,
+                     cell.width - 0.95 / width, cell.y1 - 0.62 / height - 0.1 / height])
     return fig
 
 
