@@ -82,7 +82,8 @@ QUICK_GATES = {"navigation to widgets rendered (ms)": 2000.0}
 # The chapters that train networks over several seeds (the 90 s budget); their cost per
 # run and per seed is recorded in benchmarks/RESULTS.md.
 TRAINING_CHAPTERS = {"book/03_parameter_sharing", "book/04_receptive_fields", "book/06_pooling",
-                     "book/08_trained_networks", "book/09_controls", "book/10_position", "book/11_feature_hierarchy", "book/12_sequences"}
+                     "book/08_trained_networks", "book/09_controls", "book/10_position",
+                     "book/11_feature_hierarchy", "book/12_sequences"}
 
 
 #: An opening or closing fence of a code block or a directive.

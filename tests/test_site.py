@@ -105,7 +105,8 @@ def step_key(handle) -> str:
 def test_keyboard_moves_every_slider(browser, site_url, doc):
     """Focus each explorer's sliders in turn and press an arrow key: the frame and its readout change.
 
-    The right arrow, or the left one for a slider that opens at its last value."""
+    The right arrow, or the left one for a slider that opens at its last value.
+    """
     visit = Visit(browser, page_url(site_url, doc))
     try:
         visit.wait_for_widgets()
