@@ -711,16 +711,18 @@ def _descend(target: torch.Tensor, starts: torch.Tensor, inputs: torch.Tensor, o
     # Every k x k patch as a row (im2col): the convolution is patches @ kernel.
     patches = nn.functional.unfold(inputs.double(), k).transpose(1, 2).reshape(-1, k * k)
     responses = outputs.double().reshape(-1, 1)
-    w = starts.double().flatten(1).T.clone().requires_grad_(True)       # (k², S): one column per seed
+    w = starts.double().flatten(1).T.clone()       # (k², S): one column per seed
+    # The mean squared error is wᵀGw - 2bᵀw + c, so each step needs only these k² x k²
+    # numbers, not a pass over every patch (nor memory for one).
+    n = len(patches)
+    gram, b, c = patches.T @ patches / n, patches.T @ responses / n, float(responses.square().mean())
     losses = []
     for _ in range(epochs):
-        per_seed = (patches @ w - responses).square().mean(dim=0)      # each seed's mean squared error
-        grad, = torch.autograd.grad(per_seed.sum(), w)
-        with torch.no_grad():
-            w -= lr * grad
-        losses.append(per_seed.detach())
+        gw = gram @ w
+        losses.append((w * gw).sum(dim=0) - 2 * (b * w).sum(dim=0) + c)   # each seed's mean squared error
+        w -= lr * 2 * (gw - b)                                             # its gradient, 2 (Gw - b)
     losses = torch.stack(losses).T.tolist()
-    learned = w.detach().T.reshape(-1, k, k).float()
+    learned = w.T.reshape(-1, k, k).float()
     seconds = (time.process_time() - t0) / len(starts)
     return [LearnedKernel(s.float().clone(), w_, target.clone(), loss, epochs, False, seconds)
             for s, w_, loss in zip(starts, learned, losses)]
