@@ -527,8 +527,9 @@ class LearnedKernel:
     losses : list of float
         Mean squared error per epoch.
     epochs : int
-    converged : bool
+        Steps of gradient descent taken.
     cpu_seconds : float
+        CPU time of the run (its share of the seeds trained together).
     """
 
     initial: torch.Tensor
@@ -536,7 +537,6 @@ class LearnedKernel:
     target: torch.Tensor
     losses: list
     epochs: int
-    converged: bool
     cpu_seconds: float
 
     @property
@@ -724,7 +724,7 @@ def _descend(target: torch.Tensor, starts: torch.Tensor, inputs: torch.Tensor, o
     losses = torch.stack(losses).T.tolist()
     learned = w.T.reshape(-1, k, k).float()
     seconds = (time.process_time() - t0) / len(starts)
-    return [LearnedKernel(s.float().clone(), w_, target.clone(), loss, epochs, False, seconds)
+    return [LearnedKernel(s.float().clone(), w_, target.clone(), loss, epochs, seconds)
             for s, w_, loss in zip(starts, learned, losses)]
 
 
