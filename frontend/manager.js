@@ -45,8 +45,21 @@ async function renderState(stateTag) {
     if (model === undefined || viewTag.parentElement === null) { return; }
     const area = document.createElement("div");
     area.className = "widget-subarea";
+    // An explorer's first frame is already in the page (book/_ext/first_frames.py):
+    // the widget is drawn out of sight and takes the copy's place once its frame is
+    // decoded, in one change of the page, so nothing moves and nothing blinks.
+    const first = viewTag.nextElementSibling;
+    const still = first !== null && first.classList.contains("cw-first-frame") ? first : null;
+    if (still !== null) { area.classList.add("cw-drawing"); }
     viewTag.parentElement.insertBefore(area, viewTag);
     await manager.display_view(manager.create_view(model), area);
+    if (still !== null) {
+      await Promise.all(Array.from(area.querySelectorAll("img"))
+        .filter((img) => img.offsetParent !== null)
+        .map((img) => img.decode().catch(() => undefined)));
+      area.classList.remove("cw-drawing");
+      still.remove();
+    }
   }));
 }
 

@@ -10,8 +10,8 @@ The widget manager is the project's own bundle, ``vendor/widget-manager/manager.
 frontend/build.mjs bundles frontend/manager.js (html-manager's ``HTMLManager``
 with anywidget's front end, the book's live figures from src/widgets/live, the
 controls' stylesheets and icon fonts inside it) with esbuild, run here with the
-Node.js that requirements.txt brings. MathJax is copied as it is; the book
-loads it through frontend/mathjax-loader.js.
+Node.js that requirements.txt brings. The site serves no MathJax: the build
+typesets the mathematics into the pages (book/_ext/static_math.py).
 
 A digest of the sources goes into ``_vendor/.sources.sha256`` (a dot file,
 which Sphinx does not copy into the site): the book's build runs this script
@@ -33,13 +33,10 @@ MODULES = FRONTEND / "node_modules"
 OUT = ROOT / "_vendor"
 
 # (source under node_modules, destination under the site root, files to leave out)
-ASSETS = [
-    ("mathjax/es5", "vendor/mathjax/es5", ("*.map",)),
-]
+ASSETS: list[tuple[str, str, tuple[str, ...]]] = []
 # Files of our own, beside the assets they configure.
 OWN = [
     ("frontend/widgets-setup.js", "vendor/widgets-setup.js"),
-    ("frontend/mathjax-loader.js", "vendor/mathjax-loader.js"),
 ]
 MANAGER = "vendor/widget-manager/manager.js"
 # The digest of the sources _vendor/ was made from.

@@ -29,20 +29,16 @@ def test_every_toc_page_is_built_and_light(site, doc):
 
 
 def test_vendored_assets_are_in_the_site(site):
-    for asset in ["vendor/widget-manager/manager.js", "vendor/widgets-setup.js", "vendor/mathjax/es5/tex-chtml.js"]:
+    for asset in ["vendor/widget-manager/manager.js", "vendor/widgets-setup.js"]:
         assert (site / asset).is_file(), asset
     # Jupyter Book injects every .js under _static into every page: the vendored
     # bundles must not be there, or pages would load the widget manager twice.
     assert not list((site / "_static").rglob("manager*.js")) and not list((site / "_static").rglob("embed*.js"))
-    # One widget manager, the project's own bundle: no RequireJS, no AMD bundle.
-    assert sorted(p.name for p in (site / "vendor").rglob("*.js") if "mathjax" not in p.parts) == [
-        "manager.js", "mathjax-loader.js", "widgets-setup.js"]
+    # One widget manager, the project's own bundle: no RequireJS, no AMD bundle, no MathJax.
+    assert sorted(p.name for p in (site / "vendor").rglob("*.js")) == ["manager.js", "widgets-setup.js"]
     page = (site / "book" / "01_conv_layer.html").read_text()
     assert len(re.findall(r'<script defer="defer" src="[^"]*vendor/widget-manager/manager\.js', page)) == 1
     assert "require.js" not in page and "embed-amd" not in page
-    # MathJax comes through its loader, which waits for the widgets (tests/test_live_site.py).
-    assert len(re.findall(r'<script defer="defer" src="[^"]*vendor/mathjax-loader\.js', page)) == 1
-    assert "tex-chtml.js" not in page
     # It draws once the page is parsed, not at the window's load event; it carries
     # anywidget's front end, and its fonts are inlined (woff2 only, nothing fetched).
     manager = (site / "vendor" / "widget-manager" / "manager.js").read_text()
@@ -89,3 +85,14 @@ def test_no_notebooks_or_outputs_are_committed():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     assert not [f for f in tracked if f.endswith(".ipynb")]
     assert not [f for f in tracked if f.startswith(("_build/", "_vendor/", "frontend/node_modules/"))]
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_every_formula_is_typeset_in_the_page_and_no_mathjax_is_loaded(site, doc):
+    """The build typesets each formula (book/_ext/static_math.py): SVG in the HTML, no TeX left, no MathJax."""
+    page = (site / f"{doc}.html").read_text()
+    spans = re.findall(r'<(span|div) class="math notranslate nohighlight"[^>]*>(.*?)</\1>', page, re.S)
+    untypeset = [inner.strip()[:60] for _, inner in spans if '<mjx-container class="MathJax" jax="SVG"' not in inner]
+    assert untypeset == [], f"formulas left as TeX: {untypeset}"
+    assert re.search(r"<script[^>]*(mathjax|tex-chtml|tex-svg)[^>]*>", page, re.I) is None, "a MathJax script"
+    assert "window.MathJax" not in page

@@ -1,6 +1,5 @@
 """The live figures on the static site: their browser modules are served once,
-inside the widget manager (frontend/live.js, book/_ext/live_figures.py), and
-MathJax waits until the page's widgets are drawn (frontend/mathjax-loader.js).
+inside the widget manager (frontend/live.js, book/_ext/live_figures.py).
 """
 
 from __future__ import annotations
@@ -120,28 +119,13 @@ def test_the_site_serves_the_figures_once_inside_the_manager(site):
 
 
 # --------------------------------------------------------------------------
-# In the browser: the figures come from the bundle, and MathJax after the widgets.
-
-# Records, when MathJax's script element is added, whether every widget was drawn.
-MATHJAX_ORDER = """
-window.__mathjax = null;
-new MutationObserver((records, observer) => {
-  for (const r of records) for (const n of r.addedNodes) {
-    if (n.tagName === 'SCRIPT' && /tex-chtml\\.js/.test(n.src || '')) {
-      window.__mathjax = { drawn: DRAWN, views: document.querySelectorAll(
-        'script[type="application/vnd.jupyter.widget-view+json"]').length };
-      observer.disconnect();
-    }
-  }
-}).observe(document, { childList: true, subtree: true });
-""".replace("DRAWN", WIDGETS_DRAWN.replace("\n", " "))
+# In the browser: the figures come from the bundle.
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("doc", list(LIVE_PAGES))
-def test_live_figures_draw_from_the_bundle_and_mathjax_waits_for_the_widgets(browser, site_url, doc):
+def test_live_figures_draw_from_the_bundle(browser, site_url, doc):
     page = browser.new_page()
-    page.add_init_script(MATHJAX_ORDER)
     modules = []
     page.on("request", lambda r: r.url.startswith("blob:") and modules.append(r.url))
     try:
@@ -149,10 +133,6 @@ def test_live_figures_draw_from_the_bundle_and_mathjax_waits_for_the_widgets(bro
         page.wait_for_function(f"() => {WIDGETS_DRAWN}", timeout=15_000)
         assert page.locator(f".cw-live.cw-{LIVE_PAGES[doc].replace('_', '-')}").count() == 1
         assert modules == [], "a figure's module was loaded from a blob: URL, not taken from the bundle"
-        page.wait_for_function("() => window.__mathjax !== null", timeout=15_000)
-        order = page.evaluate("window.__mathjax")
-        assert order["views"] > 0 and order["drawn"], "MathJax was loaded before every widget was drawn"
-        page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0", timeout=15_000)
     finally:
         page.close()
 

@@ -70,13 +70,89 @@ def test_every_widget_view_renders(loaded):
 
 
 @pytest.mark.parametrize("loaded", toc_files(), indirect=True)
-def test_mathjax_renders(loaded):
+def test_every_formula_is_drawn(loaded):
+    """Each formula arrives typeset (book/_ext/static_math.py) and is drawn at a size, with its MathML."""
     n_math = loaded.page.locator(".math").count()
     if n_math == 0:
         pytest.skip(f"{urlparse(loaded.page.url).path} has no mathematics")
-    loaded.page.wait_for_function(
-        "n => document.querySelectorAll('mjx-container').length >= n", arg=n_math, timeout=WIDGET_TIMEOUT_MS)
-    assert loaded.page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
+    drawn = loaded.page.evaluate(
+        """() => [...document.querySelectorAll('.math')].map(m => {
+               const svg = m.querySelector('mjx-container > svg');
+               return !!svg && svg.getBoundingClientRect().height > 0 && !!m.querySelector('mjx-assistive-mml math');
+           })""")
+    assert drawn == [True] * n_math
+
+
+# What moved on the page while it loaded: Chromium's layout-shift entries, summed.
+LAYOUT_SHIFT = """
+window.__shift = 0;
+new PerformanceObserver(list => {
+  for (const e of list.getEntries()) { if (!e.hadRecentInput) { window.__shift += e.value; } }
+}).observe({type: 'layout-shift', buffered: true});
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("doc", toc_files())
+def test_nothing_moves_while_the_page_loads(browser, site_url, doc, width):
+    """Cumulative layout shift below 0.01 from navigation until every widget is drawn (and a moment after).
+
+    Formulas arrive typeset and each explorer's first frame holds its place, so
+    neither MathJax nor the widget manager moves the text the reader is on.
+    """
+    visit = Visit(browser, page_url(site_url, doc), viewport={"width": width, "height": 900})
+    try:
+        visit.page.add_init_script(LAYOUT_SHIFT)
+        visit.page.reload()
+        visit.wait_for_widgets()
+        visit.page.wait_for_timeout(500)
+        assert visit.page.evaluate("window.__shift") < 0.01
+    finally:
+        visit.close()
+
+
+# Each explorer's drawn box, the height of its row of controls and its shown frame's alt text.
+EXPLORER_BOXES = """sel => [...document.querySelectorAll(sel)].map(e => {
+    const box = e.closest('.widget-subarea') || e;
+    const frame = [...e.querySelectorAll('img')].find(i => i.offsetParent !== null);
+    return {height: box.getBoundingClientRect().height, width: box.getBoundingClientRect().width,
+            controls: e.firstElementChild.getBoundingClientRect().height,
+            frame: frame.getBoundingClientRect().height, alt: frame.alt};
+})"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("doc", sorted(set(chapter_files()) - STATIC_CHAPTERS))
+def test_each_explorer_is_on_the_page_before_its_widget_and_is_replaced_without_a_move(browser, site_url, doc, width):
+    """Without JavaScript an explorer shows the frame its controls open on, in a box of the drawn explorer's size.
+
+    The page's HTML carries that first frame (book/_ext/first_frames.py), so it
+    is on screen at first paint; the drawn explorer then takes its place
+    (frontend/manager.js). Box, row of controls and frame have the same heights
+    both ways, and the frame is the same one.
+    """
+    context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(page_url(site_url, doc))
+        still = page.evaluate(EXPLORER_BOXES, ".cw-first-frame")
+    finally:
+        context.close()
+    n_explorers = len(still)
+    visit = Visit(browser, page_url(site_url, doc), viewport={"width": width, "height": 900})
+    try:
+        visit.wait_for_widgets()
+        assert visit.page.locator(".cw-first-frame").count() == 0, "a first frame is left beside its explorer"
+        drawn = visit.page.evaluate(EXPLORER_BOXES, ".cw-explorer")
+    finally:
+        visit.close()
+    if not drawn:
+        pytest.skip(f"{doc} has no explorer")
+    assert n_explorers == len(drawn), "every explorer has its first frame in the page"
+    for before, after in zip(still, drawn):
+        assert before["alt"] == after["alt"], "the first frame is the one the controls open on"
+        for key in ("height", "controls", "frame"):
+            assert abs(before[key] - after[key]) < 0.5, (key, before, after)
 
 
 def explorer_state(explorer):
