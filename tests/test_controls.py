@@ -17,6 +17,7 @@ import pytest
 from ipywidgets.widgets import widget as ipw_widget
 from ipywidgets.widgets.widget_link import Link
 from PIL import Image
+from test_style import laid_out
 
 from widgets import controls
 from widgets.draw import style
@@ -278,6 +279,43 @@ def test_frame_title_keeps_an_existing_title():
     draw = Recorder(suptitle="Kernel")
     controls.explore(draw, {"a": [3]})
     assert draw.figures[0].get_suptitle() == "Kernel (a = 3)"
+
+
+def framed(draw, **params):
+    """The figure ``draw(**params)`` returns, after an explorer has rendered it as its one frame.
+
+    Its title then carries the values, as on the page. Other test modules use it
+    (``from test_controls import framed``) to check the geometry of a chapter's frames.
+    """
+    figures = []
+
+    def frame(**values):
+        figures.append(draw(**values))
+        return figures[-1]
+
+    controls.explore(frame, {name: [value] for name, value in params.items()})
+    (fig,) = figures
+    return fig
+
+
+@pytest.mark.parametrize("title", [None, "Networks trained on centred digits, shown a moved 7"])
+def test_frame_title_wraps_to_stay_inside_the_image(title):
+    # A title and the values too wide for the figure: the values go on a line of their own, and lines
+    # break only between "name = value" items; the figure grows at the top so the title clears the axes.
+    draw = Recorder(suptitle=title)
+    fig = framed(draw, distance=4, direction="left", digit=7)
+    lines = fig.get_suptitle().split("\n")
+    assert len(lines) >= 2
+    assert " ".join(lines) == (f"{title} " if title else "") + (
+        "(distance = 4, direction = left, digit = 7)" if title else "distance = 4, direction = left, digit = 7")
+    if title:  # the values start a line of their own
+        assert any(line.startswith("(distance") for line in lines[1:])
+    assert all("=" not in (line.split()[0], line.split()[-1]) for line in lines), "name = value stays whole"
+    renderer = laid_out(fig)
+    box = fig._suptitle.get_window_extent(renderer)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1, "inside the image"
+    assert box.y0 > fig.axes[0].get_tightbbox(renderer).y1, "above the axes"
+    assert fig.get_figheight() > 1.2, "the figure grew to hold it"
 
 
 def test_non_figure_raises_type_error():

@@ -18,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from test_controls import framed
+from test_style import drawn_texts, laid_out, overlap, texts_outside
 
 from widgets.compute import conv_layer as cl
 from widgets.compute import data
@@ -530,7 +532,7 @@ def test_draw_multiply_add():
     axes = fig.get_axes()
     assert len(axes) == 4
     assert "sum = +0.800" in axes[3].get_title()  # 0.8 worked out in test_multiply_add_vertical_edge_on_ramp
-    assert axes[0].get_title() == "input, rows 2–4, cols 3–5"
+    assert axes[0].get_title() == "input\nrows 2–4, cols 3–5"
     (rect,) = _rectangles(axes[0])
     assert rect.get_xy() == (2.5, 1.5) and rect.get_width() == 3 and rect.get_height() == 3
     # One value written in each cell of the patch, kernel and products.
@@ -677,6 +679,71 @@ def test_draw_padding_borders_learned_kernels_and_pool_routing():
     assert "at the 1 winning positions" in fig3.alt
     assert len(_rectangles(fig3.get_axes()[0])) == 1
     assert plt.get_fignums() == before
+
+
+@pytest.mark.parametrize("row, col", [(0, 0), (12, 12), (28, 28)])
+def test_patch_frame_titles_stay_inside_and_apart(row, col):
+    # The chapter's explorer (a 32-pixel photograph): with two-digit rows and columns the input's title
+    # is the longest; every title stays inside the image and clear of the others.
+    small = data.photo(32)[0]
+    edge = cl.hand_filter("vertical edges")
+    fig = framed(lambda row, col: dcl.multiply_add(small, cl.multiply_add(small, edge, row, col)), row=row, col=col)
+    renderer = laid_out(fig)
+    assert texts_outside(fig, renderer) == []
+    titles = [fig._suptitle.get_window_extent(renderer)] + [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    for i, a in enumerate(titles):
+        for b in titles[i + 1:]:
+            assert not overlap(a, b)
+    assert all(ax.title.get_window_extent(renderer).y0 > ax.get_window_extent(renderer).y1 for ax in fig.axes)
+
+
+@pytest.mark.parametrize("image", ["colour", "grayscale"])
+def test_filters_frame_titles_stay_inside(image):
+    photo = data.photo(96, channels=3 if image == "colour" else 1).expand(3, -1, -1)
+    names = list(cl.COLOUR_FILTERS)
+    fig = framed(lambda kernels, image: dcl.feature_maps(photo, torch.rand(kernels, 94, 94), names[:kernels],
+                                                         slots=len(names), input_title=f"{image} input (3 channels)"),
+                 kernels=4, image=image)
+    renderer = laid_out(fig)
+    assert texts_outside(fig, renderer) == []
+    edge = 0.05 * fig.dpi  # not just inside: clear of the edge
+    assert all(box.x0 >= edge and box.x1 <= fig.bbox.x1 - edge for _, box in drawn_texts(fig, renderer))
+
+
+def _orange_runs(fig, ax, rows):
+    """Runs of the control's orange pixels along each of ``rows`` (axes fractions from the bottom) of ``ax``."""
+    renderer = laid_out(fig)
+    pixels = np.asarray(renderer.buffer_rgba())[..., :3].astype(int)
+    box = ax.get_window_extent(renderer)
+    runs = []
+    for fraction in rows:
+        y = int(round(pixels.shape[0] - (box.y0 + fraction * box.height)))
+        band = pixels[y - 2:y + 3, int(box.x0) + 2:int(box.x1) - 2]
+        orange = (np.abs(band - np.array([0xE6, 0x9F, 0x00])).sum(axis=-1) < 60).any(axis=0)
+        runs.append(int(np.count_nonzero(np.diff(orange.astype(int)) == 1) + orange[0]))
+    return runs
+
+
+def test_learned_kernels_draws_the_control_dashed():
+    # The caption says "orange, dashed". Ten control runs that drop at slightly different rates to a
+    # noisy floor: drawn with matplotlib's dashes, each line's dashes follow its own length, and
+    # together they fill each other's gaps into a solid line. Along the floor the orange must break.
+    hidden = cl.hand_filter("vertical edges")
+    epochs, rng = 960, np.random.default_rng(0)
+    t = np.arange(epochs)
+    runs, control = [], []
+    for _ in range(10):
+        rate = rng.uniform(0.7, 1.3)
+        runs.append(cl.LearnedKernel(hidden, hidden, hidden, list(np.exp(-t / 90 * rate) * 0.1 + 1e-5),
+                                     epochs, 0.1))
+        control.append(cl.LearnedKernel(hidden, hidden, hidden, list(np.maximum(
+            np.exp(-t / 8.5 * rate), 1e-13 * rng.uniform(0.5, 2.0, epochs))), epochs, 0.1))
+    fig = dcl.learned_kernels(runs, control=control)
+    ax = fig.axes[-1]
+    low, high = (np.log10(v) for v in ax.get_ylim())
+    floor = (np.log10(1e-13) - low) / (high - low)  # where the control runs lie flat, as a fraction of the axes
+    (runs_along_floor,) = _orange_runs(fig, ax, [floor])
+    assert runs_along_floor >= 3, "the control's line is not dashed"
 
 
 # --------------------------------------------------------------------------- borders, strides, gradients, stacks

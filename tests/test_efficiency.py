@@ -23,6 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from scipy.stats import t as stats_t
+from test_controls import framed
+from test_style import laid_out, texts_outside
 
 from widgets.compute import efficiency as ef
 from widgets.draw import efficiency as de
@@ -821,6 +823,27 @@ def test_draw_cost_bars():
     assert "10⁴" in [t.get_text() for t in ax_f.get_yticklabels()]
     assert "10⁻⁶" in [t.get_text() for t in ax_t.get_yticklabels()]
     assert ax_f.yaxis.get_minorticklocs().size == 0
+
+
+@pytest.mark.parametrize("side, kernel", [(8, 2), (64, 5), (64, 2)])
+def test_cost_bars_labels_stay_inside_their_panels(side, kernel):
+    # The chapter's explorer, with its shared limits: the dense matrix's "29.5 million" flops (64 × 64 image,
+    # 5 × 5 kernel) is wider than its bar's share of the panel and must not cross the panel's border.
+    counts = {(s, k): ef.costs(s, s, k, k) for s in (8, 16, 24, 32, 48, 64) for k in (2, 3, 5)}
+    limits = {"flops": de.log_limits([c.method(m).flops for c in counts.values() for m in ef.METHODS]),
+              "nbytes": de.log_limits([c.method(m).nbytes for c in counts.values() for m in ef.METHODS]),
+              "seconds": (1e-6, 1e-1)}
+    seconds = {"convolution": 7.1e-5, "sparse matrix": 6.78e-5, "dense matrix": 2.9e-3}
+    fig = framed(lambda side, kernel_size: de.cost_bars(counts[side, int(kernel_size[0])], seconds, limits=limits,
+                                                        backend={"convolution": "oneDNN"}),
+                 side=side, kernel_size=f"{kernel} × {kernel}")
+    renderer = laid_out(fig)
+    assert texts_outside(fig, renderer) == []
+    for ax in fig.axes:
+        box = ax.get_window_extent(renderer)
+        for label in ax.texts:
+            e = label.get_window_extent(renderer)
+            assert box.x0 <= e.x0 and e.x1 <= box.x1 and e.y1 <= box.y1, label.get_text()
 
 
 def test_draw_cost_bars_rejects_bad_input():

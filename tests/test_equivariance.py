@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from test_style import laid_out, points_inside, texts_outside
 
 from widgets.compute import conv_layer as cl
 from widgets.compute import (
@@ -771,6 +772,31 @@ def test_draw_aliasing_bars():
         deq.aliasing_bars({"a": []})
     with pytest.raises(ValueError, match="^errors must hold 1 to 8 layers"):
         deq.aliasing_bars({})
+
+
+def test_consistency_bars_values_touch_no_data():
+    # Like the chapter's figure: untrained networks' consistency near 1, with seeds at 1.0 and a
+    # confidence interval reaching past 1. Each mean's label sits clear of its error bar and dots.
+    rng = np.random.default_rng(1)
+    measures = ["training accuracy", "test accuracy, centred", "test accuracy, shifted", "consistency"]
+    means = {"max pooling": [0.91, 0.85, 0.48, 0.51], "max-blur pooling": [0.90, 0.84, 0.80, 0.93],
+             "max pooling, untrained": [0.11, 0.11, 0.10, 0.90],
+             "max-blur pooling, untrained": [0.09, 0.09, 0.09, 0.98]}
+    results = {m: {k: list(np.clip(v + rng.normal(0, 0.04, 5), 0, 1)) for k, v in zip(measures, ms)}
+               for m, ms in means.items()}
+    results["max pooling, untrained"]["consistency"] = [0.70, 0.86, 0.97, 1.0, 1.0]
+    results["max-blur pooling, untrained"]["consistency"] = [0.92, 1.0, 1.0, 1.0, 1.0]
+    fig = _new_figures_after(lambda: deq.consistency_bars(results))
+    ax = fig.get_axes()[0]
+    renderer = laid_out(fig)
+    assert texts_outside(fig, renderer) == []
+    assert len(ax.texts) == 16
+    frame = ax.get_window_extent(renderer)
+    for label in ax.texts:
+        box = label.get_window_extent(renderer)
+        assert points_inside(box, ax) == [], label.get_text()
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, label.get_text()
+    assert max(ax.get_xticks()) == 1.0, "fractions: no tick past 1"
 
 
 def test_draw_consistency_bars():

@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 from conftest import glued
+from test_controls import framed
+from test_style import laid_out, texts_outside
 
 from widgets.compute import (
     conv_layer,
@@ -109,17 +111,23 @@ def test_figures():
 
 
 @pytest.mark.parametrize("image_size, in_channels, out_channels, kernel_size",
-                         [(28, 1, 16, 3), (224, 3, 64, 5), (224, 1, 16, 3)])
+                         [(28, 1, 16, 3), (28, 3, 64, 5), (128, 3, 16, 5), (224, 3, 64, 5), (224, 1, 16, 3)])
 def test_the_bars_labels_end_inside_the_plot(image_size, in_channels, out_channels, kernel_size):
-    # The chapter's explorer's smallest and largest settings: no label runs across the plot's border.
-    counts = lc.layer_counts(in_channels, image_size, out_channels, kernel_size)
-    fig = draw_ps.parameter_bars({name: c["parameters"] for name, c in counts.items()}, image_size=image_size,
-                                 in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
-    fig.draw_without_rendering()
+    # Frames of the chapter's explorer, from its smallest multiples to its largest (9,944,428×), measured as
+    # the page draws them (text raised to the book's smallest size): no label runs across the plot's border.
+    def count_frame(image_size, in_channels, out_channels, kernel_size):
+        counts = lc.layer_counts(in_channels, image_size, out_channels, kernel_size)
+        return draw_ps.parameter_bars({name: c["parameters"] for name, c in counts.items()}, image_size=image_size,
+                                      in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
+
+    fig = framed(count_frame, image_size=image_size, in_channels=in_channels, out_channels=out_channels,
+                 kernel_size=kernel_size)
+    renderer = laid_out(fig)
     ax = fig.axes[0]
-    right = ax.get_window_extent().x1
+    right = ax.get_window_extent(renderer).x1
     assert len(ax.texts) == 3
-    assert all(t.get_window_extent().x1 <= right for t in ax.texts), [t.get_text() for t in ax.texts]
+    assert all(t.get_window_extent(renderer).x1 <= right for t in ax.texts), [t.get_text() for t in ax.texts]
+    assert texts_outside(fig, renderer) == []
     plt.close(fig)
 
 
@@ -288,10 +296,11 @@ def test_prior_study_figure():
     labels = [t.get_text() for t in bars.get_legend().get_texts()]
     assert set(labels) == {"always the common label", "hand-made detectors", "logistic regression", "convolution",
                            "locally connected"}
-    # The legend sits above the bars, inside the figure: it covers no data.
-    fig.canvas.draw()
-    box = bars.get_legend().get_window_extent()
-    assert box.y0 >= bars.get_window_extent().y1 and box.x1 <= fig.bbox.x1
+    # The legend sits above the bars, inside the figure (at the size the page draws it): it covers no data.
+    renderer = laid_out(fig)
+    box = bars.get_legend().get_window_extent(renderer)
+    assert box.y0 >= bars.get_window_extent(renderer).y1 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
+    assert texts_outside(fig, renderer) == []
     assert plt.get_fignums() == before
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import drawn_without_leak
+from test_style import laid_out, points_inside, texts_outside
 from torch import nn
 
 from widgets.compute import sequences as sq
@@ -329,6 +330,26 @@ def test_draw_motif_detection():
     assert "the motif kernel peaks at 5, the decoy kernel at 30" in fig.alt  # a matched filter peaks on its pattern
     with pytest.raises(ValueError, match="^responses must be"):
         dsq.motif_detection(signal, responses[:, :10], kernels, sq.motif(), motif_at=(5,), decoy_at=(30,))
+
+
+def test_motif_detection_legends_cover_no_data():
+    # The chapter's figure: a 96-sample signal, and kernels like the first detector's, whose decoy kernel
+    # dips to -4.4 at tap 2, low in the kernel panel where a legend inside it would cover it.
+    motif_at, decoy_at = (12, 64), (38,)
+    signal = sq.motif_example(length=96, motif_at=motif_at, decoy_at=decoy_at, seed=2)
+    kernels = torch.tensor([[-1.6, 0.28, -4.4, -2.0, 3.75, 2.1, 0.28], [1.13, 0.62, 2.2, 4.47, 0.1, -4.07, -1.0]])
+    responses = nn.functional.conv1d(signal.view(1, 1, -1), kernels[:, None])[0]
+    fig = drawn_without_leak(dsq.motif_detection, signal, responses, kernels, sq.motif(), motif_at=motif_at,
+                             decoy_at=decoy_at)
+    renderer = laid_out(fig)
+    assert texts_outside(fig, renderer) == []
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + fig.legends
+    labels = {t.get_text() for legend in legends for t in legend.get_texts()}
+    assert {"motif", "decoy", "motif (scaled)", "decoy (scaled)", "motif kernel", "decoy kernel"} <= labels
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:
+            assert points_inside(box, ax) == [], [t.get_text() for t in legend.get_texts()]
 
 
 # --------------------------------------------------------------------------- the chapter

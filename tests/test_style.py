@@ -524,3 +524,230 @@ def test_an_image_tells_the_page_how_narrow_it_may_be_shown_on_a_phone():
     assert readable < picture.width
     # Bytes without text information keep their full size as the limit.
     assert "--cw-readable:" in style.img_tag(style.to_png(fig), "png")
+
+
+# ---------------------------------------------------------------------------
+# Geometry of a figure as the page shows it. Other test modules import these
+# (``from test_style import ...``), as they import from conftest.
+
+
+def laid_out(fig):
+    """Lay ``fig`` out as :func:`style.render` draws it (legible text, at :data:`style.DPI`); its renderer.
+
+    Drawn on an Agg canvas of its own, so text extents are measured by a real
+    renderer at the page's resolution, after every text has its final size.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    style.legible(fig)
+    fig.set_dpi(style.DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _drawn_ticks(axis):
+    low, high = sorted(axis.get_view_interval())
+    span = (high - low) * 1e-9
+    return [tick for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+            if low - span <= tick.get_loc() <= high + span]
+
+
+def drawn_texts(fig, renderer):
+    """Every text ``fig`` draws (visible, not empty), as (text, extent in display pixels).
+
+    Tick labels count only for ticks inside the view limits (matplotlib keeps
+    labels of the others, undrawn); a legend counts as one box named by its entries.
+    """
+    found = []
+
+    def add(text):
+        if text.get_visible() and text.get_text().strip():
+            found.append((text.get_text(), text.get_window_extent(renderer)))
+
+    for text in fig.texts:
+        add(text)
+    for legend in fig.legends:
+        found.append(("legend: " + ", ".join(t.get_text() for t in legend.get_texts()),
+                      legend.get_window_extent(renderer)))
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for text in (*ax.texts, ax.title, ax._left_title, ax._right_title):
+            add(text)
+        for axis in (ax.xaxis, ax.yaxis):
+            if not axis.get_visible():
+                continue
+            add(axis.label)
+            for tick in _drawn_ticks(axis):
+                for label in (tick.label1, tick.label2):
+                    if label.get_visible():
+                        add(label)
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            found.append(("legend: " + ", ".join(t.get_text() for t in legend.get_texts()),
+                          legend.get_window_extent(renderer)))
+    return found
+
+
+def texts_outside(fig, renderer, pad_px=0.5):
+    """The texts of ``fig`` that reach past the edges of its image."""
+    box = fig.bbox
+    return [name for name, e in drawn_texts(fig, renderer)
+            if e.x0 < box.x0 - pad_px or e.x1 > box.x1 + pad_px or e.y0 < box.y0 - pad_px or e.y1 > box.y1 + pad_px]
+
+
+def overlap(a, b, pad_px=0.0) -> bool:
+    """Whether two display boxes overlap (by more than ``pad_px``)."""
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > pad_px) and (min(a.y1, b.y1) - max(a.y0, b.y0) > pad_px)
+
+
+def _sampled(xy, samples):
+    """Vertices of a polyline and points along each of its segments (all in display pixels)."""
+    points = [xy[np.isfinite(xy).all(axis=1)]]
+    for a, b in zip(xy[:-1], xy[1:]):
+        if np.isfinite(a).all() and np.isfinite(b).all():
+            points.append(a + np.linspace(0, 1, samples)[:, None] * (b - a))
+    return np.concatenate(points)
+
+
+def _hits(points, box, reach):
+    return bool(((points[:, 0] >= box.x0 - reach) & (points[:, 0] <= box.x1 + reach)
+                 & (points[:, 1] >= box.y0 - reach) & (points[:, 1] <= box.y1 + reach)).any())
+
+
+def points_inside(box, ax, *, samples=20):
+    """The data ``ax`` draws as lines (their markers, vertices and points along each segment) inside ``box``.
+
+    Returns the labels of the lines, and of line collections such as error bars,
+    that reach into ``box`` (a display-pixel box), each counted with half its
+    line width or marker size around each point.
+    """
+    px = ax.figure.dpi / 72.0
+    hits = []
+    for line in ax.get_lines():
+        if not line.get_visible():
+            continue
+        xy = line.get_transform().transform(np.column_stack([np.asarray(line.get_xdata(), dtype=float),
+                                                             np.asarray(line.get_ydata(), dtype=float)]))
+        drawn = line.get_linestyle() not in ("None", "", " ", "none")
+        marked = line.get_marker() not in (None, "None", "none", "", " ")
+        points = _sampled(xy, samples) if drawn else xy[np.isfinite(xy).all(axis=1)]
+        reach = max(line.get_linewidth() if drawn else 0.0, line.get_markersize() if marked else 0.0) / 2 * px
+        if len(points) and _hits(points, box, reach):
+            hits.append(line.get_label())
+    for coll in ax.collections:
+        if not coll.get_visible() or not hasattr(coll, "get_segments"):
+            continue
+        reach = float(np.max(coll.get_linewidth(), initial=1.0)) / 2 * px
+        for seg in coll.get_segments():
+            points = _sampled(coll.get_transform().transform(np.asarray(seg, dtype=float)), samples)
+            if len(points) and _hits(points, box, reach):
+                hits.append(coll.get_label())
+                break
+    return hits
+
+
+# --------------------------------------------------------------------------- titles, labels and legends inside
+
+
+def test_fit_suptitle_keeps_a_short_title_on_one_line():
+    fig, axes = style.figure(1, width=4.0, height=2.0)
+    title = style.fit_suptitle(fig, "Short", "(a = 1)")
+    assert title.get_text() == "Short (a = 1)" and fig.get_suptitle() == "Short (a = 1)"
+    assert title.get_fontsize() == style.RC["figure.titlesize"]
+    assert tuple(fig.get_size_inches()) == (4.0, 2.0)
+
+
+def test_fit_suptitle_wraps_a_long_title_inside_the_image_and_makes_room_for_it():
+    fig, axes = style.figure(1, width=3.0, height=1.6)
+    style.show_image(axes[0, 0], np.eye(3), title="axes title")  # no ticks: figure()'s margins are for images
+    before = axes[0, 0].get_position().bounds[1:]  # bottom and height, as fractions of 1.6 inches
+    parts = ("Networks trained on centred digits, shown a moved 7", "(distance = 4, direction = left, digit = 7)")
+    style.fit_suptitle(fig, *parts)
+    lines = fig.get_suptitle().split("\n")
+    assert len(lines) > 2 and lines[0].startswith("Networks") and lines[-1].endswith("digit = 7)")
+    assert " ".join(lines) == " ".join(parts), "only the breaks change"
+    assert all(not line.endswith("=") and not line.startswith("=") for line in lines), "name = value stays whole"
+    renderer = laid_out(fig)
+    assert texts_outside(fig, renderer) == []
+    title = fig._suptitle.get_window_extent(renderer)
+    assert title.y0 > axes[0, 0].get_tightbbox(renderer).y1, "the title is above the axes and their title"
+    # The figure grew at the top; the axes kept their place in inches.
+    height = fig.get_figheight()
+    assert height > 1.6
+    bottom, size = axes[0, 0].get_position(original=True).bounds[1:4:2]
+    assert (bottom * height, size * height) == pytest.approx((before[0] * 1.6, before[2] * 1.6))
+
+
+def test_fit_suptitle_keeps_an_existing_title_and_its_alignment():
+    fig, _ = style.figure(1, width=4.0, height=2.0)
+    fig.suptitle("left", x=0.02, ha="left", fontsize=14)
+    style.fit_suptitle(fig, "left", "(b = 2)")
+    assert fig._suptitle.get_text() == "left (b = 2)" and fig._suptitle.get_ha() == "left"
+    assert fig._suptitle.get_position()[0] == 0.02 and fig._suptitle.get_fontsize() == 14
+
+
+def test_grow_top_keeps_axes_texts_and_legends_in_place():
+    fig, axes = style.figure(2, width=4.0, height=2.0)
+    axes[0, 0].plot([0, 1], [0, 1], label="line")
+    legend = fig.legend(loc="upper right")
+    note = fig.text(0.5, 0.5, "note")
+    renderer = laid_out(fig)
+    boxes = [a.get_window_extent(renderer) for a in (*axes[0], legend, note)]
+    style.grow_top(fig, 0.5)
+    assert tuple(fig.get_size_inches()) == (4.0, 2.5)
+    renderer = laid_out(fig)
+    after = [a.get_window_extent(renderer) for a in (*axes[0], legend, note)]
+    for a, b in zip(boxes, after):
+        assert (a.x0, a.y0, a.x1, a.y1) == pytest.approx((b.x0, b.y0, b.x1, b.y1), abs=1.0)
+
+
+def test_fit_top_makes_room_for_a_legend_above_the_axes():
+    fig, axes = style.figure(1, width=3.0, height=2.0)
+    ax = axes[0, 0]
+    for i in range(6):
+        ax.plot([0, 1], [i, i], label=f"line {i}")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=6)
+    assert texts_outside(fig, laid_out(fig)) != [], "the legend, at the page's size, starts out cut"
+    style.fit_top(fig)
+    assert texts_outside(fig, laid_out(fig)) == []
+
+
+@pytest.mark.parametrize("scale", ["linear", "log"])
+def test_room_for_labels_ends_every_label_inside_the_axes(scale):
+    fig, axes = style.figure(1, width=4.0, height=2.0)
+    ax = axes[0, 0]
+    values = [3.0, 900.0, 8_000_000.0] if scale == "log" else [0.2, 0.6, 0.98]
+    ax.barh(range(3), values)
+    ax.set_xscale(scale)
+    ax.set_xlim(1 if scale == "log" else 0, max(values) * 1.05)
+    labels = [ax.annotate(f"{v:,} (a long label)", (v, i), xytext=(4, 0), textcoords="offset points",
+                          va="center", fontsize=7) for i, v in enumerate(values)]
+    labels.append(ax.text(values[0], 0, "plain text", fontsize=7))
+    low = ax.get_xlim()[0]
+    style.room_for_labels(ax, labels)
+    assert ax.get_xlim()[0] == low
+    renderer = laid_out(fig)
+    right = ax.get_window_extent(renderer).x1
+    assert all(t.get_window_extent(renderer).x1 <= right for t in labels)
+    with pytest.raises(ValueError, match="^labels must"):
+        style.room_for_labels(ax, [style.figure()[1][0, 0].text(0, 0, "elsewhere")])
+
+
+def test_keep_inside_moves_labels_in_from_the_border():
+    fig, axes = style.figure(1, width=2.0, height=2.0)
+    ax = axes[0, 0]
+    ax.bar([0, 1, 2], [1, 2, 3])
+    ann = ax.annotate("29.5 million", (2, 3), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
+    text = ax.text(-0.4, 1, "at the left edge", ha="center", fontsize=7)
+    inside = ax.text(1, 1, "x", ha="center")
+    shifts = style.keep_inside(ax, [ann, text, inside])
+    assert shifts[0] < 0 < shifts[1] and shifts[2] == 0
+    renderer = laid_out(fig)
+    box = ax.get_window_extent(renderer)
+    for t in (ann, text):
+        e = t.get_window_extent(renderer)
+        assert box.x0 <= e.x0 and e.x1 <= box.x1, t.get_text()

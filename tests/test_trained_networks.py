@@ -14,6 +14,8 @@ import pytest
 import torch
 from conftest import drawn_without_leak, glued
 from hypothesis import settings
+from test_controls import framed
+from test_style import laid_out, overlap, texts_outside
 from torch import nn
 
 from widgets.compute import data, stats, training
@@ -647,6 +649,25 @@ def test_draw_moved_digit(split):
     assert [t.get_text() for t in bars_ax.texts] == ["says 0", "says 3"]
     assert "dense 10%, predicts 0; convolutional 70%, predicts 3" in fig.alt
     assert fig._suptitle.get_text() == "Networks trained on centred digits, shown a moved 3"
+
+
+def test_moved_digit_frame_keeps_its_text_inside_and_off_the_digit():
+    # The chapter's explorer frame: four networks, the values appended to the title. Everything stays
+    # inside the image, and no network's name reaches into the digit's panel.
+    probs = {name: np.eye(10)[k] * 0.9 + 0.01 for name, k in
+             (("dense", 5), ("locally connected", 5), ("convolutional", 7), ("convolutional, flattened head", 4))}
+    image = np.random.default_rng(0).random((28, 28))
+    fig = framed(lambda distance, direction, digit: dtn.moved_digit(image, digit, probs),
+                 distance=4, direction="left", digit=7)
+    renderer = laid_out(fig)
+    assert texts_outside(fig, renderer) == []
+    image_ax, bars_ax = fig.get_axes()
+    digit = image_ax.get_window_extent(renderer)
+    for label in bars_ax.get_yticklabels():
+        assert not overlap(label.get_window_extent(renderer), digit) and \
+            label.get_window_extent(renderer).x0 > digit.x1, label.get_text()
+    title = fig._suptitle.get_window_extent(renderer)
+    assert all(title.y0 > ax.get_tightbbox(renderer).y1 for ax in fig.get_axes())
 
 
 @pytest.mark.parametrize("args, match", [

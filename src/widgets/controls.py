@@ -30,7 +30,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from matplotlib.figure import Figure
 
 from ._checks import check_int
-from .draw.style import DPI, img_tag, render
+from .draw.style import DPI, fit_suptitle, img_tag, render
 
 # Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
 from .live import digit_pad, field_stack, kernel_playground, shift_figure
@@ -118,7 +118,9 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     frame : callable
         Called as ``frame(**params)`` for each combination; returns a
         :class:`matplotlib.figure.Figure`, which is closed after rendering.
-        The current parameter values are added to its title.
+        The current parameter values are added to its title, on a line of
+        their own when the two would not fit the image on one
+        (:func:`widgets.draw.style.fit_suptitle`).
     grid : mapping of str to sequence
         One to four parameters, outermost first, each with the values its
         control offers (distinct; integers become a slider, anything else
@@ -265,9 +267,11 @@ def _render(frame, params, dpi, trim=False):
     try:
         if not isinstance(fig, Figure):
             raise TypeError(f"frame must return a matplotlib Figure, got {type(fig).__name__} for {params}")
+        # The values after the figure's own title, on a line of their own if the two together would be
+        # wider than the image (fit_suptitle keeps each "name = value" whole when a line wraps).
         label = _params_text(params)
         title = fig.get_suptitle()
-        fig.suptitle(f"{title} ({label})" if title else label)
+        fit_suptitle(fig, *((title, f"({label})") if title else (label,)))
         return render(fig, dpi, trim=trim), getattr(fig, "alt", "")
     finally:
         if isinstance(fig, Figure):

@@ -25,12 +25,16 @@ def multiply_add(image, step):
     check_instance("step", step, MultiplyAdd, "a MultiplyAdd from widgets.compute.conv_layer.multiply_add")
     kh, kw = step.kernel.shape
     rows = f"rows {step.top}–{step.top + kh - 1}, cols {step.left}–{step.left + kw - 1}"
-    fig, axes = figure(4, width=8.0, height=2.5, alt=(
+    height = 2.7
+    fig, axes = figure(4, width=8.0, height=height, alt=(
         f"The input image with the {kh} by {kw} patch at {rows} outlined, the patch's pixel values, "
         f"the kernel's weights and their products, which sum to {step.value:+.3f}"))
+    # Room above the panels for a frame title and two lines of panel title: the
+    # input's rows and columns, two digits each, are wider than its panel on one line.
+    fig.subplots_adjust(top=1 - 0.8 / height)
     ax_in, ax_patch, ax_kernel, ax_prod = axes[0]
     show_image(ax_in, image, cmap=PHOTO, vmin=0, vmax=1,
-               title=f"input, {rows}")
+               title=f"input\n{rows}")
     outline(ax_in, step.top, step.left, kh, kw)
     show_image(ax_patch, step.patch, cmap=PHOTO, vmin=0, vmax=1, title="patch (pixel values)")
     write_values(ax_patch, step.patch)
@@ -91,6 +95,9 @@ def feature_maps(image, maps, names, *, slots: int | None = None, input_title: s
         f"The {input_title or ('grayscale' if channels == 1 else 'colour') + ' input'} and {len(maps)} feature "
         f"map{'s' if len(maps) != 1 else ''}: {', '.join(names[:len(maps)])}; "
         "red is positive, blue negative"))
+    # Side margins of 0.25 inch: the input's title ("grayscale input (3 channels)") is wider than its
+    # panel and would reach the image's left edge. The images, as tall as their cells, keep their size.
+    fig.subplots_adjust(left=0.25 / fig.get_figwidth(), right=1 - 0.25 / fig.get_figwidth())
     cells = axes.ravel()
     show_image(cells[0], arr, cmap=PHOTO, vmin=0, vmax=1,
                title=input_title or f"input, {channels} channel{'s' if channels > 1 else ''}")
@@ -236,18 +243,30 @@ def learned_kernels(results, direction=None, control=None):
         show_image(ax, kernel, signed=True, vmin=-bound if bound else None, vmax=bound, title=name)
         write_values(ax, kernel, fmt=fmt, fontsize=6.0 if "e" in fmt else 7.0)
     ax = axes[0, -1]
-    for r in results:
-        ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0, color="#0072B2")
-    for r in control or ():
-        ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0, ls="--", color="#E69F00")
-    ax.set_xlabel("epoch")
-    ax.set_title("squared error")
     # Room, in inches, for the tick labels and the axis label inside the figure: the y labels (10⁻¹⁵)
     # on the left, half of the last x label on the right, the x labels and "epoch" below.
     cell = ax.get_position()
     ax.set_position([cell.x0 + 0.6 / width, 0.62 / height,
                      cell.width - 0.95 / width, cell.y1 - 0.62 / height - 0.1 / height])
+    for r in results:
+        ax.semilogy(range(1, len(r.losses) + 1), r.losses, lw=1.0, color="#0072B2")
+    if control:
+        epochs = max(len(r.losses) for r in control)
+        # Dashes laid along the epochs, the same for every run: matplotlib's dashes follow each line's
+        # own length, so the runs' dashes fall out of step and, overlapping, fill each other's gaps.
+        period = epochs * _DASH_PERIOD_IN / (ax.get_position().width * width)
+        for r in control:
+            x = np.arange(1, len(r.losses) + 1)
+            shown = (x - 1) % period < 0.6 * period if period >= 4 else np.ones(len(x), dtype=bool)
+            ax.semilogy(x, np.where(shown, np.asarray(r.losses, dtype=float), np.nan), lw=1.0,
+                        ls="-" if period >= 4 else "--", color="#E69F00")
+    ax.set_xlabel("epoch")
+    ax.set_title("squared error")
     return fig
+
+
+#: Length, in inches, of one dash and the gap after it in the control runs of :func:`learned_kernels`.
+_DASH_PERIOD_IN = 0.12
 
 
 @styled

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from .style import PALETTE, figure, kind_colour, kind_series, show_image, styled
+from .style import PALETTE, figure, keep_inside, kind_colour, kind_series, show_image, styled
 
 #: One colour per method, from the book's colours for layer kinds: the dense
 #: matrix is a dense layer's operator, the sparse matrix stores one weight per
@@ -157,11 +157,12 @@ def _bar_panel(ax, values, limits, unit, title, notes=None):
         ax.set_ylim(*limits)
     ax.set_xticks(range(len(names)), [n.replace(" matrix", "\nmatrix") + (f"\n({notes[n]})" if n in notes else "")
                                       for n in names])
-    for bar, value in zip(bars, heights):
-        ax.annotate(si(value, unit), (bar.get_x() + bar.get_width() / 2, value), xytext=(0, 2),
-                    textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    labels = [ax.annotate(si(value, unit), (bar.get_x() + bar.get_width() / 2, value), xytext=(0, 2),
+                          textcoords="offset points", ha="center", va="bottom", fontsize=8)
+              for bar, value in zip(bars, heights)]
     ax.set_title(title)
     ax.grid(axis="y", which="major", alpha=0.3)
+    return labels
 
 
 def log_limits(*values) -> tuple[float, float]:
@@ -229,13 +230,16 @@ def cost_bars(costs, seconds: dict, *, limits: dict | None = None, label: str = 
             return f"\ndense ÷ convolution = {times(d['dense matrix'] / d['convolution'])}"
         return ""
 
-    _bar_panel(axes[0, 0], flops, limits.get("flops"), "", "floating-point operations" + ratio(flops))
-    _bar_panel(axes[0, 1], nbytes, limits.get("nbytes"), "B", "storage of the operator" + ratio(nbytes))
-    _bar_panel(axes[0, 2], seconds, limits.get("seconds"), "s", "measured time, one core" + ratio(seconds),
-               backend)
+    labels = [_bar_panel(axes[0, 0], flops, limits.get("flops"), "", "floating-point operations" + ratio(flops)),
+              _bar_panel(axes[0, 1], nbytes, limits.get("nbytes"), "B", "storage of the operator" + ratio(nbytes)),
+              _bar_panel(axes[0, 2], seconds, limits.get("seconds"), "s",
+                         "measured time, one core" + ratio(seconds), backend)]
     if label:
         fig.suptitle(label)
     fig.subplots_adjust(left=0.05, right=0.99, bottom=0.2 if backend else 0.15, top=0.78, wspace=0.3)
+    # A label wider than its bar's share of the panel ("29.5 million" over the last bar) moves in from the border.
+    for ax, texts in zip(axes[0], labels):
+        keep_inside(ax, texts)
     return fig
 
 

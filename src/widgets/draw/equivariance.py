@@ -9,7 +9,7 @@ import numpy as np
 from .._checks import MAX_SIDE, check_instance, check_int
 from ..compute.equivariance import ShiftComparison
 from ..compute.stats import interval
-from .style import DIVERGING, PALETTE, PHOTO, figure, outline, show_image, styled
+from .style import DIVERGING, PALETTE, PHOTO, figure, outline, room_for_labels, show_image, styled
 
 
 def _map(t) -> np.ndarray:
@@ -223,6 +223,7 @@ def consistency_bars(results: Mapping[str, Mapping[str, Sequence[float]]]):
     fig.subplots_adjust(left=0.3, right=0.95, bottom=0.2, top=0.8)
     height = 0.8 / len(models)
     colours = [PALETTE[c] for c, _ in _LINES]
+    labels = []
     for i, m in enumerate(models):
         ys = np.arange(len(measures)) + i * height
         means = [values[m][k].mean() for k in measures]
@@ -232,17 +233,22 @@ def consistency_bars(results: Mapping[str, Mapping[str, Sequence[float]]]):
         for y, k in zip(ys, measures):
             ax.plot(values[m][k], np.full(len(values[m][k]), y), "o", ms=2.5, color=PALETTE["black"],
                     alpha=0.6)
-        for y, v, values_k in zip(ys, means, (values[m][k] for k in measures)):
-            ax.text(min(max(v, float(values_k.max())), 1.0) + 0.01, y, f"{v:.2f}", va="center", fontsize=7)
+        # Each mean written past everything drawn on its bar (the bar, its error bar, its seeds' dots).
+        for y, v, half, values_k in zip(ys, means, halves, (values[m][k] for k in measures)):
+            end = max(v + half, float(values_k.max()))
+            labels.append(ax.annotate(f"{v:.2f}", (end, y), xytext=(4, 0), textcoords="offset points",
+                                      ha="left", va="center", fontsize=7))
     ax.set_yticks(np.arange(len(measures)) + height * (len(models) - 1) / 2)
     ax.set_yticklabels(measures)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.12)
+    ax.set_xticks(np.linspace(0, 1, 6))  # fractions: no tick past 1 in the room kept for the labels
     ax.set_xlabel(f"fraction of test digits\n(bar: mean over {n_seeds} seeds with its 95% CI; dot: one seed)")
     columns = min(len(models), 2)
     ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=columns, frameon=False)
     ax.set_title("trained on centred digits only; tested centred and shifted",
                  pad=10 + 12 * -(-len(models) // columns))
+    room_for_labels(ax, labels)
     return fig
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._checks import MAX_COUNT, MAX_SIDE, check_instance, check_int, check_number
 from ..compute.parameter_sharing import PriorStudy
-from .style import PALETTE, PHOTO, figure, kind_colour, outline, show_image, styled
+from .style import PALETTE, PHOTO, figure, fit_top, kind_colour, outline, room_for_labels, show_image, styled
 
 #: The three layers, in the order the bars show them.
 LAYERS = ("dense", "locally connected", "convolution")
@@ -49,27 +49,13 @@ def parameter_bars(counts, *, image_size, in_channels, out_channels, kernel_size
     for i, v in enumerate(values):
         ratio = "" if names[i] == "convolution" else f"\n({v / conv:,.0f}× the convolution)"
         labels.append(ax.text(v * 1.3, i, f"{v:,}{ratio}", va="center", fontsize=8))
-    _fit_labels_inside(ax, labels, values)
+    # A decade past the largest bar, then as much more as the labels need, at the size the page shows them.
+    ax.set_xlim(1, 10 ** (math.log10(max(values)) + 1))
+    room_for_labels(ax, labels)
     side = image_size - kernel_size + 1
     ax.set_title(f"{in_channels} × {image_size} × {image_size} in, {out_channels} × "
                  f"{side} × {side} out, {kernel_size}×{kernel_size} kernels")
     return fig
-
-
-def _fit_labels_inside(ax, labels, values, pad_px=4.0):
-    """Widen a log x-axis that starts at 1 until every bar's label ends inside the plot.
-
-    A label's width in pixels does not depend on the limits; its start (at 1.3 x its bar) sits
-    at log10(1.3 v) / D of the axes' width W when the axis spans D decades. So the label of
-    width w fits when D >= log10(1.3 v) * W / (W - pad - w).
-    """
-    width = ax.get_window_extent().width
-    decades = math.log10(max(values)) + 1
-    for label, v in zip(labels, values):
-        # (A label wider than three quarters of the plot cannot fit; it then starts a quarter in.)
-        room = max(width - pad_px - label.get_window_extent().width, width / 4)
-        decades = max(decades, math.log10(1.3 * v) * width / room)
-    ax.set_xlim(1, 10 ** decades)
 
 
 @styled
@@ -202,7 +188,8 @@ def prior_study(study, examples):
     ax.set_xticks(np.arange(len(tasks)), tasks)
     ax.set_ylim(0.5, 1.0)
     ax.set_ylabel(f"test accuracy, {len(study.seeds)} seeds")
-    # Above the axes, where it covers no bar.
+    # Above the axes, where it covers no bar; the figure grows at the top to hold it at the size the page shows it.
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncols=2, fontsize=8,
               columnspacing=0.8, handlelength=1.6)
+    fit_top(fig)
     return fig

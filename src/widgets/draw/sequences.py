@@ -295,15 +295,20 @@ def motif_detection(signal, responses, kernels, pattern, *, motif_at: Sequence[i
     ax_signal = span_cells(fig, axes, 0, slice(0, 2))
     ax_motif = span_cells(fig, axes, 1, slice(0, 2))
     ax_decoy = span_cells(fig, axes, 2, slice(0, 2))
-    ax_kern = span_cells(fig, axes, slice(0, 3), 2)
+    # The kernels over the top two rows; their legend in the cell below, where it covers no data.
+    ax_kern = span_cells(fig, axes, slice(0, 2), 2)
+    key_cell = axes[2, 2].get_position()
+    axes[2, 2].remove()
     t = np.arange(len(signal))
     ax_signal.plot(t, signal, color="0.3", lw=1)
     marks = ((motif_at, motif_colour, "motif"), (decoy_at, decoy_colour, "decoy"))
     for starts, colour, label in marks:
         for i, s in enumerate(starts):
             ax_signal.axvspan(s - 0.5, s + k - 0.5, color=colour, alpha=0.25, label=label if i == 0 else None)
-    ax_signal.set_title("signal: motif and decoy shaded")
-    ax_signal.legend(fontsize=7, loc="lower right", ncol=2)
+    # The title on the left and the key on the right above the signal, which fills its axes.
+    ax_signal.set_title("signal: motif and decoy shaded", loc="left")
+    ax_signal.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False,
+                     borderaxespad=0.0, borderpad=0.2)
     positions = np.arange(responses.shape[1])
     for ax, r, colour, title in ((ax_motif, responses[1], motif_colour, "motif kernel"),
                                  (ax_decoy, responses[0], decoy_colour, "decoy kernel")):
@@ -324,7 +329,7 @@ def motif_detection(signal, responses, kernels, pattern, *, motif_at: Sequence[i
     ax_kern.plot(taps, kernels[0], color=decoy_colour, marker="s", ls="--", label="decoy kernel")
     ax_kern.set_xlabel("tap")
     ax_kern.set_title("kernels after training")
-    ax_kern.legend(fontsize=6, loc="lower left")
+    fig.legend(*ax_kern.get_legend_handles_labels(), loc="center", bbox_to_anchor=key_cell.bounds, fontsize=8)
     ax_kern.grid(True, alpha=0.3)
     fig.suptitle("A 1-D convolution sliding along a signal")
     return fig

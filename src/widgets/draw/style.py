@@ -17,12 +17,14 @@ import functools
 import html
 import io
 import math
+import re
 from collections.abc import Iterable
 
 import matplotlib
 import matplotlib.axes
 import matplotlib.colors
 import matplotlib.text
+import matplotlib.transforms
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -319,6 +321,188 @@ def legible(fig: Figure) -> Figure:
         if text.get_text() and text.get_fontsize() < floor:
             text.set_fontsize(floor)
     return fig
+
+
+#: Room, in inches, that text keeps from the edges of the image (:func:`fit_suptitle`, :func:`fit_top`).
+EDGE = 0.1
+
+
+def _measuring_renderer(fig: Figure):
+    """A renderer that lays ``fig`` out as :func:`render` will, its text already :func:`legible`."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    legible(fig)
+    return RendererAgg(max(1, round(fig.bbox.width)), max(1, round(fig.bbox.height)), fig.dpi)
+
+
+def fit_suptitle(fig: Figure, *parts: str) -> matplotlib.text.Text:
+    """Give ``fig`` the title ``parts`` joined by spaces, on as many lines as keep it inside the image.
+
+    When the joined title is wider than the figure (less :data:`EDGE` on either
+    side, at the size :func:`legible` gives it), each part starts a line of its
+    own and any line still too wide breaks between words, never at a space beside
+    ``=`` (so that ``"name = value"`` stays whole). If the wrapped title then reaches down
+    into the axes or other text, the figure grows at the top by as much, everything
+    else keeping its place (:func:`grow_top`). An existing title keeps its
+    position and alignment. Returns the title.
+    """
+    check_instance("fig", fig, Figure, "a matplotlib Figure")
+    if not parts or not all(isinstance(p, str) for p in parts) or not "".join(parts).strip():
+        raise ValueError(f"parts must be one or more strings, not all blank, got {parts!r:.80}")
+    renderer = _measuring_renderer(fig)
+    # matplotlib keeps the title's Text private; a new title takes the book's size, not the rcParams of the moment.
+    title = fig._suptitle if fig._suptitle is not None else fig.suptitle(" ", fontsize=RC["figure.titlesize"])
+    title.set_fontsize(max(title.get_fontsize(), min_font_points(fig.get_figwidth())))
+    # Inside the image, EDGE from its sides (or from the anchor, for a title placed nearer a side).
+    anchor = fig.transSubfigure.transform(title.get_position())[0]
+    left = min(fig.bbox.x0 + EDGE * fig.dpi, anchor)
+    right = max(fig.bbox.x1 - EDGE * fig.dpi, anchor)
+
+    def fits(text):
+        title.set_text(text)
+        box = title.get_window_extent(renderer)
+        return box.x0 >= left - 0.5 and box.x1 <= right + 0.5
+
+    joined = " ".join(p for p in parts if p)
+    if fits(joined):
+        return title
+    lines = []
+    for line in (line for p in parts if p for line in p.split("\n")):
+        words = re.split(r"(?<!=) (?!=)", line)
+        current = words[0]
+        for word in words[1:]:
+            if fits(f"{current} {word}"):
+                current = f"{current} {word}"
+            else:
+                lines.append(current)
+                current = word
+        lines.append(current)
+    title.set_text("\n".join(lines))
+    bottom = title.get_window_extent(renderer).y0
+    top = _content_top(fig, renderer, exclude=title)
+    if top > bottom - 0.05 * fig.dpi:
+        grow_top(fig, (top - bottom) / fig.dpi + 0.05)
+    return title
+
+
+def _content_top(fig: Figure, renderer, exclude=None) -> float:
+    """The highest point, in display pixels, of the figure's axes (with their labels and legends) and texts."""
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
+    boxes += [a.get_window_extent(renderer) for a in (*fig.texts, *fig.legends)
+              if a is not exclude and a.get_visible() and (not hasattr(a, "get_text") or a.get_text().strip())]
+    boxes = [b for b in boxes if b is not None and b.height > 0 and np.isfinite(b.y1)]
+    return max((b.y1 for b in boxes), default=fig.bbox.y0)
+
+
+def grow_top(fig: Figure, inches: float) -> Figure:
+    """Make ``fig`` ``inches`` taller, the room added at the top: its axes, texts and legends keep their places.
+
+    Positions are kept in inches from the bottom-left corner; the title (``suptitle``)
+    stays at the top. Returns ``fig``.
+    """
+    check_instance("fig", fig, Figure, "a matplotlib Figure")
+    inches = check_number("inches", inches, low=0.0, high=16.0)
+    width, height = fig.get_size_inches()
+    if inches == 0:
+        return fig
+    scale = height / (height + inches)
+    legends = [(legend, legend.get_bbox_to_anchor().transformed(fig.dpi_scale_trans.inverted()))
+               for legend in fig.legends]
+    for ax in fig.axes:
+        if ax.get_axes_locator() is None:
+            box = ax.get_position(original=True)
+            ax.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
+    for text in fig.texts:
+        if text is not fig._suptitle and text.get_transform() in (fig.transFigure, fig.transSubfigure):
+            x, y = text.get_position()
+            text.set_position((x, y * scale))
+    fig.set_size_inches(width, height + inches)
+    for legend, box in legends:
+        legend.set_bbox_to_anchor(box, transform=fig.dpi_scale_trans)
+    return fig
+
+
+def fit_top(fig: Figure) -> Figure:
+    """Grow ``fig`` at the top (:func:`grow_top`) until everything it draws ends :data:`EDGE` below its top edge.
+
+    For content placed above the axes, such as a legend, whose size is only
+    known once its text has the size :func:`legible` gives it. Returns ``fig``.
+    """
+    check_instance("fig", fig, Figure, "a matplotlib Figure")
+    renderer = _measuring_renderer(fig)
+    top = _content_top(fig, renderer)
+    if fig._suptitle is not None and fig._suptitle.get_text().strip():
+        top = max(top, fig._suptitle.get_window_extent(renderer).y1)
+    over = (top - fig.bbox.y1) / fig.dpi + EDGE
+    if over > 0:
+        grow_top(fig, over)
+    return fig
+
+
+def room_for_labels(ax, labels, pad_px: float = 4.0):
+    """Raise the upper x limit of ``ax`` until every label in ``labels`` ends inside the axes.
+
+    Each label is anchored at a data x (a text's position, an annotation's
+    point) and reaches some pixels to its right, which do not depend on the
+    limits; so with the lower limit kept, the upper one is raised (on a linear or
+    a log axis) until anchor and reach fit in the axes' width less ``pad_px``. A
+    label wider than three quarters of the axes gets a quarter of it. Sizes are
+    measured as :func:`render` draws them. Returns the new limits.
+    """
+    check_instance("ax", ax, matplotlib.axes.Axes, "a matplotlib Axes")
+    labels = list(labels) if isinstance(labels, Iterable) and not isinstance(labels, str) else None
+    if labels is None or not all(isinstance(t, matplotlib.text.Text) and t.axes is ax for t in labels):
+        raise ValueError("labels must be texts drawn in ax (from ax.text or ax.annotate)")
+    pad_px = check_number("pad_px", pad_px, low=0.0, high=1000.0)
+    renderer = _measuring_renderer(ax.figure)
+    width = ax.get_window_extent(renderer).width
+    scale = ax.xaxis.get_transform()
+    low, high = ax.get_xlim()
+    s_low, s_high = scale.transform(np.array([low, high]))
+    needed = s_high
+    for label in labels:
+        x = label.xy[0] if isinstance(label, matplotlib.text.Annotation) else label.get_position()[0]
+        anchor = ax.transData.transform((x, 0.0))[0]
+        reach = label.get_window_extent(renderer).x1 - anchor
+        room = max(width - pad_px - reach, width / 4)
+        s_x = scale.transform(np.array([x]))[0]
+        needed = max(needed, s_low + (s_x - s_low) * width / room)
+    if needed > s_high:
+        ax.set_xlim(low, float(scale.inverted().transform(np.array([needed]))[0]))
+    return ax.get_xlim()
+
+
+def keep_inside(ax, texts, pad_px: float = 2.0):
+    """Shift each text in ``texts`` sideways, as little as needed, so that it ends inside ``ax``.
+
+    For value labels centred over bars near a panel's edge. Sizes are
+    measured as :func:`render` draws them. Returns the shifts in pixels.
+    """
+    check_instance("ax", ax, matplotlib.axes.Axes, "a matplotlib Axes")
+    texts = list(texts) if isinstance(texts, Iterable) and not isinstance(texts, str) else None
+    if texts is None or not all(isinstance(t, matplotlib.text.Text) for t in texts):
+        raise ValueError("texts must be matplotlib texts (from ax.text or ax.annotate)")
+    pad_px = check_number("pad_px", pad_px, low=0.0, high=1000.0)
+    fig = ax.figure
+    renderer = _measuring_renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    shifts = []
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        shift = 0.0
+        if box.x1 > frame.x1 - pad_px:
+            shift = frame.x1 - pad_px - box.x1
+        if box.x0 + shift < frame.x0 + pad_px:
+            shift = frame.x0 + pad_px - box.x0
+        if shift:
+            if isinstance(text, matplotlib.text.Annotation) and text.anncoords == "offset points":
+                dx, dy = text.xyann
+                text.xyann = (dx + shift * 72.0 / fig.dpi, dy)
+            else:
+                text.set_transform(text.get_transform() + matplotlib.transforms.ScaledTranslation(
+                    shift / fig.dpi, 0.0, fig.dpi_scale_trans))
+        shifts.append(shift)
+    return shifts
 
 
 @dataclasses.dataclass(frozen=True)

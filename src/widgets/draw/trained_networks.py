@@ -278,7 +278,8 @@ def moved_digit(image, label: int, probabilities: Mapping[str, object]):
     for r, s in enumerate(said):
         ax.text(1.02, r, f"says {s}", va="center", fontsize=8, transform=ax.get_yaxis_transform(),
                 color=PALETTE["black"] if s == label else PALETTE["vermillion"])
-    ax.set_yticks(rows, names, fontsize=8)
+    # Long names on two lines, so that none reaches into the digit's panel.
+    ax.set_yticks(rows, [n.replace(", ", ",\n") for n in names], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"probability of the true class, {label}")
