@@ -662,6 +662,7 @@ def test_a_finger_draws_on_a_phone(browser, site_url, page_models):
         page.goto(f"{site_url}/book/10_position.html")
         page.wait_for_function(f"() => {WIDGETS_DRAWN}", timeout=15_000)
         page.locator(f"{PAD} canvas.cw-pad-canvas").scroll_into_view_if_needed()
+        clear(page)   # the pad opens on a test digit: only the finger's ink is left to see
         page.evaluate("""() => { window.__types = new Set();
             document.querySelector('.cw-pad-canvas')
                 .addEventListener('pointermove', e => window.__types.add(e.pointerType)); }""")

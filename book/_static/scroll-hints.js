@@ -5,11 +5,28 @@
 (function () {
   "use strict";
 
-  var BOXES = ".bd-article :is(.pst-scrollable-table-container, figure, " +
-    ".cell_output .output.text_html, .cw-explorer .widget-html-content, div.highlight pre)";
+  var BOXES = ".bd-article :is(.pst-scrollable-table-container, figure > .output, " +
+    ".cell_output .output.text_html, .cw-explorer .widget-html, .cw-ff-frame, div.highlight pre)";
+  var VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]';
 
-  function hintFor(box) {
-    var previous = box.previousElementSibling;
+  // Where a box's hint goes: before the box; for an explorer's frame, before the whole
+  // explorer, outside the widget's own elements. An explorer's first frame
+  // (book/_ext/first_frames.py) follows its view script and the drawn explorer comes
+  // just before that script (frontend/manager.js): the hint goes before the script, so
+  // the drawn explorer finds it in the same place.
+  function anchorOf(box) {
+    var area = box.closest(".widget-subarea");
+    if (area) { return area; }
+    var first = box.closest(".cw-first-frame");
+    if (first) {
+      var script = first.previousElementSibling;
+      return script && script.matches(VIEW) ? script : first;
+    }
+    return box;
+  }
+
+  function hintFor(anchor) {
+    var previous = anchor.previousElementSibling;
     return previous && previous.classList.contains("cw-scroll-hint") ? previous : null;
   }
 
@@ -17,13 +34,16 @@
     document.querySelectorAll(BOXES).forEach(function (box) {
       // Code blocks scroll often and by a little; only a box holding a table or a figure gets a hint.
       if (box.matches("div.highlight pre")) { return; }
+      // A box out of sight (a stack's other frames, an explorer still being drawn) says nothing.
+      if (box.offsetParent === null || box.closest(".cw-drawing")) { return; }
       var scrolls = box.scrollWidth > box.clientWidth + 1;
-      var hint = hintFor(box);
+      var anchor = anchorOf(box);
+      var hint = hintFor(anchor);
       if (scrolls && !hint) {
         hint = document.createElement("p");
         hint.className = "cw-scroll-hint";
         hint.textContent = "Scroll sideways to see all of it \u2192";
-        box.parentNode.insertBefore(hint, box);
+        anchor.parentNode.insertBefore(hint, anchor);
       }
       if (hint) { hint.hidden = !scrolls; }
       box.classList.toggle("cw-scrolls", scrolls);
@@ -47,6 +67,9 @@
   }
   window.addEventListener("load", update);
   window.addEventListener("resize", later);
+  // Widgets are drawn after the page has loaded, and an explorer takes its first
+  // frame's place: look again whenever elements come or go.
+  new MutationObserver(later).observe(document.documentElement, { childList: true, subtree: true });
   // An explorer's control shows another frame, which may be wider or narrower.
   ["click", "keyup", "input", "change", "pointerup"].forEach(function (type) {
     document.addEventListener(type, later, true);

@@ -108,7 +108,7 @@ function render({ model, el: root }) {
     el("div", { role: "group", "aria-label": "What dragging on the canvas does", class: "cw-pad-modes" },
        [drawButton, moveButton]),
     clearButton,
-    el("label", { for: `${uid}-digit`, text: "Test digit" }), picker,
+    el("span", { class: "cw-live-pair" }, [el("label", { for: `${uid}-digit`, text: "Test digit" }), picker]),
   ]));
 
   const canvas = el("canvas", {
@@ -150,7 +150,9 @@ function render({ model, el: root }) {
   // The feature maps of one network, one canvas per shown layer, maps tiled.
   const maps = featureLayers.map((L, k) => {
     const [C, H, W] = L.shape;
-    const cols = H === 1 && W === 1 ? C : Math.min(C, C > 8 ? 8 : 4);
+    // Maps tiled 4 or 8 to a row; a global max's single values 16 to a row, so that
+    // each is a cell a reader can see on a phone (one row of 32 was 5 pixels high).
+    const cols = H === 1 && W === 1 ? Math.min(C, 16) : Math.min(C, C > 8 ? 8 : 4);
     const rows = Math.ceil(C / cols);
     const c = el("canvas", { width: String(cols * (W + 1) - 1), height: String(rows * (H + 1) - 1),
                              role: "img", class: "cw-live-canvas cw-pad-map" });

@@ -50,10 +50,11 @@ function render({ model, el: root }) {
   const strideSelect = el("select", { id: `${uid}-stride` });
   for (const s of [1, 2, 3]) { strideSelect.append(el("option", { value: String(s), text: String(s) })); }
   strideSelect.value = String(stride);
+  // Each label stays beside its menu when the row wraps.
   figure.append(el("div", { class: "cw-live-row" }, [
-    el("label", { for: `${uid}-preset`, text: "Kernel" }), presetSelect,
-    el("label", { for: `${uid}-padding`, text: "Padding" }), paddingSelect,
-    el("label", { for: `${uid}-stride`, text: "Stride" }), strideSelect,
+    el("span", { class: "cw-live-pair" }, [el("label", { for: `${uid}-preset`, text: "Kernel" }), presetSelect]),
+    el("span", { class: "cw-live-pair" }, [el("label", { for: `${uid}-padding`, text: "Padding" }), paddingSelect]),
+    el("span", { class: "cw-live-pair" }, [el("label", { for: `${uid}-stride`, text: "Stride" }), strideSelect]),
   ]));
 
   // One 3 x 3 grid of number fields per channel, each with its message beside it.
