@@ -60,16 +60,20 @@
     pending = requestAnimationFrame(function () { pending = null; update(); });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", update);
-  } else {
+  // Widgets are drawn once the page is parsed, and an explorer takes its first frame's
+  // place: from then on, look again whenever elements come or go. (Not before: while
+  // the page is parsed every new element would make the page lay itself out again.)
+  function start() {
     update();
+    new MutationObserver(later).observe(document.body, { childList: true, subtree: true });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
   window.addEventListener("load", update);
   window.addEventListener("resize", later);
-  // Widgets are drawn after the page has loaded, and an explorer takes its first
-  // frame's place: look again whenever elements come or go.
-  new MutationObserver(later).observe(document.documentElement, { childList: true, subtree: true });
   // An explorer's control shows another frame, which may be wider or narrower.
   ["click", "keyup", "input", "change", "pointerup"].forEach(function (type) {
     document.addEventListener(type, later, true);
