@@ -181,6 +181,12 @@ WIDGETS_DRAWN = """[...document.querySelectorAll('script[type="application/vnd.j
 WIDGET_TIMEOUT_MS = 15_000
 
 
+def step_key(handle) -> str:
+    """The arrow key that moves a slider: right, unless it stands at its last value."""
+    at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    return "ArrowLeft" if at_end else "ArrowRight"
+
+
 class Visit:
     """A page opened with every request and error recorded; other hosts are blocked."""
 

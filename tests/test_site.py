@@ -11,7 +11,7 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-from conftest import WIDGET_TIMEOUT_MS, Visit, chapter_files, toc_files
+from conftest import WIDGET_TIMEOUT_MS, Visit, chapter_files, step_key, toc_files
 
 pytestmark = pytest.mark.browser
 
@@ -169,12 +169,6 @@ def wait_for_new_frame(explorer, before):
     explorer.page.wait_for_function(
         "([e, alt]) => e.querySelector('img[alt]').alt !== alt",
         arg=[explorer.element_handle(), before["alt"]], timeout=5_000)
-
-
-def step_key(handle) -> str:
-    """The arrow key that moves a slider: right, unless it stands at its last value."""
-    at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-    return "ArrowLeft" if at_end else "ArrowRight"
 
 
 @pytest.mark.parametrize("doc", chapter_files())
