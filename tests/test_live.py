@@ -59,11 +59,23 @@ IMAGE = compute.data.photo(16, channels=3)
     ({"presets": {"edge": torch.zeros(1, 3, 3)}}, "presets['edge'] must have shape (3, 3, 3)"),
     ({"presets": {"big": torch.full((3, 3, 3), 50.0)}}, "presets['big'] must hold finite values in [-10.0, 10.0]"),
     ({"description": " "}, "description must be a non-empty string"),
+    ({"selected": (3, 4, 5)}, "selected must be (row, col), got (3, 4, 5)"),
+    ({"selected": (14, 0)}, "selected row must be in [0, 13], got 14"),
+    ({"selected": (0, -1)}, "selected col must be in [0, 13], got -1"),
 ])
 def test_kernel_playground_validates_its_arguments(kwargs, message):
     kwargs = {"image": IMAGE, **kwargs}
     with pytest.raises(ValueError, match=re.escape(message)):
         controls.kernel_playground(**kwargs)
+
+
+def test_the_playground_opens_on_the_pixel_where_its_first_kernel_responds_most():
+    w = controls.kernel_playground(IMAGE, preset="red − green", padding="zeros")
+    x = nn.functional.pad(IMAGE[None], (1, 1, 1, 1))
+    out = nn.functional.conv2d(x, live.playground_presets(3)["red − green"][None])[0, 0]
+    row, col = w.selected
+    assert out[row, col].abs() == out.abs().max() and out.abs().max() > out[0, 0].abs()
+    assert controls.kernel_playground(IMAGE, selected=(2, 5)).selected == [2, 5]
 
 
 def test_the_kernel_a_front_end_sends_back_is_read():

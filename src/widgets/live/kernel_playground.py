@@ -70,7 +70,8 @@ class KernelPlayground(anywidget.AnyWidget):
 
 def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor] | None = None,
                       preset: str | None = None, padding: str = "none", stride: int = 1,
-                      limit: float = 10.0, description: str = "the image") -> KernelPlayground:
+                      limit: float = 10.0, description: str = "the image",
+                      selected: tuple[int, int] | None = None) -> KernelPlayground:
     """A live figure: the reader edits a 3 × 3 kernel per channel and sees the feature map.
 
     Parameters
@@ -89,6 +90,9 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor] | No
         Kernel entries must lie in [-limit, limit]; between 1 and 1000.
     description : str
         What the image shows, for the canvas's text alternative.
+    selected : (int, int), optional
+        Row and column of the output pixel whose multiply-add is shown first;
+        by default the one where the first kernel responds most strongly.
     """
     check_tensor("image", image, ndim=3)
     channels, height, width = image.shape
@@ -118,10 +122,28 @@ def kernel_playground(image: torch.Tensor, presets: dict[str, torch.Tensor] | No
     stride = check_int("stride", stride, low=1, high=MAX_STRIDE)
     if not isinstance(description, str) or not description.strip():
         raise ValueError(f"description must be a non-empty string, got {description!r}")
+    output = _feature_map(image, presets[preset], padding, stride)
+    if selected is None:
+        selected = divmod(int(output.abs().argmax()), output.shape[1])
+    elif not isinstance(selected, (tuple, list)) or len(selected) != 2:
+        raise ValueError(f"selected must be (row, col), got {selected!r}")
+    else:
+        selected = (check_int("selected row", selected[0], low=0, high=output.shape[0] - 1),
+                    check_int("selected col", selected[1], low=0, high=output.shape[1] - 1))
     names = ["red", "green", "blue"] if channels == 3 else ["gray"]
     pixels, encoding = image_buffer(image)
     return KernelPlayground(
         image=pixels, image_encoding=encoding, image_shape=[channels, height, width],
         kernel=to_buffer(presets[preset]), presets={k: to_buffer(v) for k, v in presets.items()},
-        preset=preset, padding=padding, stride=stride, limit=float(limit), selected=[0, 0],
+        preset=preset, padding=padding, stride=stride, limit=float(limit), selected=[int(v) for v in selected],
         colormap=colormap(), channel_names=names, description=description.strip())
+
+
+def _feature_map(image: torch.Tensor, kernel: torch.Tensor, padding: str, stride: int) -> torch.Tensor:
+    """The (H', W') map the playground shows for ``kernel``, as the browser computes it."""
+    x = image[None].float()
+    if padding == "circular":
+        x = torch.nn.functional.pad(x, (1, 1, 1, 1), mode="circular")
+    elif padding == "zeros":
+        x = torch.nn.functional.pad(x, (1, 1, 1, 1))
+    return torch.nn.functional.conv2d(x, kernel[None].float(), stride=stride)[0, 0]
