@@ -659,6 +659,7 @@ DRAW_CASES: dict[str, list[Call]] = {
     "draw.style.fit_suptitle": [Call("fig", "title"), Call(FIG), Call(FIG, 3), Call(FIG, " "), Call(None, "title")],
     "draw.style.grow_top": [Call("fig", 1.0), Call(FIG, -1.0), Call(FIG, HUGE), Call(FIG, "1")],
     "draw.style.fit_top": [Call("fig"), Call(None)],
+    "draw.style.narrow_layout": [Call("fig"), Call(None)],
     "draw.style.room_for_labels": [Call("ax", []), Call(AX, "labels"), Call(AX, [3]), Call(AX, [], pad_px=-1)],
     "draw.style.keep_inside": [Call("ax", []), Call(AX, "texts"), Call(AX, [None]), Call(AX, [], pad_px=HUGE)],
     "draw.trained_networks.kernels_before_after": [Call("before", KERNEL3, KERNEL3),

@@ -564,9 +564,11 @@ def test_on_a_phone_every_box_that_scrolls_says_so(browser, site_url, doc):
         visit.page.wait_for_timeout(300)  # the hints are placed once the page has loaded
         found = visit.page.evaluate(
             """() => {
+                const shows = h => h.getBoundingClientRect().height > 0 && getComputedStyle(h).display !== 'none';
                 const hinted = e => { const h = e && e.previousElementSibling;
-                    return !!h && h.classList.contains('cw-scroll-hint') && !h.hidden
-                           && h.getBoundingClientRect().height > 0; };
+                    const own = e && e.querySelector(':scope > .cw-fit-hint');
+                    return (!!h && h.classList.contains('cw-scroll-hint') && !h.hidden && shows(h))
+                           || (!!own && shows(own)); };
                 const boxes = [...document.querySelectorAll('.bd-article *')].filter(b =>
                     ['auto', 'scroll'].includes(getComputedStyle(b).overflowX)
                     && b.scrollWidth > b.clientWidth + 1 && b.offsetParent !== null
@@ -607,7 +609,7 @@ def test_on_a_phone_the_smallest_text_of_every_figure_is_at_least_9_pixels(brows
         visit.wait_for_widgets()
         sizes = visit.page.evaluate(
             """() => [...document.querySelectorAll('.bd-article img.cw-figure[data-text-px]')]
-                 .map(i => [i.alt.slice(0, 60), i.getBoundingClientRect().width, +i.getAttribute('width'),
+                 .map(i => [i.alt.slice(0, 60), i.getBoundingClientRect().width, i.naturalWidth / 2,
                             +i.dataset.textPx])
                  .filter(([alt, shown]) => shown > 0)
                  .map(([alt, shown, width, px]) => [alt, px * shown / width])""")
@@ -616,6 +618,31 @@ def test_on_a_phone_the_smallest_text_of_every_figure_is_at_least_9_pixels(brows
         assert small == []
     finally:
         visit.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_row_of_panels_is_drawn_again_for_a_phone_and_shown_whole_there(browser, site_url, width):
+    """Figures that come with a phone's drawing (a <picture>) show it in a phone's window, where it
+    fits the column with its text 9 pixels or more and nothing to scroll; a wide window shows the wide one.
+    """
+    for doc in ("book/01_conv_layer", "book/08_trained_networks"):
+        visit = Visit(browser, page_url(site_url, doc), {"width": width, "height": 900})
+        try:
+            visit.wait_for_widgets()
+            shown = visit.page.evaluate(
+                """() => [...document.querySelectorAll('.bd-article picture.cw-picture')].map(p => {
+                       const img = p.querySelector('img'), box = img.parentElement.parentElement;
+                       return {narrow: img.currentSrc === p.querySelector('source').srcset,
+                               width: img.getBoundingClientRect().width, natural: img.naturalWidth / 2,
+                               px: +img.dataset.textPx, scrolls: box.scrollWidth > box.clientWidth + 1};
+                   })""")
+            assert len(shown) >= 2, doc
+            for fig in shown:
+                assert fig["narrow"] == (width == 390), fig
+                if width == 390:
+                    assert not fig["scrolls"] and fig["px"] * fig["width"] / fig["natural"] >= 8.95, fig
+        finally:
+            visit.close()
 
 
 # A live figure laid out for a phone: the page, its controls and the element that shows its result.

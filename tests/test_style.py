@@ -293,6 +293,9 @@ def test_book_figure_repr_html():
     before = plt.get_fignums()
     fig = _gradient_figure(alt="Two <ramps>")
     html_text = fig._repr_html_()
+    # A hint that the figure scrolls, hidden (book.css shows it on a phone when it does), then the image.
+    hint, html_text = html_text.split("</p>", 1)
+    assert hint.startswith('<p class="cw-scroll-hint cw-fit-hint" hidden aria-hidden="true" style="--cw-readable:')
     assert html_text.startswith("<img ")
     assert 'alt="Two &lt;ramps&gt;"' in html_text
     mime, src = html_text.split('src="data:', 1)[1].split('"', 1)[0].split(";base64,")
@@ -751,3 +754,114 @@ def test_keep_inside_moves_labels_in_from_the_border():
     for t in (ann, text):
         e = t.get_window_extent(renderer)
         assert box.x0 <= e.x0 and e.x1 <= box.x1, t.get_text()
+
+
+# ---------------------------------------------------------------------------
+# A figure's second drawing for a phone: narrow_layout and the <picture> it gives.
+
+def _panel_row(n=5, width=10.5, legend=False, suptitle=None):
+    rng = np.random.default_rng(0)
+    fig, axes = style.figure(n, width=width, height=4.0 if legend else 2.6, alt="a row of panels")
+    for i, ax in enumerate(axes[0]):
+        if legend:
+            for k in range(4):
+                ax.plot(np.arange(10), rng.normal(size=10).cumsum(), label=f"a long series name {k}")
+            ax.set_xlabel("pixels in the image")
+        else:
+            style.show_image(ax, rng.normal(size=(12, 12)), signed=True)
+        ax.set_title(f"panel {i}\nborder ÷ interior 1.{i}")
+    if legend:
+        fig.subplots_adjust(bottom=0.35)
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncols=4,
+                   bbox_to_anchor=(0.5, 0.1), frameon=False)
+    if suptitle:
+        style.fit_suptitle(fig, suptitle)
+    return fig, axes
+
+
+def _boxes(fig):
+    renderer = style._measuring_renderer(fig)
+    fig.draw_without_rendering()
+    return [ax.get_tightbbox(renderer) for ax in fig.axes], renderer
+
+
+def _overlap(a, b):
+    return a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 and b.y0 < a.y1 - 0.5
+
+
+@pytest.mark.parametrize("legend", [False, True])
+def test_a_row_of_panels_is_laid_out_again_narrow_enough_for_a_phone_and_put_back(legend):
+    fig, axes = _panel_row(n=5 if not legend else 2, width=10.5 if not legend else 8.5, legend=legend,
+                           suptitle="a title over the panels")
+    size = tuple(fig.get_size_inches())
+    places = [ax.get_position(original=True).bounds for ax in fig.axes]
+    legends = list(fig.legends)
+    boxes, renderer = _boxes(fig)
+    gap = fig._suptitle.get_window_extent(renderer).y0 - max(box.y1 for box in boxes)
+    undo = style.narrow_layout(fig)
+    assert undo is not None
+    picture = style.render(fig, trim=True)
+    # Its smallest text is 9 CSS pixels or more in a phone's column.
+    assert min(picture.width, style.PHONE_COLUMN_PX) * picture.text_px / picture.width >= style.PHONE_TEXT_PX
+    assert picture.width * style.PHONE_TEXT_PX / picture.text_px <= style.PHONE_COLUMN_PX + 1
+    boxes, renderer = _boxes(fig)
+    inside = fig.bbox
+    for box in boxes:  # every panel, with its title and labels, is inside the image...
+        assert inside.x0 - 0.5 <= box.x0 and box.x1 <= inside.x1 + 0.5 and box.y0 >= inside.y0 - 0.5
+        assert box.y1 <= inside.y1 + 0.5
+    for i, a in enumerate(boxes):  # ... and overlaps no other
+        assert not any(_overlap(a, b) for b in boxes[i + 1:])
+    # The panels now take more than one row; the title keeps its distance above them all.
+    assert len({round(ax.get_position().y0, 3) for ax in fig.axes}) > 1
+    title = fig._suptitle.get_window_extent(renderer)
+    assert title.y0 - max(box.y1 for box in boxes) == pytest.approx(gap, abs=0.5)
+    if legend:  # the legend went into one column, below every panel, inside the image
+        (leg,) = fig.legends
+        assert leg is not legends[0] and leg._ncols == 1
+        box = leg.get_window_extent(renderer)
+        assert all(box.y1 <= b.y0 + 0.5 for b in boxes) and inside.x0 <= box.x0 and box.x1 <= inside.x1
+    undo()
+    assert tuple(fig.get_size_inches()) == size
+    assert np.allclose([ax.get_position(original=True).bounds for ax in fig.axes], places)
+    assert fig.legends == legends
+
+
+def test_figures_that_fit_a_phone_or_are_not_one_row_of_panels_are_left_alone():
+    narrow, _ = _panel_row(n=2, width=4.0)
+    grid, axes = style.figure(3, 2, width=10.0, height=4.0)
+    spanned, axes_s = style.figure(3, 2, width=10.0, height=4.0)
+    style.span_cells(spanned, axes_s, 0, slice(0, 3))
+    single, _ = style.figure(1, width=10.0)
+    for fig in (narrow, grid, spanned, single):
+        size = tuple(fig.get_size_inches())
+        assert style.narrow_layout(fig) is None
+        assert tuple(fig.get_size_inches()) == size
+    # A text of the figure's own beside the panels: it would have nowhere to go.
+    beside, _ = _panel_row()
+    beside.text(0.5, 0.5, "in the middle")
+    assert style.narrow_layout(beside) is None
+    with pytest.raises(ValueError, match="fig must be a matplotlib Figure"):
+        style.narrow_layout("figure")
+
+
+def test_a_wide_row_of_panels_is_served_with_its_phone_drawing():
+    import re
+
+    fig, _ = _panel_row()
+    tag = fig._repr_html_().split("</p>", 1)[1]
+    assert tag.startswith('<picture class="cw-picture"><source media="(max-width: 540px)" srcset="data:image/')
+    assert tag.endswith("</picture>") and tag.count("<img ") == 1 and 'alt="a row of panels"' in tag
+    (narrow_w, narrow_h), (wide_w, wide_h) = [tuple(map(int, m)) for m in
+                                               re.findall(r'width="(\d+)" height="(\d+)"', tag)]
+    assert (wide_w, wide_h) == (840, 208)
+    assert narrow_w < wide_w and narrow_h > wide_h
+    # Below the phone breakpoint the narrow drawing is shown, so the limit is its own.
+    readable = int(re.search(r"--cw-readable:(\d+)px", tag).group(1))
+    assert readable <= style.PHONE_COLUMN_PX
+    # The figure itself is as it was.
+    assert tuple(fig.get_size_inches()) == (10.5, 2.6)
+    assert "<picture" not in _gradient_figure()._repr_html_()
+    with pytest.raises(ValueError, match="hint must be True or False"):
+        style.img_tag(style.render(fig), "x", hint=1)
+    with pytest.raises(ValueError, match="narrow must be a Picture"):
+        style.img_tag(style.render(fig), "x", narrow=b"png")

@@ -39,7 +39,9 @@
       var scrolls = box.scrollWidth > box.clientWidth + 1;
       var anchor = anchorOf(box);
       var hint = hintFor(anchor);
-      if (scrolls && !hint) {
+      // A static figure brings its own hint, which book.css shows when it scrolls.
+      var own = box.querySelector(":scope > .cw-fit-hint");
+      if (scrolls && !hint && !own) {
         hint = document.createElement("p");
         hint.className = "cw-scroll-hint";
         hint.textContent = "Scroll sideways to see all of it \u2192";

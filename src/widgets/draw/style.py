@@ -23,6 +23,7 @@ from collections.abc import Iterable
 import matplotlib
 import matplotlib.axes
 import matplotlib.colors
+import matplotlib.legend
 import matplotlib.text
 import matplotlib.transforms
 import numpy as np
@@ -188,7 +189,15 @@ class BookFigure(Figure):
     alt: str = ""
 
     def _repr_html_(self) -> str:
-        return img_tag(render(self), self.alt or "Figure")
+        wide = render(self)
+        undo = narrow_layout(self)
+        if undo is None:
+            return img_tag(wide, self.alt or "Figure", hint=True)
+        try:
+            narrow = render(self, trim=True)
+        finally:
+            undo()
+        return img_tag(wide, self.alt or "Figure", narrow=narrow, hint=True)
 
 
 def figure(ncols: int = 1, nrows: int = 1, *, width: float = 8.0, height: float = 3.0, alt: str = ""):
@@ -589,13 +598,18 @@ def to_png(fig: Figure, dpi: int = DPI) -> bytes:
     return out.getvalue()
 
 
-def img_tag(picture: Picture | bytes, alt: str) -> str:
+def img_tag(picture: Picture | bytes, alt: str, *, narrow: Picture | None = None, hint: bool = False) -> str:
     """An HTML <img> that carries the image inline, with alt text.
 
     It is shown at its CSS size (``width`` and ``height``, so the page reserves
     its room before it decodes) and scaled down to the column when the column is narrower.
 
     ``picture`` is a :class:`Picture`, or PNG bytes rendered at :data:`DPI`.
+    With a ``narrow`` picture (the same figure laid out for a phone, :func:`narrow_layout`),
+    the image is a <picture> that shows it in windows up to :data:`PHONE_WINDOW_PX` wide.
+    With ``hint=True`` a line that says the figure scrolls comes before it, in the
+    page's HTML, hidden; on the site book.css shows it where the column is narrower
+    than the figure may be shown (so nothing moves when scripts run).
     """
     if isinstance(picture, (bytes, bytearray)):
         from PIL import Image
@@ -607,18 +621,34 @@ def img_tag(picture: Picture | bytes, alt: str) -> str:
             raise ValueError(f"picture must be PNG bytes, got {len(picture)} bytes that are no image") from err
         picture = Picture(bytes(picture), "image/png", round(size[0] / SCALE), round(size[1] / SCALE))
     check_instance("picture", picture, Picture, "a Picture from render() or PNG bytes")
+    if narrow is not None:
+        check_instance("narrow", narrow, Picture, "a Picture from render(), or None")
+    if not isinstance(hint, bool):
+        raise ValueError(f"hint must be True or False, got {hint!r}")
     if not isinstance(alt, str):
         raise ValueError(f"alt must be a string, got {type(alt).__name__}")
-    data = base64.b64encode(picture.data).decode("ascii")
     # On a phone the figure is scaled down no further than keeps its smallest text at
     # PHONE_TEXT_PX; a narrower column scrolls it (book.css reads --cw-readable).
-    readable = picture.width
-    if picture.text_px > 0:
-        readable = min(picture.width, math.ceil(picture.width * PHONE_TEXT_PX / picture.text_px))
+    # Where a narrow drawing exists, a phone shows that one.
+    phone = narrow or picture
+    readable = phone.width
+    if phone.text_px > 0:
+        readable = min(phone.width, math.ceil(phone.width * PHONE_TEXT_PX / phone.text_px))
     text = f' data-text-px="{picture.text_px:g}"' if picture.text_px > 0 else ""
-    return (f'<img src="data:{picture.mime};base64,{data}" alt="{html.escape(alt, quote=True)}" '
-            f'width="{picture.width}" height="{picture.height}" class="cw-figure"{text} '
-            f'style="max-width:100%;height:auto;--cw-readable:{readable}px" />')
+    img = (f'<img src="{_data_url(picture)}" alt="{html.escape(alt, quote=True)}" '
+           f'width="{picture.width}" height="{picture.height}" class="cw-figure"{text} '
+           f'style="max-width:100%;height:auto;--cw-readable:{readable}px" />')
+    if narrow is not None:
+        img = (f'<picture class="cw-picture"><source media="(max-width: {PHONE_WINDOW_PX}px)" '
+               f'srcset="{_data_url(narrow)}" width="{narrow.width}" height="{narrow.height}" />{img}</picture>')
+    if hint:
+        img = (f'<p class="cw-scroll-hint cw-fit-hint" hidden aria-hidden="true" style="--cw-readable:{readable}px">'
+               f'Scroll sideways to see all of it \u2192</p>{img}')
+    return img
+
+
+def _data_url(picture: Picture) -> str:
+    return f"data:{picture.mime};base64,{base64.b64encode(picture.data).decode('ascii')}"
 
 
 def markdown_table(headers, rows):
@@ -675,3 +705,246 @@ def _table_cell(value) -> str:
     else:
         text = str(value)
     return " ".join(text.split()).replace("|", "\\|")
+
+
+# ------------------------------------------------------------- a phone's drawing
+
+#: Width, in CSS pixels, of the text column on a phone 390 pixels wide (measured on the built site).
+PHONE_COLUMN_PX = 355
+#: Windows up to this width get the phone's rules in book/_static/book.css, and a
+#: figure's narrow drawing where it has one (:func:`narrow_layout`).
+PHONE_WINDOW_PX = 540
+#: Space, in inches, between the panels that :func:`narrow_layout` stacks.
+PANEL_GAP = 0.15
+
+
+def _inches(box, fig: Figure):
+    """A bounding box in display pixels, in inches from the figure's bottom-left corner."""
+    return box.transformed(fig.dpi_scale_trans.inverted()).frozen()
+
+
+def _union(boxes):
+    boxes = [b for b in boxes if b is not None and b.width > 0 and b.height > 0 and np.all(np.isfinite(b.extents))]
+    return matplotlib.transforms.Bbox.union(boxes) if boxes else None
+
+
+def narrow_layout(fig: Figure):
+    """Lay a row of panels out again in rows of fewer panels, narrow enough for a phone.
+
+    Each panel keeps its size, its text and its labels; the figure becomes at
+    most as wide as lets its smallest text show :data:`PHONE_TEXT_PX` high in a
+    column :data:`PHONE_COLUMN_PX` wide. Texts and legends above the panels keep
+    their distance from the top edge, those below keep theirs from the lowest
+    panel; a figure legend too wide for the new width goes into one column.
+    Blank room is left at the bottom: render the result with ``trim=True``.
+
+    Only a figure whose axes each fill one cell of a single row of cells (as
+    :func:`figure` makes them, twin axes included) is laid out again. Returns a
+    function that puts ``fig`` back as it was, or ``None`` when the figure already
+    fits, has another layout, or cannot be made narrow enough (then it is unchanged).
+    """
+    check_instance("fig", fig, Figure, "a matplotlib Figure")
+    cells = _panel_cells(fig)
+    if cells is None:
+        return None
+    renderer = _measuring_renderer(fig)
+    fig.draw_without_rendering()
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+    text_px = min(sizes, default=RC["font.size"]) * CSS_DPI / 72.0
+    limit = PHONE_COLUMN_PX * text_px / PHONE_TEXT_PX / CSS_DPI  # inches
+    if fig.get_figwidth() <= limit:
+        return None
+    # A panel that shares its y axis with the one to its left, and so showed no
+    # tick labels, may now start a row: every panel gets its own.
+    unlabelled = [ax for axes in cells for ax in axes
+                  if len(ax.get_shared_y_axes().get_siblings(ax)) > 1 and ax.yaxis.get_major_ticks()
+                  and not ax.yaxis.get_major_ticks()[0].label1.get_visible()
+                  and ax.yaxis.get_label_position() == "left"]
+    for ax in unlabelled:
+        ax.yaxis.set_tick_params(which="both", labelleft=True)
+
+    def relabel():
+        for ax in unlabelled:
+            ax.yaxis.set_tick_params(which="both", labelleft=False)
+
+    layout = _layout(fig, cells, limit)
+    if layout is None:
+        relabel()
+        return None
+
+    def undo():
+        layout()
+        relabel()
+
+    return undo
+
+
+def _layout(fig: Figure, cells, limit: float):
+    """:func:`narrow_layout`'s work once the tick labels are set: the function that undoes it, or None."""
+    renderer = _measuring_renderer(fig)
+    panels = []
+    for axes in cells:
+        drawn = _union([ax.get_tightbbox(renderer) for ax in axes if ax.get_visible()])
+        if drawn is None:
+            return None
+        places = [(ax, _inches(ax.get_position(original=True).transformed(fig.transFigure), fig)) for ax in axes]
+        panels.append((places, _union([box for _, box in places]), _inches(drawn, fig)))
+    top = max(d.y1 for _, _, d in panels)
+    bottom = min(d.y0 for _, _, d in panels)
+    extras = _figure_extras(fig, renderer, top, bottom)
+    if extras is None:
+        return None
+    undo = _undoer(fig)
+    head = fig.get_figheight() - top
+    for columns in range(len(panels) - 1, 0, -1):
+        if _place(fig, panels, extras, columns, head, bottom, limit):
+            return undo
+        undo()
+    return None
+
+
+def _panel_cells(fig: Figure):
+    """The figure's axes grouped by cell of a one-row grid, left to right, or None for any other layout."""
+    grid, cells = None, {}
+    for ax in fig.axes:
+        spec = ax.get_subplotspec() if ax.get_axes_locator() is None else None
+        if spec is None or len(spec.rowspan) != 1 or len(spec.colspan) != 1:
+            return None
+        if grid is None:
+            grid = spec.get_gridspec()
+        if spec.get_gridspec() is not grid:
+            return None
+        cells.setdefault(spec.colspan.start, []).append(ax)
+    if grid is None or grid.get_geometry()[0] != 1:
+        return None
+    cells = [cells[c] for c in sorted(cells) if any(ax.get_visible() for ax in cells[c])]
+    return cells if len(cells) >= 2 else None
+
+
+def _figure_extras(fig: Figure, renderer, top: float, bottom: float):
+    """The figure's own texts and legends, each with "above" or "below" the panels, or None if one is beside them."""
+    extras = []
+    for artist in (*fig.texts, *fig.legends):
+        if not artist.get_visible():
+            continue
+        if isinstance(artist, matplotlib.text.Text):
+            if not artist.get_text().strip():
+                continue
+            if artist.get_transform() not in (fig.transFigure, fig.transSubfigure):
+                return None
+        box = _inches(artist.get_window_extent(renderer), fig)
+        middle = (box.y0 + box.y1) / 2
+        if middle < bottom or middle > top:
+            extras.append((artist, "above" if middle > top else "below", box))
+        else:
+            return None
+    width, height = fig.get_size_inches()
+    placed = []
+    for artist, where, box in extras:
+        if isinstance(artist, matplotlib.text.Text):
+            x, y = artist.get_position()
+            anchor = matplotlib.transforms.Bbox.from_bounds(x * width, y * height, 0, 0)
+        else:
+            anchor = _inches(artist.get_bbox_to_anchor(), fig)
+        placed.append((artist, where, anchor, box))
+    return placed
+
+
+def _undoer(fig: Figure):
+    """A function that puts back the figure's size and the places of its axes, texts and legends."""
+    size = fig.get_size_inches().copy()
+    places = [(ax, ax.get_position(original=True).frozen()) for ax in fig.axes]
+    texts = [(t, t.get_position(), t.get_text()) for t in fig.texts]
+    legends = list(fig.legends)
+    anchors = [(leg, _inches(leg.get_bbox_to_anchor(), fig)) for leg in legends]
+
+    def undo():
+        fig.set_size_inches(*size)
+        for ax, box in places:
+            ax.set_position(box)
+        for text, xy, words in texts:
+            text.set_position(xy)
+            text.set_text(words)
+        fig.legends[:] = legends
+        for leg, box in anchors:
+            leg.set_bbox_to_anchor(box, transform=fig.dpi_scale_trans)
+        fig.stale = True
+
+    return undo
+
+
+def _one_column(fig: Figure, legend):
+    """Put a figure legend with the same entries, place and text size, in one column, in the legend's stead."""
+    new = matplotlib.legend.Legend(
+        fig, legend.legend_handles, [t.get_text() for t in legend.texts], loc=legend._loc, ncols=1,
+        frameon=legend.get_frame_on(), fontsize=legend.texts[0].get_fontsize() if legend.texts else None,
+        bbox_to_anchor=legend.get_bbox_to_anchor(), bbox_transform=None)
+    new.set_bbox_to_anchor(_inches(legend.get_bbox_to_anchor(), fig), transform=fig.dpi_scale_trans)
+    fig.legends[fig.legends.index(legend)] = new
+    return new
+
+
+def _place(fig: Figure, panels, extras, columns: int, head: float, bottom: float, limit: float) -> bool:
+    """Put the panels in rows of ``columns``, ``head`` inches under the top; True if all fits ``limit`` inches across.
+
+    ``panels`` holds each cell's axes with their places, and what the cell draws,
+    in inches on the figure as it was; ``bottom`` is the lowest point drawn there.
+    """
+    rows = [panels[i:i + columns] for i in range(0, len(panels), columns)]
+    # Panels line up by their axes: in each column, room for the widest reach of
+    # labels to the left of the axes and of axes and labels to their right; in each
+    # row, for the highest titles above the axes and the deepest labels below them.
+    lefts = [max(s.x0 - d.x0 for _, s, d in panels[j::columns]) for j in range(columns)]
+    rights = [max(d.x1 - s.x0 for _, s, d in panels[j::columns]) for j in range(columns)]
+    needed = sum(lefts) + sum(rights) + PANEL_GAP * (columns - 1)
+    width = 2 * EDGE + needed
+    # A figure legend wider than that goes into one column; the figure widens for it if it must.
+    renderer = _measuring_renderer(fig)
+    legends = {}
+    for artist, _, _, old in extras:
+        if isinstance(artist, matplotlib.legend.Legend):
+            legends[artist] = artist
+            if old.width > width - 2 * EDGE:
+                legends[artist] = _one_column(fig, artist)
+                width = max(width, _inches(legends[artist].get_window_extent(renderer), fig).width + 2 * EDGE)
+    if width > limit:
+        return False
+    old_width, old_height = fig.get_size_inches()
+    ups = [max(d.y1 - s.y1 for _, s, d in row) for row in rows]
+    downs = [max(s.y1 - d.y0 for _, s, d in row) for row in rows]
+    reach = max((bottom - box.y0 for _, where, _, box in extras if where == "below"), default=0.0)
+    height = head + sum(ups) + sum(downs) + PANEL_GAP * (len(rows) - 1) + max(reach, 0.0) + 4.0  # trimmed when drawn
+    fig.set_size_inches(width, height)
+    y = height - head
+    for row, up, down in zip(rows, ups, downs):
+        x = (width - needed) / 2
+        for (places, slot, _), left, right in zip(row, lefts, rights):
+            dx, dy = x + left - slot.x0, y - up - slot.y1
+            for ax, box in places:
+                ax.set_position([(box.x0 + dx) / width, (box.y0 + dy) / height, box.width / width, box.height / height])
+            x += left + right + PANEL_GAP
+        y -= up + down + PANEL_GAP
+    lowest = y + PANEL_GAP
+    renderer = _measuring_renderer(fig)
+    for artist, where, anchor, old in extras:
+        dy = (height - old_height) if where == "above" else lowest - bottom
+        # Horizontally, a figure's text or legend keeps its share of the width.
+        moved = matplotlib.transforms.Bbox.from_bounds(
+            anchor.x0 * width / old_width, anchor.y0 + dy, anchor.width * width / old_width, anchor.height)
+        if isinstance(artist, matplotlib.text.Text):
+            artist.set_position((moved.x0 / width, moved.y0 / height))
+            continue
+        legend = legends[artist]
+        legend.set_bbox_to_anchor(moved, transform=fig.dpi_scale_trans)
+        if where == "below":
+            # Its top edge keeps its distance under the panels, however tall it now is.
+            box = _inches(legend.get_window_extent(renderer), fig)
+            legend.set_bbox_to_anchor(moved.translated(0, lowest - (bottom - old.y1) - box.y1),
+                                      transform=fig.dpi_scale_trans)
+    title = fig._suptitle
+    if title is not None and title.get_visible() and title.get_text().strip():
+        # A title wider than the new width takes more lines; the figure grows at the top for them.
+        fit_suptitle(fig, *title.get_text().split("\n"))
+    renderer = _measuring_renderer(fig)
+    drawn = _inches(fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans), fig)
+    return drawn.x0 >= -0.01 and drawn.x1 <= width + 0.01
