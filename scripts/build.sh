@@ -14,6 +14,9 @@ for arg in "$@"; do
   esac
 done
 source "$ROOT/scripts/setup.sh"
+# The live figures' first frames are copied from the figures as Chromium draws
+# them (book/_ext/live_first_frames.py).
+ensure_chromium
 cd "$ROOT"
 # One thread per kernel: the chapters' tensors are small, and extra threads only
 # fight each other (and anything else running) for the cores.

@@ -69,12 +69,24 @@ def test_kernel_playground_validates_its_arguments(kwargs, message):
         controls.kernel_playground(**kwargs)
 
 
-def test_the_playground_opens_on_the_pixel_where_its_first_kernel_responds_most():
-    w = controls.kernel_playground(IMAGE, preset="red − green", padding="zeros")
-    x = nn.functional.pad(IMAGE[None], (1, 1, 1, 1))
-    out = nn.functional.conv2d(x, live.playground_presets(3)["red − green"][None])[0, 0]
+@pytest.mark.parametrize(("padding", "stride"), [("none", 1), ("zeros", 2), ("circular", 3)])
+def test_the_playground_opens_on_the_pixel_where_its_first_kernel_responds_most(padding, stride):
+    """The largest value in size, negative or positive, of the map with that padding and
+    stride, on an image that is not square (computed here by torch.nn.Conv2d).
+    """
+    image = compute.data.photo(24, channels=3)[:, :, 2:18]   # 24 rows, 16 columns
+    kernel = live.playground_presets(3)["vertical edges"]
+    out = pytorch(image, kernel[None], padding, stride)[0]
+    # The kernel's sign chosen so that the extreme value is a negative one.
+    if out.max() > -out.min():
+        kernel, out = -kernel, -out
+    w = controls.kernel_playground(image, presets={"edge": kernel}, padding=padding, stride=stride)
     row, col = w.selected
-    assert out[row, col].abs() == out.abs().max() and out.abs().max() > out[0, 0].abs()
+    assert (row, col) == divmod(int(out.argmin()), out.shape[1])
+    assert out[row, col] < 0 and out.max() < -out[row, col]
+
+
+def test_the_playground_opens_on_a_given_pixel():
     assert controls.kernel_playground(IMAGE, selected=(2, 5)).selected == [2, 5]
 
 
@@ -386,6 +398,12 @@ def test_playground_starts_equal_to_pytorch_on_the_photograph(chapter_one):
     torch.testing.assert_close(x, compute.data.photo(256, channels=3), rtol=0, atol=0)
     torch.testing.assert_close(weight[0], live.playground_presets(3)["vertical edges"], rtol=0, atol=0)
     assert_matches_pytorch(state, x, weight, out)
+    # It opens on the pixel of the map whose value is largest in size, the one its status describes.
+    expected = pytorch(x, weight, "none", 1)[0]
+    row, col = divmod(int(expected.abs().argmax()), expected.shape[1])
+    assert (state["selected"]["row"], state["selected"]["col"]) == (row, col) != (0, 0)
+    status = chapter_one.page.locator(f"{PLAYGROUND} .cw-live-status").text_content()
+    assert status.startswith(f"Output row {row}, column {col}:")
 
 
 @pytest.mark.browser
@@ -532,6 +550,14 @@ def test_the_playground_section_quotes_computed_sizes(executed):
     assert int(g["play_stride2"]) == size(256, 3, stride=2, padding=1) == 128
     assert int(g["play_products"]) == 27
     assert int(g["play_limit"]) == 10
+    # It opens where its first kernel responds most strongly (no padding, stride 1).
+    kernel = live.playground_presets(3)[g["play_preset"]]
+    out = nn.functional.conv2d(compute.data.photo(256, channels=3)[None], kernel[None])[0, 0]
+    row, col = divmod(int(out.abs().argmax()), out.shape[1])
+    assert (int(g["play_open_row"]), int(g["play_open_col"])) == (row, col)
+    assert out.abs().max() > 3 * out[0, 0].abs()
+    assert float(g["play_open_value"]) == pytest.approx(float(out[row, col]), abs=1e-5)
+    assert g["play_open_colour"] == ("blue" if out[row, col] < 0 else "red")
 
 
 # --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The build's page rewrites: formulas typeset into the HTML (book/_ext/static_math.py)
-and each explorer's first frame put in the page (book/_ext/first_frames.py).
+"""The build's page rewrites: formulas typeset into the HTML (book/_ext/static_math.py),
+each explorer's first frame put in the page (book/_ext/first_frames.py) and each
+live figure's (book/_ext/live_first_frames.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 import first_frames
 import ipywidgets.embed
+import live_first_frames
 import matplotlib.pyplot as plt
 import pytest
 import static_math
@@ -108,3 +110,27 @@ def test_other_widgets_and_unknown_views_are_left_alone(explorer_page):
 def test_first_frames_need_a_saved_widget_state(bad):
     with pytest.raises(ValueError, match="state must be a saved widget state"):
         first_frames.add_first_frames("<p></p>", bad)
+
+
+# --------------------------------------------------------------------------- live figures' first frames
+
+def _view(model_id):
+    return f'<script type="application/vnd.jupyter.widget-view+json">{{"model_id": "{model_id}"}}</script>'
+
+
+def test_each_live_figure_gets_its_copy_after_its_view_script_and_the_stylesheet_once():
+    body = f"<p>a</p>{_view('m1')}<p>b</p>{_view('other')}<p>c</p>{_view('m2')}"
+    out, added = live_first_frames.add_copies(body, {"m1": "<div>one</div>", "m2": "<div>two</div>"}, ".x{}")
+    assert added == 2
+    assert out == (f'<p>a</p><style class="cw-live-first-style">.x{{}}</style>{_view("m1")}'
+                   '<div class="cw-first-frame cw-live-first" inert><div>one</div></div>'
+                   f'<p>b</p>{_view("other")}<p>c</p>{_view("m2")}'
+                   '<div class="cw-first-frame cw-live-first" inert><div>two</div></div>')
+    # Done twice, nothing more is added.
+    assert live_first_frames.add_copies(out, {"m1": "<div>one</div>", "m2": "<div>two</div>"}, ".x{}") == (out, 0)
+
+
+@pytest.mark.parametrize("bad", [None, ["<div>"], {"m1": 3}])
+def test_live_copies_must_map_model_ids_to_html(bad):
+    with pytest.raises(ValueError, match="copies must map model ids to HTML"):
+        live_first_frames.add_copies("<p></p>", bad, "")

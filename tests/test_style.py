@@ -826,13 +826,45 @@ def test_a_row_of_panels_is_laid_out_again_narrow_enough_for_a_phone_and_put_bac
     assert fig.legends == legends
 
 
-def test_figures_that_fit_a_phone_or_are_not_one_row_of_panels_are_left_alone():
+def test_a_grid_is_laid_out_again_in_blocks_of_fewer_columns_each_with_its_row_labels():
+    rng = np.random.default_rng(1)
+    fig, axes = style.figure(8, 2, width=9.2, height=3.2, alt="a grid")
+    for (r, c), ax in np.ndenumerate(axes):
+        style.show_image(ax, rng.normal(size=(3, 3)), signed=True, title=f"channel {c}" if r == 0 else "")
+    axes[0, 0].set_ylabel("before\ntraining")
+    axes[1, 0].set_ylabel("after\ntraining")
+    title = "First-layer kernels of the network, before and after training, a title wider than a phone"
+    style.fit_suptitle(fig, title)
+    size = tuple(fig.get_size_inches())
+    undo = style.narrow_layout(fig)
+    assert undo is not None
+    picture = style.render(fig, trim=True)
+    assert picture.width * style.PHONE_TEXT_PX / picture.text_px <= style.PHONE_COLUMN_PX + 1
+    boxes, renderer = _boxes(fig)
+    for i, a in enumerate(boxes):
+        assert fig.bbox.x0 - 0.5 <= a.x0 and a.x1 <= fig.bbox.x1 + 0.5
+        assert not any(_overlap(a, b) for b in boxes[i + 1:])
+    # Blocks one under the other, rows in order inside each; every block labels its rows.
+    tops = {(r, c): axes[r, c].get_position().y0 for r in range(2) for c in range(8)}
+    lefts = sorted({round(axes[0, c].get_position().x0, 4) for c in range(8)})
+    assert len(lefts) < 8
+    firsts = [c for c in range(8) if round(axes[0, c].get_position().x0, 4) == lefts[0]]
+    assert len(firsts) >= 2 and [tops[0, c] > tops[1, c] for c in firsts] == [True] * len(firsts)
+    assert all(tops[1, a] > tops[0, b] for a, b in zip(firsts, firsts[1:]))
+    labels = [axes[r, c].get_ylabel() for c in firsts for r in range(2)]
+    assert labels == ["before\ntraining", "after\ntraining"] * len(firsts)
+    assert "\n" in fig._suptitle.get_text(), "the title takes two lines"
+    undo()
+    assert [axes[r, c].get_ylabel() for c in firsts[1:] for r in range(2)] == [""] * 2 * (len(firsts) - 1)
+    assert fig._suptitle.get_text() == title and tuple(fig.get_size_inches()) == size
+
+
+def test_figures_that_fit_a_phone_or_are_not_one_grid_of_panels_are_left_alone():
     narrow, _ = _panel_row(n=2, width=4.0)
-    grid, axes = style.figure(3, 2, width=10.0, height=4.0)
     spanned, axes_s = style.figure(3, 2, width=10.0, height=4.0)
     style.span_cells(spanned, axes_s, 0, slice(0, 3))
     single, _ = style.figure(1, width=10.0)
-    for fig in (narrow, grid, spanned, single):
+    for fig in (narrow, spanned, single):
         size = tuple(fig.get_size_inches())
         assert style.narrow_layout(fig) is None
         assert tuple(fig.get_size_inches()) == size

@@ -729,25 +729,30 @@ def _union(boxes):
 
 
 def narrow_layout(fig: Figure):
-    """Lay a row of panels out again in rows of fewer panels, narrow enough for a phone.
+    """Lay a figure's panels out again in fewer columns, narrow enough for a phone.
 
     Each panel keeps its size, its text and its labels; the figure becomes at
     most as wide as lets its smallest text show :data:`PHONE_TEXT_PX` high in a
-    column :data:`PHONE_COLUMN_PX` wide. Texts and legends above the panels keep
+    column :data:`PHONE_COLUMN_PX` wide. A row of panels is broken into rows of
+    fewer; a grid of rows and columns into blocks of fewer columns, one under
+    the other, each with all the rows (a row's label, the y label of its first
+    panel, is repeated on each block). Texts and legends above the panels keep
     their distance from the top edge, those below keep theirs from the lowest
-    panel; a figure legend too wide for the new width goes into one column.
-    Blank room is left at the bottom: render the result with ``trim=True``.
+    panel; a figure legend too wide for the new width goes into one column, and a
+    title too wide into more lines. Blank room is left at the bottom: render the
+    result with ``trim=True``.
 
-    Only a figure whose axes each fill one cell of a single row of cells (as
+    Only a figure whose axes each fill one cell of one grid of cells (as
     :func:`figure` makes them, twin axes included) is laid out again. Returns a
     function that puts ``fig`` back as it was, or ``None`` when the figure already
     fits, has another layout, or cannot be made narrow enough (then it is unchanged).
     """
     check_instance("fig", fig, Figure, "a matplotlib Figure")
-    cells = _panel_cells(fig)
-    if cells is None:
+    found = _panel_cells(fig)
+    if found is None:
         return None
-    renderer = _measuring_renderer(fig)
+    cells, (nrows, ncols) = found
+    legible(fig)
     fig.draw_without_rendering()
     sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
     text_px = min(sizes, default=RC["font.size"]) * CSS_DPI / 72.0
@@ -756,7 +761,7 @@ def narrow_layout(fig: Figure):
         return None
     # A panel that shares its y axis with the one to its left, and so showed no
     # tick labels, may now start a row: every panel gets its own.
-    unlabelled = [ax for axes in cells for ax in axes
+    unlabelled = [ax for axes in cells.values() for ax in axes
                   if len(ax.get_shared_y_axes().get_siblings(ax)) > 1 and ax.yaxis.get_major_ticks()
                   and not ax.yaxis.get_major_ticks()[0].label1.get_visible()
                   and ax.yaxis.get_label_position() == "left"]
@@ -767,44 +772,71 @@ def narrow_layout(fig: Figure):
         for ax in unlabelled:
             ax.yaxis.set_tick_params(which="both", labelleft=False)
 
-    layout = _layout(fig, cells, limit)
-    if layout is None:
-        relabel()
+    for columns in range(ncols - 1, 0, -1):
+        undo = _layout(fig, cells, nrows, ncols, columns, limit)
+        if undo is not None:
+            def both(undo=undo):
+                undo()
+                relabel()
+            return both
+    relabel()
+    return None
+
+
+def _layout(fig: Figure, cells, nrows: int, ncols: int, columns: int, limit: float):
+    """The panels in blocks of ``columns`` columns (see :func:`narrow_layout`): the function that undoes it, or None."""
+    blocks = [range(start, min(start + columns, ncols)) for start in range(0, ncols, columns)]
+    rows = [[(r, c) for c in block if (r, c) in cells] for block in blocks for r in range(nrows)]
+    rows = [row for row in rows if row]
+    if len(rows) < 2:
         return None
+    # Each block's first panel in a row carries the row's label.
+    labels = []
+    for r in range(nrows):
+        first = cells.get((r, 0))
+        label = first[0].yaxis.label if first else None
+        if label is None or not label.get_text():
+            continue
+        for block in blocks[1:]:
+            if (r, block.start) in cells:
+                ax = cells[(r, block.start)][0]
+                if not ax.get_ylabel():
+                    ax.set_ylabel(label.get_text(), fontsize=label.get_fontsize(), rotation=label.get_rotation(),
+                                  ha=label.get_horizontalalignment(), va=label.get_verticalalignment())
+                    labels.append(ax)
 
-    def undo():
-        layout()
-        relabel()
+    def unlabel():
+        for ax in labels:
+            ax.set_ylabel("")
 
-    return undo
-
-
-def _layout(fig: Figure, cells, limit: float):
-    """:func:`narrow_layout`'s work once the tick labels are set: the function that undoes it, or None."""
     renderer = _measuring_renderer(fig)
-    panels = []
-    for axes in cells:
-        drawn = _union([ax.get_tightbbox(renderer) for ax in axes if ax.get_visible()])
-        if drawn is None:
-            return None
+    panels = {}
+    for key, axes in cells.items():
         places = [(ax, _inches(ax.get_position(original=True).transformed(fig.transFigure), fig)) for ax in axes]
-        panels.append((places, _union([box for _, box in places]), _inches(drawn, fig)))
-    top = max(d.y1 for _, _, d in panels)
-    bottom = min(d.y0 for _, _, d in panels)
+        slot = _union([box for _, box in places])
+        drawn = _union([ax.get_tightbbox(renderer) for ax in axes if ax.get_visible()])
+        panels[key] = (places, slot, slot if drawn is None else _inches(drawn, fig))
+    top = max(d.y1 for _, _, d in panels.values())
+    bottom = min(d.y0 for _, _, d in panels.values())
     extras = _figure_extras(fig, renderer, top, bottom)
     if extras is None:
+        unlabel()
         return None
     undo = _undoer(fig)
-    head = fig.get_figheight() - top
-    for columns in range(len(panels) - 1, 0, -1):
-        if _place(fig, panels, extras, columns, head, bottom, limit):
-            return undo
-        undo()
+    # Slots by position within a block: panel (r, c) takes slot c - block start.
+    layout_rows = [[(panels[key], key[1] % columns) for key in row] for row in rows]
+    if _place(fig, layout_rows, extras, columns, fig.get_figheight() - top, bottom, limit):
+        def both():
+            undo()
+            unlabel()
+        return both
+    undo()
+    unlabel()
     return None
 
 
 def _panel_cells(fig: Figure):
-    """The figure's axes grouped by cell of a one-row grid, left to right, or None for any other layout."""
+    """The figure's axes by (row, column) of the one grid of cells they fill, and its shape; or None."""
     grid, cells = None, {}
     for ax in fig.axes:
         spec = ax.get_subplotspec() if ax.get_axes_locator() is None else None
@@ -814,11 +846,12 @@ def _panel_cells(fig: Figure):
             grid = spec.get_gridspec()
         if spec.get_gridspec() is not grid:
             return None
-        cells.setdefault(spec.colspan.start, []).append(ax)
-    if grid is None or grid.get_geometry()[0] != 1:
+        cells.setdefault((spec.rowspan.start, spec.colspan.start), []).append(ax)
+    if grid is None:
         return None
-    cells = [cells[c] for c in sorted(cells) if any(ax.get_visible() for ax in cells[c])]
-    return cells if len(cells) >= 2 else None
+    cells = {key: axes for key, axes in cells.items() if any(ax.get_visible() for ax in axes)}
+    nrows, ncols = grid.get_geometry()
+    return (cells, (nrows, ncols)) if ncols >= 2 and cells else None
 
 
 def _figure_extras(fig: Figure, renderer, top: float, bottom: float):
@@ -884,18 +917,21 @@ def _one_column(fig: Figure, legend):
     return new
 
 
-def _place(fig: Figure, panels, extras, columns: int, head: float, bottom: float, limit: float) -> bool:
-    """Put the panels in rows of ``columns``, ``head`` inches under the top; True if all fits ``limit`` inches across.
+def _place(fig: Figure, rows, extras, columns: int, head: float, bottom: float, limit: float) -> bool:
+    """Put the panels in ``rows`` of up to ``columns``, ``head`` inches under the top; True if it all fits ``limit``.
 
-    ``panels`` holds each cell's axes with their places, and what the cell draws,
-    in inches on the figure as it was; ``bottom`` is the lowest point drawn there.
+    Each row holds its panels (each cell's axes with their places, its slot and
+    what it draws, in inches on the figure as it was) with the column each goes
+    in; ``bottom`` is the lowest point drawn on the figure as it was.
     """
-    rows = [panels[i:i + columns] for i in range(0, len(panels), columns)]
     # Panels line up by their axes: in each column, room for the widest reach of
     # labels to the left of the axes and of axes and labels to their right; in each
     # row, for the highest titles above the axes and the deepest labels below them.
-    lefts = [max(s.x0 - d.x0 for _, s, d in panels[j::columns]) for j in range(columns)]
-    rights = [max(d.x1 - s.x0 for _, s, d in panels[j::columns]) for j in range(columns)]
+    lefts, rights = [0.0] * columns, [0.0] * columns
+    for row in rows:
+        for (_, s, d), j in row:
+            lefts[j] = max(lefts[j], s.x0 - d.x0)
+            rights[j] = max(rights[j], d.x1 - s.x0)
     needed = sum(lefts) + sum(rights) + PANEL_GAP * (columns - 1)
     width = 2 * EDGE + needed
     # A figure legend wider than that goes into one column; the figure widens for it if it must.
@@ -910,19 +946,18 @@ def _place(fig: Figure, panels, extras, columns: int, head: float, bottom: float
     if width > limit:
         return False
     old_width, old_height = fig.get_size_inches()
-    ups = [max(d.y1 - s.y1 for _, s, d in row) for row in rows]
-    downs = [max(s.y1 - d.y0 for _, s, d in row) for row in rows]
+    ups = [max(d.y1 - s.y1 for (_, s, d), _ in row) for row in rows]
+    downs = [max(s.y1 - d.y0 for (_, s, d), _ in row) for row in rows]
     reach = max((bottom - box.y0 for _, where, _, box in extras if where == "below"), default=0.0)
     height = head + sum(ups) + sum(downs) + PANEL_GAP * (len(rows) - 1) + max(reach, 0.0) + 4.0  # trimmed when drawn
     fig.set_size_inches(width, height)
     y = height - head
+    starts = [(width - needed) / 2 + sum(lefts[:j]) + sum(rights[:j]) + PANEL_GAP * j for j in range(columns)]
     for row, up, down in zip(rows, ups, downs):
-        x = (width - needed) / 2
-        for (places, slot, _), left, right in zip(row, lefts, rights):
-            dx, dy = x + left - slot.x0, y - up - slot.y1
+        for (places, slot, _), j in row:
+            dx, dy = starts[j] + lefts[j] - slot.x0, y - up - slot.y1
             for ax, box in places:
                 ax.set_position([(box.x0 + dx) / width, (box.y0 + dy) / height, box.width / width, box.height / height])
-            x += left + right + PANEL_GAP
         y -= up + down + PANEL_GAP
     lowest = y + PANEL_GAP
     renderer = _measuring_renderer(fig)
