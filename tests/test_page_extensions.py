@@ -126,8 +126,10 @@ def test_each_live_figure_gets_its_copy_after_its_view_script_and_the_stylesheet
                    '<div class="cw-first-frame cw-live-first" inert><div>one</div></div>'
                    f'<p>b</p>{_view("other")}<p>c</p>{_view("m2")}'
                    '<div class="cw-first-frame cw-live-first" inert><div>two</div></div>')
-    # Done twice, nothing more is added.
-    assert live_first_frames.add_copies(out, {"m1": "<div>one</div>", "m2": "<div>two</div>"}, ".x{}") == (out, 0)
+    # Done again (a page an earlier build wrote), nothing more is added, and both are there.
+    assert live_first_frames.add_copies(out, {"m1": "<div>one</div>", "m2": "<div>two</div>"}, ".x{}") == (out, 2)
+    # A figure with no view script in the page is not placed.
+    assert live_first_frames.add_copies(body, {"m3": "<div>three</div>"}, "") == (body, 0)
 
 
 @pytest.mark.parametrize("bad", [None, ["<div>"], {"m1": 3}])

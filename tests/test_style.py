@@ -868,10 +868,15 @@ def test_figures_that_fit_a_phone_or_are_not_one_grid_of_panels_are_left_alone()
         size = tuple(fig.get_size_inches())
         assert style.narrow_layout(fig) is None
         assert tuple(fig.get_size_inches()) == size
-    # A text of the figure's own beside the panels: it would have nowhere to go.
+    # A text of the figure's own beside the panels: it would have nowhere to go; a
+    # heading over some of the columns would end up over others.
     beside, _ = _panel_row()
     beside.text(0.5, 0.5, "in the middle")
-    assert style.narrow_layout(beside) is None
+    heading, _ = _panel_row()
+    heading.subplots_adjust(top=0.6)
+    heading.text(0.8, 0.95, "the last two panels", ha="center")
+    for fig in (beside, heading):
+        assert style.narrow_layout(fig) is None
     with pytest.raises(ValueError, match="fig must be a matplotlib Figure"):
         style.narrow_layout("figure")
 

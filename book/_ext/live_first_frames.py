@@ -94,10 +94,10 @@ COPIES = f"""(prefix) => ({_LIVE})(prefix).map(view => {{
 
 
 def add_copies(body: str, copies: dict[str, str], css: str) -> tuple[str, int]:
-    """``body`` with each live figure's copy (model id to HTML) after its view script, and how many were added.
+    """``body`` with each live figure's copy (model id to HTML) after its view script, and how many it now has.
 
     The figures' stylesheet comes once, before the first copy. A view script
-    already followed by a first frame keeps it.
+    already followed by a first frame (a page written by an earlier build) keeps it.
     """
     if not isinstance(copies, dict) or not all(isinstance(v, str) for v in copies.values()):
         raise ValueError(f"copies must map model ids to HTML, got {copies!r:.80}")
@@ -109,15 +109,19 @@ def add_copies(body: str, copies: dict[str, str], css: str) -> tuple[str, int]:
             model_id = json.loads(match.group("json")).get("model_id")
         except (json.JSONDecodeError, AttributeError):
             return match.group(0)
-        rest = body[match.end():match.end() + 40]
-        if model_id not in copies or rest.lstrip().startswith('<div class="cw-first-frame'):
+        if model_id not in copies:
+            return match.group(0)
+        if body[match.end():match.end() + 40].lstrip().startswith('<div class="cw-first-frame'):
+            placed.add(model_id)
             return match.group(0)
         style = "" if added or STYLE_MARK in body else f'<style class="{STYLE_MARK}">{css}</style>'
         added += 1
+        placed.add(model_id)
         return (f'{style}{match.group(0)}<div class="cw-first-frame cw-live-first" inert>'
                 f'{copies[model_id]}</div>')
 
-    return VIEW.sub(insert, body), added
+    placed = set()
+    return VIEW.sub(insert, body), len(placed)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -165,12 +169,12 @@ def write_first_frames(app, exception):
                     copies = {c["model"]: c["html"] for c in page.evaluate(COPIES, prefix)}
                 finally:
                     page.close()
-                body, added = add_copies(path.read_text(encoding="utf-8"), copies, platform.STYLESHEET)
-                if added != len(copies):
+                body, placed = add_copies(path.read_text(encoding="utf-8"), copies, platform.STYLESHEET)
+                if placed != len(copies):
                     raise ExtensionError(f"live_first_frames: {path.name} has {len(copies)} live figures, "
-                                         f"but {added} of them could be placed")
+                                         f"but {placed} of them could be placed")
                 path.write_text(body, encoding="utf-8")
-                logger.info(f"live_first_frames: {added} live figure(s) in {path.name}")
+                logger.info(f"live_first_frames: {placed} live figure(s) in {path.name}")
         finally:
             browser.close()
 

@@ -759,12 +759,11 @@ def narrow_layout(fig: Figure):
     limit = PHONE_COLUMN_PX * text_px / PHONE_TEXT_PX / CSS_DPI  # inches
     if fig.get_figwidth() <= limit:
         return None
-    # A panel that shares its y axis with the one to its left, and so showed no
-    # tick labels, may now start a row: every panel gets its own.
+    # A panel that showed no y tick labels because the one to its left shows the
+    # same ones may now start a row: every panel with y ticks gets its labels.
     unlabelled = [ax for axes in cells.values() for ax in axes
-                  if len(ax.get_shared_y_axes().get_siblings(ax)) > 1 and ax.yaxis.get_major_ticks()
-                  and not ax.yaxis.get_major_ticks()[0].label1.get_visible()
-                  and ax.yaxis.get_label_position() == "left"]
+                  if ax.yaxis.get_major_ticks() and not ax.yaxis.get_major_ticks()[0].label1.get_visible()
+                  and ax.yaxis.get_label_position() == "left" and ax.yaxis.get_ticks_position() != "right"]
     for ax in unlabelled:
         ax.yaxis.set_tick_params(which="both", labelleft=True)
 
@@ -790,7 +789,8 @@ def _layout(fig: Figure, cells, nrows: int, ncols: int, columns: int, limit: flo
     rows = [row for row in rows if row]
     if len(rows) < 2:
         return None
-    # Each block's first panel in a row carries the row's label.
+    # Each block's first panel in a row carries the row's label: in a grid, or in
+    # a row of panels when it plots the same y as the first (same scale and limits).
     labels = []
     for r in range(nrows):
         first = cells.get((r, 0))
@@ -800,7 +800,9 @@ def _layout(fig: Figure, cells, nrows: int, ncols: int, columns: int, limit: flo
         for block in blocks[1:]:
             if (r, block.start) in cells:
                 ax = cells[(r, block.start)][0]
-                if not ax.get_ylabel():
+                same = nrows > 1 or (ax.get_yscale() == first[0].get_yscale()
+                                     and np.allclose(ax.get_ylim(), first[0].get_ylim()))
+                if same and not ax.get_ylabel():
                     ax.set_ylabel(label.get_text(), fontsize=label.get_fontsize(), rotation=label.get_rotation(),
                                   ha=label.get_horizontalalignment(), va=label.get_verticalalignment())
                     labels.append(ax)
@@ -855,7 +857,8 @@ def _panel_cells(fig: Figure):
 
 
 def _figure_extras(fig: Figure, renderer, top: float, bottom: float):
-    """The figure's own texts and legends, each with "above" or "below" the panels, or None if one is beside them."""
+    """The figure's own texts and legends, each "above" or "below" the panels; None if one is beside them,
+    or is a heading above them other than the title."""
     extras = []
     for artist in (*fig.texts, *fig.legends):
         if not artist.get_visible():
@@ -870,6 +873,9 @@ def _figure_extras(fig: Figure, renderer, top: float, bottom: float):
         if middle < bottom or middle > top:
             extras.append((artist, "above" if middle > top else "below", box))
         else:
+            return None
+        if isinstance(artist, matplotlib.text.Text) and artist is not fig._suptitle and middle > top:
+            # A heading over some of the columns (not the title) would end up over others.
             return None
     width, height = fig.get_size_inches()
     placed = []

@@ -75,15 +75,17 @@ def placements(centred, anywhere, *, count: int = 8):
     anywhere = np.asarray(anywhere, dtype=float).reshape(len(anywhere), *np.shape(anywhere)[-2:])
     side = centred.shape[-1]
     count = check_int("count", count, low=1, high=min(12, len(centred), len(anywhere)))
-    fig, axes = figure(count, 2, width=min(0.9 * count + 0.3, 16.0), height=2.6, alt=(
+    width = min(0.9 * count + 1.2, 16.0)
+    fig, axes = figure(count, 2, width=width, height=2.4, alt=(
         f"{count} handwritten digits on a {side} by {side} canvas: in the top row centred, as scikit-learn "
         "stores them; in the bottom row the same digits each moved to a random place"))
-    fig.subplots_adjust(hspace=0.35)
+    # Each row's label to the left of its first digit (a phone's drawing repeats it on every block).
+    fig.subplots_adjust(left=1.0 / width, hspace=0.1)
     for c in range(count):
         show_image(axes[0, c], centred[c], cmap=PHOTO, vmin=0, vmax=1)
         show_image(axes[1, c], anywhere[c], cmap=PHOTO, vmin=0, vmax=1)
-    axes[0, 0].set_title("centred", loc="left")
-    axes[1, 0].set_title("placed anywhere", loc="left")
+    for ax, label in zip(axes[:, 0], ("centred", "placed\nanywhere")):
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
     fig.suptitle("Training digits, centred and placed at random")
     return fig
 
@@ -163,7 +165,7 @@ def sample_efficiency(sizes, panels: Mapping[str, Mapping[str, object]], *, chan
     axes[0, 0].set_ylabel("test error (log scale)")
     axes[0, 0].text(sizes[0], (1 - chance) * 0.8, "chance", fontsize=7, color="0.4")
     for ax in axes[0, 1:]:
-        ax.set_yticklabels([])
+        ax.tick_params(axis="y", which="both", labelleft=False)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=3, frameon=False)
     fig.alt = ("Test error (1 minus accuracy, log scale) against the number of training digits, from "
