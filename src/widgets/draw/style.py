@@ -857,8 +857,10 @@ def _panel_cells(fig: Figure):
 
 
 def _figure_extras(fig: Figure, renderer, top: float, bottom: float):
-    """The figure's own texts and legends, each "above" or "below" the panels; None if one is beside them,
-    or is a heading above them other than the title."""
+    """The figure's own texts and legends, each "above" or "below" the panels, or None.
+
+    None when one of them is beside the panels, or is a heading above them other than the title.
+    """
     extras = []
     for artist in (*fig.texts, *fig.legends):
         if not artist.get_visible():
