@@ -766,13 +766,14 @@ def _panel_row(n=5, width=10.5, legend=False, suptitle=None):
         if legend:
             for k in range(4):
                 ax.plot(np.arange(10), rng.normal(size=10).cumsum(), label=f"a long series name {k}")
+            ax.errorbar(np.arange(10), np.ones(10), yerr=0.5, marker="s", label="with error bars")
             ax.set_xlabel("pixels in the image")
         else:
             style.show_image(ax, rng.normal(size=(12, 12)), signed=True)
         ax.set_title(f"panel {i}\nborder ÷ interior 1.{i}")
     if legend:
         fig.subplots_adjust(bottom=0.35)
-        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncols=4,
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncols=5,
                    bbox_to_anchor=(0.5, 0.1), frameon=False)
     if suptitle:
         style.fit_suptitle(fig, suptitle)
@@ -818,6 +819,8 @@ def test_a_row_of_panels_is_laid_out_again_narrow_enough_for_a_phone_and_put_bac
     if legend:  # the legend went into one column, below every panel, inside the image
         (leg,) = fig.legends
         assert leg is not legends[0] and leg._ncols == 1
+        # The error bar's entry still shows its marker.
+        assert "s" in {line.get_marker() for line in leg.findobj(matplotlib.lines.Line2D)}
         box = leg.get_window_extent(renderer)
         assert all(box.y1 <= b.y0 + 0.5 for b in boxes) and inside.x0 <= box.x0 and box.x1 <= inside.x1
     undo()

@@ -916,8 +916,16 @@ def _undoer(fig: Figure):
 
 def _one_column(fig: Figure, legend):
     """Put a figure legend with the same entries, place and text size, in one column, in the legend's stead."""
+    labels = [t.get_text() for t in legend.texts]
+    # The artists the entries stand for (an error bar's line, caps and bars), where an
+    # axes names them; else what the legend drew (a line and its marker).
+    named = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            named.setdefault(label, handle)
+    handles = [named.get(label, drawn) for label, drawn in zip(labels, legend.legend_handles)]
     new = matplotlib.legend.Legend(
-        fig, legend.legend_handles, [t.get_text() for t in legend.texts], loc=legend._loc, ncols=1,
+        fig, handles, labels, loc=legend._loc, ncols=1,
         frameon=legend.get_frame_on(), fontsize=legend.texts[0].get_fontsize() if legend.texts else None,
         bbox_to_anchor=legend.get_bbox_to_anchor(), bbox_transform=None)
     new.set_bbox_to_anchor(_inches(legend.get_bbox_to_anchor(), fig), transform=fig.dpi_scale_trans)
