@@ -81,14 +81,18 @@ COPIES = f"""(prefix) => ({_LIVE})(prefix).map(view => {{
         }}
     }});
     // Nothing in the copy may share an id with the figure drawn beside it, or be
-    // taken for a drawn widget.
-    for (const e of copy.querySelectorAll('*')) {{
+    // taken for a drawn widget (the widget's own element keeps its margins inline).
+    const originals = [...area.querySelectorAll('*')];
+    [...copy.querySelectorAll('*')].forEach((e, i) => {{
         for (const a of ['id', 'for', 'aria-describedby', 'aria-labelledby', 'aria-controls', 'aria-live',
                          'tabindex']) {{ e.removeAttribute(a); }}
         if (e.classList.contains('jupyter-widgets')) {{
+            const s = getComputedStyle(originals[i]);
             e.classList.replace('jupyter-widgets', 'cw-ff-widget');
+            e.style.margin = s.margin;
+            e.style.padding = s.padding;
         }}
-    }}
+    }});
     return {{model: JSON.parse(view.textContent).model_id, html: copy.innerHTML}};
 }})"""
 

@@ -608,8 +608,8 @@ def img_tag(picture: Picture | bytes, alt: str, *, narrow: Picture | None = None
     With a ``narrow`` picture (the same figure laid out for a phone, :func:`narrow_layout`),
     the image is a <picture> that shows it in windows up to :data:`PHONE_WINDOW_PX` wide.
     With ``hint=True`` a line that says the figure scrolls comes before it, in the
-    page's HTML, hidden; on the site book.css shows it where the column is narrower
-    than the figure may be shown (so nothing moves when scripts run).
+    page's HTML, not displayed; on the site book.css shows it where the column is
+    narrower than the figure may be shown (so nothing moves when scripts run).
     """
     if isinstance(picture, (bytes, bytearray)):
         from PIL import Image
@@ -642,7 +642,8 @@ def img_tag(picture: Picture | bytes, alt: str, *, narrow: Picture | None = None
         img = (f'<picture class="cw-picture"><source media="(max-width: {PHONE_WINDOW_PX}px)" '
                f'srcset="{_data_url(narrow)}" width="{narrow.width}" height="{narrow.height}" />{img}</picture>')
     if hint:
-        img = (f'<p class="cw-scroll-hint cw-fit-hint" hidden aria-hidden="true" style="--cw-readable:{readable}px">'
+        img = (f'<p class="cw-scroll-hint cw-fit-hint" aria-hidden="true" '
+               f'style="display:none;--cw-readable:{readable}px">'
                f'Scroll sideways to see all of it \u2192</p>{img}')
     return img
 
