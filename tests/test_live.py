@@ -398,12 +398,11 @@ def test_playground_starts_equal_to_pytorch_on_the_photograph(chapter_one):
     torch.testing.assert_close(x, compute.data.photo(256, channels=3), rtol=0, atol=0)
     torch.testing.assert_close(weight[0], live.playground_presets(3)["vertical edges"], rtol=0, atol=0)
     assert_matches_pytorch(state, x, weight, out)
-    # It opens on the pixel of the map whose value is largest in size, the one its status describes.
+    # It opens on the pixel of the map whose value is largest in size, and shows its multiply-add.
     expected = pytorch(x, weight, "none", 1)[0]
     row, col = divmod(int(expected.abs().argmax()), expected.shape[1])
     assert (state["selected"]["row"], state["selected"]["col"]) == (row, col) != (0, 0)
-    status = chapter_one.page.locator(f"{PLAYGROUND} .cw-live-status").text_content()
-    assert status.startswith(f"Output row {row}, column {col}:")
+    torch.testing.assert_close(torch.tensor(state["selected"]["value"], dtype=torch.float32), expected[row, col])
 
 
 @pytest.mark.browser
