@@ -906,3 +906,17 @@ def test_a_wide_row_of_panels_is_served_with_its_phone_drawing():
         style.img_tag(style.render(fig), "x", hint=1)
     with pytest.raises(ValueError, match="narrow must be a Picture"):
         style.img_tag(style.render(fig), "x", narrow=b"png")
+
+
+def test_a_grid_whose_panels_all_have_titles_keeps_each_row_together_in_even_pieces():
+    rng = np.random.default_rng(2)
+    fig, axes = style.figure(4, 2, width=8.0, height=4.4, alt="two sequences of four steps")
+    for (r, c), ax in np.ndenumerate(axes):
+        style.show_image(ax, rng.normal(size=(20, 20)), signed=True, title=f"row {r}, step {c}")
+    assert style.narrow_layout(fig) is not None
+    tops = {(r, c): ax.get_position().y1 for (r, c), ax in np.ndenumerate(axes)}
+    # Every panel of the first row is above every panel of the second, and each row is
+    # cut into two pieces of two (not three and one).
+    assert min(tops[0, c] for c in range(4)) > max(tops[1, c] for c in range(4))
+    assert len({round(tops[0, c], 4) for c in range(4)}) == 2
+    assert tops[0, 0] == tops[0, 1] and tops[0, 2] == tops[0, 3]

@@ -735,13 +735,13 @@ def narrow_layout(fig: Figure):
     Each panel keeps its size, its text and its labels; the figure becomes at
     most as wide as lets its smallest text show :data:`PHONE_TEXT_PX` high in a
     column :data:`PHONE_COLUMN_PX` wide. A row of panels is broken into rows of
-    fewer; a grid of rows and columns into blocks of fewer columns, one under
-    the other, each with all the rows (a row's label, the y label of its first
-    panel, is repeated on each block). Texts and legends above the panels keep
-    their distance from the top edge, those below keep theirs from the lowest
-    panel; a figure legend too wide for the new width goes into one column, and a
-    title too wide into more lines. Blank room is left at the bottom: render the
-    result with ``trim=True``.
+    fewer; so is each row of a grid whose panels all have titles; any other grid
+    goes into blocks of fewer columns, one under the other, each with all the
+    rows (a row's label, the y label of its first panel, is repeated on each
+    block). Texts and legends above the panels keep their distance from the top
+    edge, those below keep theirs from the lowest panel; a figure legend too wide
+    for the new width goes into one column, and a title too wide into more lines.
+    Blank room is left at the bottom: render the result with ``trim=True``.
 
     Only a figure whose axes each fill one cell of one grid of cells (as
     :func:`figure` makes them, twin axes included) is laid out again. Returns a
@@ -773,6 +773,8 @@ def narrow_layout(fig: Figure):
             ax.yaxis.set_tick_params(which="both", labelleft=False)
 
     for columns in range(ncols - 1, 0, -1):
+        if columns != math.ceil(ncols / math.ceil(ncols / columns)):
+            continue  # as many pieces, more evenly filled, with fewer columns: tried next
         undo = _layout(fig, cells, nrows, ncols, columns, limit)
         if undo is not None:
             def both(undo=undo):
@@ -786,7 +788,15 @@ def narrow_layout(fig: Figure):
 def _layout(fig: Figure, cells, nrows: int, ncols: int, columns: int, limit: float):
     """The panels in blocks of ``columns`` columns (see :func:`narrow_layout`): the function that undoes it, or None."""
     blocks = [range(start, min(start + columns, ncols)) for start in range(0, ncols, columns)]
-    rows = [[(r, c) for c in block if (r, c) in cells] for block in blocks for r in range(nrows)]
+    # Where every panel has its own title, each row of the grid is a sequence that
+    # stays together (its pieces one under the other); otherwise the columns are the
+    # items (headed by the top row's titles) and the blocks of columns come one under the other.
+    titled = all(any(ax.get_title(loc) for ax in axes for loc in ("left", "center", "right"))
+                 for axes in cells.values())
+    if titled:
+        rows = [[(r, c) for c in block if (r, c) in cells] for r in range(nrows) for block in blocks]
+    else:
+        rows = [[(r, c) for c in block if (r, c) in cells] for block in blocks for r in range(nrows)]
     rows = [row for row in rows if row]
     if len(rows) < 2:
         return None
