@@ -54,7 +54,7 @@ def examples(plain, shuffled, labels):
             ax.set_xticks([0, len(t) - 1])
             ax.grid(True, alpha=0.3)
             if j:
-                ax.set_yticklabels([])
+                ax.tick_params(axis="y", labelleft=False)   # the first column's labels serve the row
             if i == 0:
                 ax.set_title(f"digit {int(labels[j])}")
         axes[0, j].set_xticklabels([])
