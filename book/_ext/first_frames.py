@@ -86,11 +86,13 @@ def placeholder(models: dict, model_id: str) -> str | None:
             f'<div class="cw-ff-frame">{frame}</div></div>')
 
 
-def add_first_frames(body: str, state: dict) -> tuple[str, int]:
-    """``body`` with a still first frame after each explorer's view script, and how many were added."""
-    if not isinstance(state, dict) or not isinstance(state.get("state"), dict):
-        raise ValueError(f"state must be a saved widget state, a dict with a 'state' dict, got {state!r:.80}")
-    models = state["state"]
+def after_views(body: str, copy_for) -> tuple[str, int]:
+    """``body`` with HTML put around each widget view script, and how many scripts got some.
+
+    ``copy_for(model_id, following)`` gets each view script's model id and the
+    text that follows the script, and returns the HTML to put before and after
+    the script, as a pair, or None to leave it alone.
+    """
     added = 0
 
     def insert(match):
@@ -99,13 +101,27 @@ def add_first_frames(body: str, state: dict) -> tuple[str, int]:
             model_id = json.loads(match.group("json")).get("model_id")
         except (json.JSONDecodeError, AttributeError):
             return match.group(0)
-        copy = placeholder(models, model_id) if isinstance(model_id, str) else None
-        if copy is None:
+        around = copy_for(model_id, body[match.end():match.end() + 40]) if isinstance(model_id, str) else None
+        if around is None:
             return match.group(0)
         added += 1
-        return match.group(0) + copy
+        before, after = around
+        return before + match.group(0) + after
 
     return VIEW.sub(insert, body), added
+
+
+def add_first_frames(body: str, state: dict) -> tuple[str, int]:
+    """``body`` with a still first frame after each explorer's view script, and how many were added."""
+    if not isinstance(state, dict) or not isinstance(state.get("state"), dict):
+        raise ValueError(f"state must be a saved widget state, a dict with a 'state' dict, got {state!r:.80}")
+    models = state["state"]
+
+    def copy_for(model_id, following):
+        copy = placeholder(models, model_id)
+        return None if copy is None else ("", copy)
+
+    return after_views(body, copy_for)
 
 
 def on_page(app, pagename, templatename, context, doctree):

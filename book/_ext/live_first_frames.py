@@ -28,12 +28,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import json
 import os
 import threading
 from pathlib import Path
 
-from first_frames import VIEW
+from first_frames import after_views
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
@@ -105,27 +104,20 @@ def add_copies(body: str, copies: dict[str, str], css: str) -> tuple[str, int]:
     """
     if not isinstance(copies, dict) or not all(isinstance(v, str) for v in copies.values()):
         raise ValueError(f"copies must map model ids to HTML, got {copies!r:.80}")
-    added = 0
-
-    def insert(match):
-        nonlocal added
-        try:
-            model_id = json.loads(match.group("json")).get("model_id")
-        except (json.JSONDecodeError, AttributeError):
-            return match.group(0)
-        if model_id not in copies:
-            return match.group(0)
-        if body[match.end():match.end() + 40].lstrip().startswith('<div class="cw-first-frame'):
-            placed.add(model_id)
-            return match.group(0)
-        style = "" if added or STYLE_MARK in body else f'<style class="{STYLE_MARK}">{css}</style>'
-        added += 1
-        placed.add(model_id)
-        return (f'{style}{match.group(0)}<div class="cw-first-frame cw-live-first" inert>'
-                f'{copies[model_id]}</div>')
-
     placed = set()
-    return VIEW.sub(insert, body), len(placed)
+
+    def copy_for(model_id, following):
+        if model_id not in copies:
+            return None
+        if following.lstrip().startswith('<div class="cw-first-frame'):
+            placed.add(model_id)
+            return None
+        style = "" if placed or STYLE_MARK in body else f'<style class="{STYLE_MARK}">{css}</style>'
+        placed.add(model_id)
+        return style, f'<div class="cw-first-frame cw-live-first" inert>{copies[model_id]}</div>'
+
+    body, _ = after_views(body, copy_for)
+    return body, len(placed)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
