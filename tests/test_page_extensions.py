@@ -5,8 +5,10 @@ live figure's (book/_ext/live_first_frames.py).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import first_frames
@@ -130,6 +132,20 @@ def test_each_live_figure_gets_its_copy_after_its_view_script_and_the_stylesheet
     assert live_first_frames.add_copies(out, {"m1": "<div>one</div>", "m2": "<div>two</div>"}, ".x{}") == (out, 2)
     # A figure with no view script in the page is not placed.
     assert live_first_frames.add_copies(body, {"m3": "<div>three</div>"}, "") == (body, 0)
+    # The benchmark that weighs the copies (benchmarks/live_copies.py) takes them out again, nested
+    # elements and all, and leaves the page as it was.
+    nested = {"m1": "<div><div>one</div><p>x</p></div>", "m2": "<div>two</div><div></div>"}
+    out, _ = live_first_frames.add_copies(body, nested, ".x{}")
+    assert _benchmark("live_copies").without_copies(out) == (body, 2)
+
+
+def _benchmark(name):
+    """A script of benchmarks/, loaded by path."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_book_benchmark_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("bad", [None, ["<div>"], {"m1": 3}])
