@@ -17,10 +17,9 @@ reader does is lost when the widget manager draws the figure out of sight and
 puts it in the copy's place (frontend/manager.js, as for an explorer).
 Without JavaScript the copy stays: the figure as it opens.
 
-A figure whose layout depends on the width of its column at the time it draws
-(chapter 4's field stack sizes its grids to fit) is copied at a 1280-pixel
-window; in a narrower window its copy is shown as drawn there, and the drawn
-figure may differ in height.
+The copy is taken in one window (1280 pixels wide), so a live figure must not
+size itself from the width it finds when it draws: what changes with the width
+is left to the stylesheet, which lays out the copy as it lays out the figure.
 """
 
 from __future__ import annotations

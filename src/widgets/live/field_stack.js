@@ -25,6 +25,12 @@ const MAX_CELL = 12;    // CSS pixels per unit of a large map, at most
 const MIN_CELL = 3;
 const MIN_GRID = 96;    // a small map's grid is drawn at least this wide (CSS pixels) ...
 const SMALL_CELL = 32;  // ... with units up to this large
+// The grids are sized for a column this wide (the book's at a 1280-pixel window),
+// whatever the window: so the figure opens the same size at every width, and the
+// copy of it in the page's HTML (book/_ext/live_first_frames.py), taken in one
+// window, is the size the drawn figure takes in any other. Where the column is
+// narrower the stylesheet scales a grid down, the copy's image as the canvas.
+const COLUMN = 684;
 const POOL_DEFAULTS = { kernelSize: "2", stride: "2", padding: "0", dilation: "1" };
 
 // Numbers as the book prints them: a true minus sign, halves as .5.
@@ -78,7 +84,8 @@ function render({ model, el: root }) {
   const problem = el("p", { class: "cw-field-problem", "aria-live": "polite", id: `${uid}-problem` });
   const grids = el("div", { class: "cw-field-grids" });
   // On a phone the maps form one row that scrolls sideways, kept on screen above the layers'
-  // controls (live.css); this line says so whenever the row is wider than the screen.
+  // controls (live.css); this line says so whenever the row is wider than the screen, and keeps
+  // its place there when it does not.
   const swipe = el("p", { class: "cw-scroll-hint cw-field-swipe",
                           text: "Swipe the maps sideways to see every layer \u2192" });
   swipe.hidden = true;
@@ -308,7 +315,7 @@ function render({ model, el: root }) {
     const reach = margins();
     const pads = reach.map((r) => r + 1);
     const cells = sides.map((s, m) => s + 2 * pads[m]);
-    const width = grids.clientWidth || figure.clientWidth || 640;
+    const width = COLUMN;
     // As large as fits, but small enough for the two largest grids to sit side
     // by side when that keeps a unit at least 8 pixels wide.
     const [first, second = 0] = cells.slice().sort((a, b) => b - a);
@@ -351,8 +358,11 @@ function render({ model, el: root }) {
         "its field on the maps below it.");
       drawMap(canvas, m, side, pads[m], reach[m], sizes[m] * dpr);
     });
-    swipe.hidden = !(grids.scrollWidth > grids.clientWidth + 1);
+    showSwipe();
   }
+
+  // On a phone the line keeps its place while hidden (live.css), so showing it moves nothing.
+  function showSwipe() { swipe.hidden = !(grids.scrollWidth > grids.clientWidth + 1); }
 
   function drawMap(canvas, m, side, pad, reach, c) {
     const ctx = canvas.getContext("2d");
@@ -509,10 +519,7 @@ function render({ model, el: root }) {
   update(false);
   if (!shown) { throw new Error("field stack: the initial stack is invalid"); }
   if (typeof ResizeObserver !== "undefined") {
-    let last = grids.clientWidth;
-    new ResizeObserver(() => {
-      if (grids.clientWidth !== last && shown) { last = grids.clientWidth; draw(); }
-    }).observe(grids);
+    new ResizeObserver(showSwipe).observe(grids);
   }
   // Drawn: the class every drawn Jupyter widget carries (the page's checks wait for it).
   root.classList.add("jupyter-widgets");
