@@ -653,6 +653,7 @@ DRAW_CASES: dict[str, list[Call]] = {
     "draw.style.min_font_points": [Call(0), Call(-1.0), Call("8"), Call(float("nan"))],
     "draw.style.legible": [Call("fig"), Call(None)],
     "draw.style.render": [Call("fig"), Call(FIG, dpi=HUGE), Call(FIG, dpi=0), Call(FIG, trim="yes")],
+    "draw.style.render_both": [Call("fig"), Call(FIG, dpi=0), Call(FIG, trim="yes")],
     "draw.style.to_png": [Call("fig"), Call(FIG, dpi=HUGE)],
     "draw.style.img_tag": [Call("picture", "alt"), Call(b"not a png", "alt"), Call(None, "alt")],
     "draw.style.markdown_table": [Call("headers", []), Call([], []), Call(["a"], [["1", "2"]]), Call(["a"], "rows")],

@@ -8,6 +8,7 @@ drawing functions draw next to nothing.
 import base64
 import io
 import itertools
+import re
 from html.parser import HTMLParser
 
 import ipywidgets as ipw
@@ -222,6 +223,33 @@ def test_png_bytes_is_total_decoded_size():
     sizes = [len(png_of(f)) for f in ex.frames.values()]
     assert all(s > 0 for s in sizes)
     assert ex.png_bytes == sum(sizes)
+
+
+def _row_of_panels(**params):
+    """Four titled panels in a row, too wide for a phone at the book's text size."""
+    fig, axes = style.figure(4, width=9.0, height=2.0)
+    for i, ax in enumerate(axes.ravel()):
+        ax.plot([0, 1], [0, params["a"] + i])
+        ax.set_title(f"panel {i}")
+    return fig
+
+
+def test_a_frame_that_is_a_row_of_panels_comes_drawn_again_for_a_phone_with_its_own_hint():
+    ex = controls.explore(_row_of_panels, {"a": [1, 2]}, dpi=40)
+    total = 0
+    for frame in ex.frames.values():
+        html = frame.value
+        assert html.startswith('<p class="cw-scroll-hint cw-fit-hint"'), "the hint comes first, in the HTML"
+        source = re.search(r'<source media="\(max-width: (\d+)px\)" srcset="data:image/(?:png|webp);base64,'
+                           r'([^"]+)" width="(\d+)" height="(\d+)"', html)
+        assert source and int(source[1]) == style.PHONE_WINDOW_PX, html[:300]
+        wide = img_attrs(frame)
+        assert int(source[3]) < int(wide["width"]) and int(source[4]) > int(wide["height"]), "fewer panels a row"
+        total += len(png_of(frame)) + len(base64.b64decode(source[2]))
+    assert ex.png_bytes == total, "the phone drawings count in the page's weight"
+    # A frame that already fits a phone has one drawing only.
+    small = controls.explore(Recorder(), {"a": [1]}, dpi=40)
+    assert "<source" not in small.frames[(1,)].value
 
 
 def test_params_text():

@@ -33,7 +33,7 @@ def _model(models: dict, ref: str) -> dict | None:
 
 
 def _first_frame(models: dict, model: dict) -> str | None:
-    """The ``<img>`` HTML the stacks under ``model`` show first, or None."""
+    """The image HTML the stacks under ``model`` show first (with its hint, if it has one), or None."""
     for _ in range(64):   # a stack per parameter; a cycle would be a broken state
         values = model.get("state", {})
         name = values.get("_model_name") or model.get("model_name")
@@ -44,7 +44,7 @@ def _first_frame(models: dict, model: dict) -> str | None:
             model = _model(models, children[index])
         elif name == "HTMLModel":
             value = values.get("value", "")
-            return value if value.lstrip().startswith(("<img", "<picture")) else None
+            return value if value.lstrip().startswith(("<img", "<picture", '<p class="cw-scroll-hint')) else None
         else:
             return None
         if model is None:

@@ -39,8 +39,8 @@
       var scrolls = box.scrollWidth > box.clientWidth + 1;
       var anchor = anchorOf(box);
       var hint = hintFor(anchor);
-      // A static figure brings its own hint, which book.css shows when it scrolls.
-      var own = box.querySelector(":scope > .cw-fit-hint");
+      // A static figure or an explorer's frame brings its own hint, which book.css shows when it scrolls.
+      var own = box.querySelector(":scope > .cw-fit-hint, :scope > .widget-html-content > .cw-fit-hint");
       if (scrolls && !hint && !own) {
         hint = document.createElement("p");
         hint.className = "cw-scroll-hint";

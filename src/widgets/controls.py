@@ -30,7 +30,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from matplotlib.figure import Figure
 
 from ._checks import check_int
-from .draw.style import DPI, fit_suptitle, img_tag, render
+from .draw.style import DPI, fit_suptitle, img_tag, render_both
 
 # Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
 from .live import digit_pad, field_stack, kernel_playground, shift_figure
@@ -65,7 +65,8 @@ class Explorer(ipw.VBox):
     frames : dict
         Tuple of parameter values to the frame widget (an ``HTML`` image).
     n_frames, png_bytes : int, int
-        How many frames, and their total encoded size (PNG or WebP) in bytes.
+        How many frames, and their total encoded size (PNG or WebP) in bytes,
+        the drawings for a phone included.
     """
 
     def __init__(self, names, values, controls, play, stack, frames, png_bytes, **kwargs):
@@ -205,9 +206,9 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     frame_layout, frame_style, stack_layout = ipw.Layout(), HTMLStyle(), ipw.Layout()
     for combo in itertools.product(*values):
         params = dict(zip(names, combo))
-        picture, alt = _render(frame, params, dpi, trim)
-        png_bytes += len(picture.data)
-        frames[combo] = ipw.HTML(img_tag(picture, _alt_text(describe, alt, params)),
+        (picture, narrow), alt = _render(frame, params, dpi, trim)
+        png_bytes += len(picture.data) + (len(narrow.data) if narrow else 0)
+        frames[combo] = ipw.HTML(img_tag(picture, _alt_text(describe, alt, params), narrow=narrow, hint=True),
                                  layout=frame_layout, style=frame_style)
 
     controls = {n: _control(n, v, kinds[n]) for n, v in zip(names, values)}
@@ -253,7 +254,7 @@ def _all_ints(values) -> bool:
 
 
 def _render(frame, params, dpi, trim=False):
-    """The rendered image (a ``style.Picture``) and the figure's own alt text for one frame.
+    """One frame's images (``style.render_both``: for the page, and for a phone or None) and alt text.
 
     Every figure the drawing function left with pyplot is closed, whether it
     returned normally or raised, so memory does not grow with the frames.
@@ -272,7 +273,7 @@ def _render(frame, params, dpi, trim=False):
         label = _params_text(params)
         title = fig.get_suptitle()
         fit_suptitle(fig, *((title, f"({label})") if title else (label,)))
-        return render(fig, dpi, trim=trim), getattr(fig, "alt", "")
+        return render_both(fig, dpi, trim=trim), getattr(fig, "alt", "")
     finally:
         if isinstance(fig, Figure):
             plt.close(fig)

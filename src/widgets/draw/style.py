@@ -189,14 +189,7 @@ class BookFigure(Figure):
     alt: str = ""
 
     def _repr_html_(self) -> str:
-        wide = render(self)
-        undo = narrow_layout(self)
-        if undo is None:
-            return img_tag(wide, self.alt or "Figure", hint=True)
-        try:
-            narrow = render(self, trim=True)
-        finally:
-            undo()
+        wide, narrow = render_both(self)
         return img_tag(wide, self.alt or "Figure", narrow=narrow, hint=True)
 
 
@@ -551,6 +544,23 @@ def render(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> Picture:
     data, mime = min((png.getvalue(), "image/png"), (webp.getvalue(), "image/webp"), key=lambda d: len(d[0]))
     scale = dpi / CSS_DPI
     return Picture(data, mime, round(small.width / scale), round(small.height / scale), round(text_px, 2))
+
+
+def render_both(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> tuple[Picture, Picture | None]:
+    """The figure rendered for the page (:func:`render`), and again laid out for a phone.
+
+    The second is ``None`` when :func:`narrow_layout` leaves the figure as it is;
+    otherwise it is rendered with ``trim=True`` and the figure is put back.
+    Give both to :func:`img_tag`.
+    """
+    wide = render(fig, dpi, trim=trim)
+    undo = narrow_layout(fig)
+    if undo is None:
+        return wide, None
+    try:
+        return wide, render(fig, dpi, trim=True)
+    finally:
+        undo()
 
 
 def _palette_image(fig: Figure, dpi: int, trim: bool):
