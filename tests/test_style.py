@@ -867,7 +867,7 @@ def test_figures_that_fit_a_phone_or_are_not_one_grid_of_panels_are_left_alone()
     narrow, _ = _panel_row(n=2, width=4.0)
     spanned, axes_s = style.figure(3, 2, width=10.0, height=4.0)
     style.span_cells(spanned, axes_s, 0, slice(0, 3))
-    single, _ = style.figure(1, width=10.0)
+    single, _ = style.figure(1, width=4.0)
     for fig in (narrow, spanned, single):
         size = tuple(fig.get_size_inches())
         assert style.narrow_layout(fig) is None
@@ -883,6 +883,123 @@ def test_figures_that_fit_a_phone_or_are_not_one_grid_of_panels_are_left_alone()
         assert style.narrow_layout(fig) is None
     with pytest.raises(ValueError, match="fig must be a matplotlib Figure"):
         style.narrow_layout("figure")
+
+
+def _single_chart(width=8.0, ticks=None, beside=False):
+    fig, axes = style.figure(1, width=width, height=3.2, alt="one chart")
+    ax = axes[0, 0]
+    x = np.arange(12)
+    ax.plot(x, np.sqrt(x), label="the square root of the step", **style.series(0))
+    ax.errorbar(x, x / 4, yerr=0.3, capsize=2, label="a quarter of it, with error bars", **style.series(1))
+    ax.set_xlabel("step of the computation")
+    ax.set_ylabel("value")
+    ax.set_title("a chart whose title is too long for a phone's narrow drawing of it")
+    ax.tick_params(labelsize=8)  # raised to the smallest size allowed (legible), whose phone limit is no whole pixel
+    fig.subplots_adjust(left=0.08, right=0.97, bottom=0.2, top=0.85)
+    if ticks:
+        ax.set_xticks(x, [ticks.format(i) for i in x])
+    if beside:
+        fig.subplots_adjust(right=0.6)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return fig, ax
+
+
+def _limit_px(fig):
+    """The width, in CSS pixels, at which the figure's smallest text is PHONE_TEXT_PX in a phone's column."""
+    style.legible(fig)
+    return style.PHONE_COLUMN_PX * style._smallest_text(fig) * style.CSS_DPI / 72.0 / style.PHONE_TEXT_PX
+
+
+def _drawn_texts(fig, renderer):
+    """The boxes of the texts the figure draws, a legend as one (ticks inside the axes' limits only)."""
+    fig.draw_without_rendering()
+    boxes = []
+    for ax in fig.axes:
+        for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            boxes += [t.label1.get_window_extent(renderer) for t in axis.get_major_ticks()
+                      if min(limits) <= t.get_loc() <= max(limits) and t.label1.get_visible() and t.label1.get_text()]
+        boxes += [t.get_window_extent(renderer) for t in (ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts)
+                  if t.get_visible() and t.get_text()]
+        boxes += [ax.get_legend().get_window_extent(renderer)] if ax.get_legend() else []
+    return boxes + [a.get_window_extent(renderer) for a in (*fig.texts, *fig.legends) if a.get_visible()]
+
+
+def _check_phone_drawing(fig, wide, limit_px):
+    """The narrowed figure: as wide as the limit, its text no smaller, every panel and text inside and apart."""
+    import re
+
+    picture = style.render(fig, trim=True)
+    assert limit_px - 1 <= picture.width <= limit_px and picture.text_px >= wide.text_px
+    # The page lets it shrink to the phone's column, and no further (so it does not scroll there).
+    tag = style.img_tag(wide, "x", narrow=picture)
+    assert int(re.search(r"--cw-readable:(\d+)px", tag).group(1)) == style.PHONE_COLUMN_PX
+    boxes, renderer = _boxes(fig)
+    texts = _drawn_texts(fig, renderer)
+    for a in boxes + texts:
+        assert fig.bbox.x0 - 0.5 <= a.x0 and a.x1 <= fig.bbox.x1 + 0.5 and fig.bbox.y0 - 0.5 <= a.y0
+        assert a.y1 <= fig.bbox.y1 + 0.5
+    for i, a in enumerate(boxes):
+        assert not any(_overlap(a, b) for b in boxes[i + 1:])
+    for i, a in enumerate(texts):
+        assert not any(_overlap(a, b) for b in texts[i + 1:])
+    return renderer
+
+
+def test_a_wide_single_chart_is_made_as_narrow_as_a_phone_allows_and_put_back_exactly():
+    fig, ax = _single_chart()
+    wide = style.render(fig)
+    limit_px = _limit_px(fig)
+    assert wide.width > limit_px
+    undo = style.narrow_layout(fig)
+    assert undo is not None
+    _check_phone_drawing(fig, wide, limit_px)
+    assert "\n" in ax.get_title(), "the title takes two lines"
+    undo()
+    assert style.render(fig).data == wide.data
+
+
+def test_a_legend_beside_a_single_chart_goes_under_it_with_its_markers():
+    fig, ax = _single_chart(beside=True)
+    wide = style.render(fig)
+    old = ax.get_legend()
+    undo = style.narrow_layout(fig)
+    assert undo is not None
+    renderer = _check_phone_drawing(fig, wide, _limit_px(fig))
+    legend = ax.get_legend()
+    assert legend is not old and legend._ncols == 2
+    axis = ax.xaxis.get_tightbbox(renderer)
+    assert legend.get_window_extent(renderer).y1 <= axis.y0 + 0.5, "under the x axis and its label"
+    assert "s" in {line.get_marker() for line in legend.findobj(matplotlib.lines.Line2D)}
+    undo()
+    assert ax.get_legend() is old and style.render(fig).data == wide.data
+
+
+def test_a_single_chart_whose_tick_labels_would_collide_when_narrow_is_left_alone():
+    fig, _ = _single_chart(ticks="{:02d},000")
+    wide = style.render(fig)
+    size = tuple(fig.get_size_inches())
+    assert style.narrow_layout(fig) is None
+    assert tuple(fig.get_size_inches()) == size and style.render(fig).data == wide.data
+
+
+def test_panels_stacked_in_one_column_are_made_narrower_together():
+    rng = np.random.default_rng(3)
+    fig, axes = style.figure(1, 2, width=8.0, height=5.0, alt="two panels, one under the other")
+    for i, ax in enumerate(axes[:, 0]):
+        ax.plot(np.arange(40), rng.normal(size=40).cumsum(), **style.series(i))
+        ax.set_title(f"panel {i}: a random walk of forty steps")
+        ax.set_ylabel("position" if i else "position of the walker")
+    axes[1, 0].set_xlabel("step")
+    wide = style.render(fig)
+    limit_px = _limit_px(fig)
+    undo = style.narrow_layout(fig)
+    assert undo is not None
+    _check_phone_drawing(fig, wide, limit_px)
+    top, bottom = (ax.get_position() for ax in axes[:, 0])
+    # One under the other, in their order, lined up and as wide as each other.
+    assert top.y0 > bottom.y1 and top.x0 == pytest.approx(bottom.x0) and top.width == pytest.approx(bottom.width)
+    undo()
+    assert style.render(fig).data == wide.data
 
 
 def test_a_wide_row_of_panels_is_served_with_its_phone_drawing():

@@ -368,6 +368,19 @@ def fit_suptitle(fig: Figure, *parts: str) -> matplotlib.text.Text:
     joined = " ".join(p for p in parts if p)
     if fits(joined):
         return title
+    title.set_text(_broken(parts, fits))
+    bottom = title.get_window_extent(renderer).y0
+    top = _content_top(fig, renderer, exclude=title)
+    if top > bottom - 0.05 * fig.dpi:
+        grow_top(fig, (top - bottom) / fig.dpi + 0.05)
+    return title
+
+
+def _broken(parts, fits) -> str:
+    """Each of ``parts`` on a line of its own, a line that ``fits`` rejects broken between words.
+
+    Never at a space beside ``=``, so that ``"name = value"`` stays whole.
+    """
     lines = []
     for line in (line for p in parts if p for line in p.split("\n")):
         words = re.split(r"(?<!=) (?!=)", line)
@@ -379,12 +392,7 @@ def fit_suptitle(fig: Figure, *parts: str) -> matplotlib.text.Text:
                 lines.append(current)
                 current = word
         lines.append(current)
-    title.set_text("\n".join(lines))
-    bottom = title.get_window_extent(renderer).y0
-    top = _content_top(fig, renderer, exclude=title)
-    if top > bottom - 0.05 * fig.dpi:
-        grow_top(fig, (top - bottom) / fig.dpi + 0.05)
-    return title
+    return "\n".join(lines)
 
 
 def _content_top(fig: Figure, renderer, exclude=None) -> float:
@@ -740,7 +748,7 @@ def _union(boxes):
 
 
 def narrow_layout(fig: Figure):
-    """Lay a figure's panels out again in fewer columns, narrow enough for a phone.
+    """Lay a figure's panels out again in fewer columns, or narrower, to fit a phone.
 
     Each panel keeps its size, its text and its labels; the figure becomes at
     most as wide as lets its smallest text show :data:`PHONE_TEXT_PX` high in a
@@ -751,6 +759,8 @@ def narrow_layout(fig: Figure):
     block). Texts and legends above the panels keep their distance from the top
     edge, those below keep theirs from the lowest panel; a figure legend too wide
     for the new width goes into one column, and a title too wide into more lines.
+    Panels already in one column (a single chart, or panels one under the other)
+    keep their place and height and lose width instead (:func:`_narrow_column`).
     Blank room is left at the bottom: render the result with ``trim=True``.
 
     Only a figure whose axes each fill one cell of one grid of cells (as
@@ -765,11 +775,13 @@ def narrow_layout(fig: Figure):
     cells, (nrows, ncols) = found
     legible(fig)
     fig.draw_without_rendering()
-    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
-    text_px = min(sizes, default=RC["font.size"]) * CSS_DPI / 72.0
+    text_px = _smallest_text(fig) * CSS_DPI / 72.0
     limit = PHONE_COLUMN_PX * text_px / PHONE_TEXT_PX / CSS_DPI  # inches
     if fig.get_figwidth() <= limit:
         return None
+    if ncols == 1:
+        # In whole CSS pixels, so that the page's width for it (img_tag, rounded up) is the column's.
+        return _narrow_column(fig, cells, math.floor(limit * CSS_DPI) / CSS_DPI)
     # A panel that showed no y tick labels because the one to its left shows the
     # same ones may now start a row: every panel with y ticks gets its labels.
     unlabelled = [ax for axes in cells.values() for ax in axes
@@ -793,6 +805,12 @@ def narrow_layout(fig: Figure):
             return both
     relabel()
     return None
+
+
+def _smallest_text(fig: Figure) -> float:
+    """The size, in points, of the smallest text the figure shows."""
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+    return min(sizes, default=RC["font.size"])
 
 
 def _layout(fig: Figure, cells, nrows: int, ncols: int, columns: int, limit: float):
@@ -833,12 +851,7 @@ def _layout(fig: Figure, cells, nrows: int, ncols: int, columns: int, limit: flo
             ax.set_ylabel("")
 
     renderer = _measuring_renderer(fig)
-    panels = {}
-    for key, axes in cells.items():
-        places = [(ax, _inches(ax.get_position(original=True).transformed(fig.transFigure), fig)) for ax in axes]
-        slot = _union([box for _, box in places])
-        drawn = _union([ax.get_tightbbox(renderer) for ax in axes if ax.get_visible()])
-        panels[key] = (places, slot, slot if drawn is None else _inches(drawn, fig))
+    panels = _panels(fig, cells, renderer)
     top = max(d.y1 for _, _, d in panels.values())
     bottom = min(d.y0 for _, _, d in panels.values())
     extras = _figure_extras(fig, renderer, top, bottom)
@@ -858,6 +871,155 @@ def _layout(fig: Figure, cells, nrows: int, ncols: int, columns: int, limit: flo
     return None
 
 
+def _narrow_column(fig: Figure, cells, limit: float):
+    """Panels in one column made ``limit`` inches wide (see :func:`narrow_layout`): the undo function, or None.
+
+    Every panel's axes lose the same width, so that the widest reach of labels on
+    either side fits; an axes with a fixed aspect (an image) loses height in
+    proportion, so that no blank room opens above and below it. A title wider
+    than its axes may become takes more lines. A legend beside the axes that
+    would leave them less than half the width goes under them; a legend outside
+    the axes too wide to be centred on them is centred on the figure; either
+    takes as many columns as fit (:func:`_relaid`). Tick labels and texts placed
+    in data coordinates move with the narrower axes, and matplotlib picks ticks
+    for the new length, so the layout is measured and done again until it fits,
+    and kept only if, drawn, no two texts overlap that did not before, all lie
+    inside the figure and the smallest is no smaller.
+    """
+    renderer = _measuring_renderer(fig)
+    clashed, smallest = _clashes(_texts(fig, renderer)), _smallest_text(fig)
+    panels = _panels(fig, cells, renderer)
+    head = fig.get_figheight() - max(d.y1 for _, _, d in panels.values())  # room kept above the panels
+    undo = _undoer(fig)
+    room = (limit - 2 * EDGE) * fig.dpi  # pixels
+    for ax in [ax for axes in cells.values() for ax in axes]:
+        legend = ax.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+        drawn = ax.get_tightbbox(renderer)
+        left, right = frame.x0 - drawn.x0, drawn.x1 - frame.x1
+        beside = box.x0 >= frame.x1 - 0.5 and room - left - right < room / 2
+        # Centred on the axes, a legend has the room that their labels leave it on either side.
+        if beside or (box.width > room - abs(left - right) and not frame.overlaps(box)):
+            y = drawn.y0 if beside else legend.get_bbox_to_anchor().y0
+            where = dict(loc="upper center" if beside else legend._loc,
+                         bbox_to_anchor=(0.5, (y - frame.y0) / frame.height),
+                         bbox_transform=matplotlib.transforms.blended_transform_factory(fig.transFigure, ax.transAxes))
+            for ncols in range(len(legend.texts), 0, -1):
+                if _relaid(fig, legend, ncols, **where).get_window_extent(renderer).width <= room:
+                    break
+    # The axes lose at most what the figure loses; a title wider than that breaks after a semicolon first.
+    for places, slot, _ in panels.values():
+        narrowest = (slot.width - fig.get_figwidth() + limit) * fig.dpi
+        for title in (t for ax, _ in places for t in (ax.title, ax._left_title, ax._right_title)):
+            def fits(text, title=title, most=narrowest):
+                title.set_text(text)
+                return title.get_window_extent(renderer).width <= most
+
+            if title.get_visible() and title.get_window_extent(renderer).width > narrowest:
+                title.set_text(_broken(re.split(r"(?<=;) ", title.get_text()), fits))
+    # Narrowed, measured and narrowed again. Text centred on the axes and wider than they are (a
+    # title, an axis label) reaches out on both sides, so that narrowing the axes gains only part of
+    # it: each round's narrowing is divided by what the last one gained.
+    gain, last = 1.0, None
+    for _ in range(6):
+        panels = _panels(fig, cells, renderer)
+        top = max(d.y1 for _, _, d in panels.values())
+        bottom = min(d.y0 for _, _, d in panels.values())
+        extras = _figure_extras(fig, renderer, top, bottom)
+        # How much narrower every panel must be for the widest reach on either side to fit.
+        by = (2 * EDGE + max(s.x0 - d.x0 for _, s, d in panels.values())
+              + max(d.x1 - s.x0 for _, s, d in panels.values()) - limit)
+        if last is not None:
+            gain = min(1.0, (last[0] - by) / last[1])
+        if extras is None or abs(by) < 0.01 or gain < 0.2 or min(s.width for _, s, _ in panels.values()) <= by / gain:
+            break
+        last = (by, by / gain)
+        _place(fig, [[(_narrower(panels[key], last[1], by), 0)] for key in sorted(panels)], extras, 1,
+               head, bottom, limit)
+        renderer = _measuring_renderer(fig)
+    # Room to spare is no fault (a legend centred on the figure may set the width, whatever the axes').
+    if extras is not None and by < 0.01 and fig.get_figwidth() <= limit + 1e-9:
+        after = _texts(fig, renderer)
+        inside = fig.bbox.padded(0.5)
+        # Boxes hold the room under the baseline too: texts that touched may touch by two pixels more.
+        if (all(inside.containsx(b.x0) and inside.containsx(b.x1) and inside.containsy(b.y0)
+                and inside.containsy(b.y1) for b in after.values())
+                and all(depth <= (clashed[pair] + 2.0 if pair in clashed else 0.5)
+                        for pair, depth in _clashes(after).items())
+                and _smallest_text(fig) >= smallest):
+            return undo
+    undo()
+    return None
+
+
+def _narrower(panel, amount: float, by: float):
+    """A panel (see :func:`_panels`) whose axes are ``amount`` inches narrower, its top-left corner kept.
+
+    Its axes lose width in proportion; an axes with a fixed aspect loses height too.
+    What it draws is taken to be ``by`` inches narrower.
+    """
+    places, slot, drawn = panel
+    k = (slot.width - amount) / slot.width
+    tall = k if any(ax.get_aspect() != "auto" and ax.get_adjustable() == "box" for ax, _ in places) else 1.0
+
+    def scaled(box):
+        return matplotlib.transforms.Bbox.from_extents(
+            slot.x0 + (box.x0 - slot.x0) * k, slot.y1 - (slot.y1 - box.y0) * tall,
+            slot.x0 + (box.x1 - slot.x0) * k, slot.y1 - (slot.y1 - box.y1) * tall)
+
+    new = scaled(slot)
+    return ([(ax, scaled(box)) for ax, box in places], new,
+            matplotlib.transforms.Bbox.from_extents(drawn.x0, drawn.y0 + new.y0 - slot.y0, drawn.x1 - by, drawn.y1))
+
+
+def _texts(fig: Figure, renderer) -> dict:
+    """Every text the figure draws, with its box in display pixels.
+
+    A legend counts as one text, known by its place among its parent's legends,
+    so that a legend laid out again (:func:`_relaid`) is the same one.
+    """
+    fig.draw_without_rendering()
+    ticks, drawn = set(), set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks.update(t for tick in (*axis.get_major_ticks(), *axis.get_minor_ticks())
+                         for t in (tick.label1, tick.label2))
+            # The ticks inside the view limits, which alone are drawn: matplotlib keeps that list private.
+            drawn.update(t for tick in axis._update_ticks() for t in (tick.label1, tick.label2))
+    legends = [leg for leg in fig.findobj(matplotlib.legend.Legend) if leg.get_visible()]
+    inner = {t for leg in legends for t in leg.findobj(matplotlib.text.Text)}
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()
+             and t not in inner and (t not in ticks or t in drawn)]
+    keys = {leg: (leg.parent, fig.legends.index(leg) if leg in fig.legends else 0) for leg in legends}
+    return {keys.get(a, a): a.get_window_extent(renderer) for a in (*texts, *legends)
+            if a.axes is None or a.axes.get_visible()}
+
+
+def _clashes(boxes: dict) -> dict:
+    """The pairs of texts (from :func:`_texts`) that overlap by more than half a pixel, and by how much."""
+    items = list(boxes.items())
+    depths = {}
+    for i, (a, box) in enumerate(items):
+        for b, other in items[i + 1:]:
+            depth = min(min(box.x1, other.x1) - max(box.x0, other.x0), min(box.y1, other.y1) - max(box.y0, other.y0))
+            if depth > 0.5:
+                depths[frozenset((a, b))] = depth
+    return depths
+
+
+def _panels(fig: Figure, cells, renderer):
+    """Each cell's axes with their places, the slot they fill and what they draw, in inches on the figure as it is."""
+    panels = {}
+    for key, axes in cells.items():
+        places = [(ax, _inches(ax.get_position(original=True).transformed(fig.transFigure), fig)) for ax in axes]
+        slot = _union([box for _, box in places])
+        drawn = _union([ax.get_tightbbox(renderer) for ax in axes if ax.get_visible()])
+        panels[key] = (places, slot, slot if drawn is None else _inches(drawn, fig))
+    return panels
+
+
 def _panel_cells(fig: Figure):
     """The figure's axes by (row, column) of the one grid of cells they fill, and its shape; or None."""
     grid, cells = None, {}
@@ -874,7 +1036,7 @@ def _panel_cells(fig: Figure):
         return None
     cells = {key: axes for key, axes in cells.items() if any(ax.get_visible() for ax in axes)}
     nrows, ncols = grid.get_geometry()
-    return (cells, (nrows, ncols)) if ncols >= 2 and cells else None
+    return (cells, (nrows, ncols)) if cells else None
 
 
 def _figure_extras(fig: Figure, renderer, top: float, bottom: float):
@@ -913,12 +1075,17 @@ def _figure_extras(fig: Figure, renderer, top: float, bottom: float):
 
 
 def _undoer(fig: Figure):
-    """A function that puts back the figure's size and the places of its axes, texts and legends."""
+    """A function that puts back the figure's size, the places of its axes, texts and legends, and its axes' legends.
+
+    Axes titles get their words back too (:func:`_narrow_column` may break them into lines).
+    """
     size = fig.get_size_inches().copy()
     places = [(ax, ax.get_position(original=True).frozen()) for ax in fig.axes]
     texts = [(t, t.get_position(), t.get_text()) for t in fig.texts]
     legends = list(fig.legends)
     anchors = [(leg, _inches(leg.get_bbox_to_anchor(), fig)) for leg in legends]
+    kept = [(ax, ax.get_legend()) for ax in fig.axes]
+    titles = [(t, t.get_text()) for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)]
 
     def undo():
         fig.set_size_inches(*size)
@@ -930,13 +1097,22 @@ def _undoer(fig: Figure):
         fig.legends[:] = legends
         for leg, box in anchors:
             leg.set_bbox_to_anchor(box, transform=fig.dpi_scale_trans)
+        for ax, legend in kept:
+            ax.legend_ = legend
+        for title, words in titles:
+            title.set_text(words)
         fig.stale = True
 
     return undo
 
 
-def _one_column(fig: Figure, legend):
-    """Put a figure legend with the same entries, place and text size, in one column, in the legend's stead."""
+def _relaid(fig: Figure, legend, ncols: int = 1, **place):
+    """A legend with the same entries and text size in ``ncols`` columns, in the legend's stead.
+
+    It keeps the legend's place: its ``loc`` and its anchor (in inches, for a
+    figure's legend, so that :func:`_place` can move it); an axes' legend may be
+    given another (``loc``, ``bbox_to_anchor``, ``bbox_transform``).
+    """
     labels = [t.get_text() for t in legend.texts]
     # The artists the entries stand for (an error bar's line, caps and bars), where an
     # axes names them; else what the legend drew (a line and its marker).
@@ -946,11 +1122,17 @@ def _one_column(fig: Figure, legend):
             named.setdefault(label, handle)
     handles = [named.get(label, drawn) for label, drawn in zip(labels, legend.legend_handles)]
     new = matplotlib.legend.Legend(
-        fig, handles, labels, loc=legend._loc, ncols=1,
-        frameon=legend.get_frame_on(), fontsize=legend.texts[0].get_fontsize() if legend.texts else None,
-        bbox_to_anchor=legend.get_bbox_to_anchor(), bbox_transform=None)
-    new.set_bbox_to_anchor(_inches(legend.get_bbox_to_anchor(), fig), transform=fig.dpi_scale_trans)
-    fig.legends[fig.legends.index(legend)] = new
+        legend.parent, handles, labels, ncols=ncols, frameon=legend.get_frame_on(),
+        fontsize=legend._fontsize,  # its spacing's unit; its text may have grown since (legible)
+        **{"loc": legend._loc, "bbox_to_anchor": legend.get_bbox_to_anchor(),  # in pixels, following its axes
+           "bbox_transform": matplotlib.transforms.IdentityTransform(), **place})
+    for text, old in zip(new.texts, legend.texts):
+        text.set_fontsize(old.get_fontsize())
+    if legend in fig.legends:
+        new.set_bbox_to_anchor(_inches(legend.get_bbox_to_anchor(), fig), transform=fig.dpi_scale_trans)
+        fig.legends[fig.legends.index(legend)] = new
+    else:
+        legend.parent.legend_ = new
     return new
 
 
@@ -978,9 +1160,9 @@ def _place(fig: Figure, rows, extras, columns: int, head: float, bottom: float, 
         if isinstance(artist, matplotlib.legend.Legend):
             legends[artist] = artist
             if old.width > width - 2 * EDGE:
-                legends[artist] = _one_column(fig, artist)
+                legends[artist] = _relaid(fig, artist)
                 width = max(width, _inches(legends[artist].get_window_extent(renderer), fig).width + 2 * EDGE)
-    if width > limit:
+    if width > limit + 1e-9:
         return False
     old_width, old_height = fig.get_size_inches()
     ups = [max(d.y1 - s.y1 for (_, s, d), _ in row) for row in rows]
