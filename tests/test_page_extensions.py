@@ -5,6 +5,7 @@ live figure's (book/_ext/live_first_frames.py).
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import re
@@ -15,6 +16,7 @@ import first_frames
 import ipywidgets.embed
 import live_first_frames
 import matplotlib.pyplot as plt
+import phone_drawings
 import pytest
 import static_math
 from sphinx.errors import ExtensionError
@@ -152,3 +154,46 @@ def _benchmark(name):
 def test_live_copies_must_map_model_ids_to_html(bad):
     with pytest.raises(ValueError, match="copies must map model ids to HTML"):
         live_first_frames.add_copies("<p></p>", bad, "")
+
+
+# --------------------------------------------------------------------------- phone drawings
+
+
+def _data_url(data: bytes, kind: str = "png") -> str:
+    return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
+
+
+def test_phone_drawings_leave_the_page_for_files_of_the_site_in_its_body_and_widget_state(tmp_path):
+    one, two = b"\x89PNG one", b"RIFF two"
+    body = (f'<picture><source media="(max-width: 540px)" srcset="{_data_url(one)}" width="3" height="4" />'
+            f'<img src="{_data_url(one)}" /></picture>')
+    state = json.dumps({"value": f'<source srcset="{_data_url(two, "webp")}" /><source srcset="{_data_url(one)}" />'})
+    script = SimpleNamespace(attributes={"type": phone_drawings.WIDGET_STATE, "body": state})
+    other = SimpleNamespace(attributes={"type": "text/javascript", "body": state})
+    context = {"body": body, "script_files": [script, other]}
+    app = SimpleNamespace(builder=SimpleNamespace(format="html"), outdir=str(tmp_path))
+    phone_drawings.on_page(app, "book/chapter", "page.html", context, None)
+    # The <source> points at a file; the <img> a wide window shows stays inline.
+    url = re.fullmatch(r'<picture><source media="\(max-width: 540px\)" srcset="([^"]+)" width="3" height="4" />'
+                       r'<img src="data:image/png;base64,[^"]+" /></picture>', context["body"]).group(1)
+    assert url.startswith("../_phone/") and url.endswith(".png")
+    assert (tmp_path / url.removeprefix("../")).read_bytes() == one
+    # In the widget state's JSON too; the same bytes are one file; other scripts are left alone.
+    urls = re.findall(r'srcset=\\"([^"\\]+)\\"', script.attributes["body"])
+    assert json.loads(script.attributes["body"])["value"].count("../_phone/") == 2
+    assert urls[1] == url and urls[0].endswith(".webp") and (tmp_path / urls[0][3:]).read_bytes() == two
+    assert other.attributes["body"] == state
+    assert sorted(p.name for p in (tmp_path / "_phone").iterdir()) == sorted(u.split("/")[-1] for u in urls)
+    # Written again (a page an earlier build wrote), nothing changes.
+    again = dict(context)
+    phone_drawings.on_page(app, "book/chapter", "page.html", again, None)
+    assert again["body"] == context["body"]
+    # A page at the top of the site points into the folder directly.
+    top = {"body": body}
+    phone_drawings.on_page(app, "index", "page.html", top, None)
+    assert f'srcset="{url.removeprefix("../")}"' in top["body"]
+
+
+def test_phone_drawings_need_the_page_as_text():
+    with pytest.raises(ValueError, match="text must be the page's HTML"):
+        phone_drawings.to_files(None, lambda name, data: name)
