@@ -666,23 +666,35 @@ def test_on_a_phone_the_smallest_text_of_every_figure_is_at_least_9_pixels(brows
 def test_a_row_of_panels_is_drawn_again_for_a_phone_and_shown_whole_there(browser, site_url, width):
     """Figures that come with a phone's drawing (a <picture>) show it in a phone's window, where it
     fits the column with its text 9 pixels or more and nothing to scroll; a wide window shows the wide one.
+
+    Static figures and explorers' frames alike (chapter 1 has both). The phone drawings are files of
+    the site (book/_ext/phone_drawings.py): a phone fetches those it shows, a wide window none.
     """
     for doc in ("book/01_conv_layer", "book/08_trained_networks"):
         visit = Visit(browser, page_url(site_url, doc), {"width": width, "height": 900})
+        fetched = []
+        visit.page.on("request", lambda r, fetched=fetched: "/_phone/" in r.url and fetched.append(r.url))
         try:
             visit.wait_for_widgets()
+            visit.page.wait_for_function(
+                "() => [...document.querySelectorAll('.bd-article picture.cw-picture img')].every(i => i.complete)")
             shown = visit.page.evaluate(
                 """() => [...document.querySelectorAll('.bd-article picture.cw-picture')].map(p => {
-                       const img = p.querySelector('img'), box = img.parentElement.parentElement;
-                       return {narrow: img.currentSrc === p.querySelector('source').srcset,
+                       const img = p.querySelector('img'), box = img.closest('.output, .widget-html, .cw-ff-frame');
+                       const phone = new URL(p.querySelector('source').getAttribute('srcset'), document.baseURI);
+                       return {narrow: img.currentSrc === phone.href, explorer: !!img.closest('.cw-explorer'),
                                width: img.getBoundingClientRect().width, natural: img.naturalWidth / 2,
                                px: +img.dataset.textPx, scrolls: box.scrollWidth > box.clientWidth + 1};
                    })""")
             assert len(shown) >= 1, doc
+            if doc == "book/01_conv_layer":
+                assert any(fig["explorer"] for fig in shown), "an explorer's frame has its phone drawing"
             for fig in shown:
                 assert fig["narrow"] == (width == 390), fig
                 if width == 390:
                     assert not fig["scrolls"] and fig["px"] * fig["width"] / fig["natural"] >= 8.95, fig
+            assert (len(fetched) > 0) == (width == 390), fetched
+            assert visit.failed == [] and visit.bad_status == []
         finally:
             visit.close()
 

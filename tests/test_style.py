@@ -1037,3 +1037,39 @@ def test_a_grid_whose_panels_all_have_titles_keeps_each_row_together_in_even_pie
     assert min(tops[0, c] for c in range(4)) > max(tops[1, c] for c in range(4))
     assert len({round(tops[0, c], 4) for c in range(4)}) == 2
     assert tops[0, 0] == tops[0, 1] and tops[0, 2] == tops[0, 3]
+
+
+def test_a_grid_whose_columns_belong_together_keeps_each_column_whole():
+    rng = np.random.default_rng(4)
+    fig, axes = style.figure(3, 2, width=7.5, height=5.0, alt="three layers over their weights")
+    fig.keep_columns = True
+    for (r, c), ax in np.ndenumerate(axes):
+        style.show_image(ax, rng.normal(size=(6, 6)), signed=True, title=f"layer {c}" if r == 0 else f"weights {c}")
+    assert style.narrow_layout(fig) is not None
+    tops = {(r, c): ax.get_position().y1 for (r, c), ax in np.ndenumerate(axes)}
+    # Each layer right above its weights, and the third layer (a block of its own) under both rows of the first.
+    firsts = [c for c in range(3) if axes[0, c].get_position().x0 == pytest.approx(axes[0, 0].get_position().x0)]
+    assert firsts == [0, 2]
+    assert tops[0, 0] > tops[1, 0] > tops[0, 2] > tops[1, 2]
+    # Without the figure's word, a grid of titled panels keeps its rows together instead.
+    fig.keep_columns = False
+    again, axes2 = style.figure(3, 2, width=7.5, height=5.0, alt="rows")
+    for (r, c), ax in np.ndenumerate(axes2):
+        style.show_image(ax, rng.normal(size=(6, 6)), signed=True, title=f"layer {c}" if r == 0 else f"weights {c}")
+    assert style.narrow_layout(again) is not None
+    assert axes2[0, 2].get_position().y1 > axes2[1, 0].get_position().y1
+
+
+def test_a_single_chart_whose_value_labels_would_cross_its_frame_when_narrow_is_left_alone():
+    fig, axes = style.figure(1, width=7.0, height=2.2, alt="bars with their values")
+    ax = axes[0, 0]
+    ax.barh([0, 1], [8e6, 1e5])
+    ax.set_xscale("log")
+    ax.set_xlim(1, 1e11)
+    for y, v in enumerate([8e6, 1e5]):
+        ax.text(v * 1.3, y, f"{v:,.0f}\n(a long note on this value)", va="center")
+    ax.set_xlabel("parameters (log scale)")
+    wide = style.render(fig)
+    assert style._held(fig, style._measuring_renderer(fig)) == set(ax.texts), "inside the frame when wide"
+    assert style.narrow_layout(fig) is None
+    assert style.render(fig).data == wide.data

@@ -41,6 +41,7 @@ def connections(image, masks, weights):
         f"{counts['dense']} input pixels, a locally connected unit and a convolution unit to "
         f"{counts['convolution']} pixels in one patch; below, the weights each uses. Moving the unit "
         "changes the locally connected kernel but not the convolution's shared kernel"))
+    fig.keep_columns = True   # each layer over its weights, on a phone too
     own = {"dense": "its own weights (one per pixel)", "locally connected": "its own kernel",
            "convolution": "the kernel every unit shares"}
     for j, name in enumerate(LAYERS):

@@ -187,6 +187,9 @@ class BookFigure(Figure):
     """
 
     alt: str = ""
+    #: The panels of each column belong together (one item drawn over several rows): a
+    #: phone's drawing (:func:`narrow_layout`) keeps each column whole, though every panel has a title.
+    keep_columns: bool = False
 
     def _repr_html_(self) -> str:
         wide, narrow = render_both(self)
@@ -753,7 +756,8 @@ def narrow_layout(fig: Figure):
     Each panel keeps its size, its text and its labels; the figure becomes at
     most as wide as lets its smallest text show :data:`PHONE_TEXT_PX` high in a
     column :data:`PHONE_COLUMN_PX` wide. A row of panels is broken into rows of
-    fewer; so is each row of a grid whose panels all have titles; any other grid
+    fewer; so is each row of a grid whose panels all have titles (unless the
+    figure's ``keep_columns`` says its columns belong together); any other grid
     goes into blocks of fewer columns, one under the other, each with all the
     rows (a row's label, the y label of its first panel, is repeated on each
     block). Texts and legends above the panels keep their distance from the top
@@ -817,10 +821,11 @@ def _layout(fig: Figure, cells, nrows: int, ncols: int, columns: int, limit: flo
     """The panels in blocks of ``columns`` columns (see :func:`narrow_layout`): the function that undoes it, or None."""
     blocks = [range(start, min(start + columns, ncols)) for start in range(0, ncols, columns)]
     # Where every panel has its own title, each row of the grid is a sequence that
-    # stays together (its pieces one under the other); otherwise the columns are the
+    # stays together (its pieces one under the other), unless the figure says its
+    # columns belong together (BookFigure.keep_columns); otherwise the columns are the
     # items (headed by the top row's titles) and the blocks of columns come one under the other.
-    titled = all(any(ax.get_title(loc) for ax in axes for loc in ("left", "center", "right"))
-                 for axes in cells.values())
+    titled = not getattr(fig, "keep_columns", False) and all(
+        any(ax.get_title(loc) for ax in axes for loc in ("left", "center", "right")) for axes in cells.values())
     if titled:
         rows = [[(r, c) for c in block if (r, c) in cells] for r in range(nrows) for block in blocks]
     else:
@@ -884,10 +889,12 @@ def _narrow_column(fig: Figure, cells, limit: float):
     in data coordinates move with the narrower axes, and matplotlib picks ticks
     for the new length, so the layout is measured and done again until it fits,
     and kept only if, drawn, no two texts overlap that did not before, all lie
-    inside the figure and the smallest is no smaller.
+    inside the figure, those written inside an axes' frame stay inside it, and
+    the smallest is no smaller.
     """
     renderer = _measuring_renderer(fig)
     clashed, smallest = _clashes(_texts(fig, renderer)), _smallest_text(fig)
+    held = _held(fig, renderer)
     panels = _panels(fig, cells, renderer)
     head = fig.get_figheight() - max(d.y1 for _, _, d in panels.values())  # room kept above the panels
     undo = _undoer(fig)
@@ -948,7 +955,7 @@ def _narrow_column(fig: Figure, cells, limit: float):
                 and inside.containsy(b.y1) for b in after.values())
                 and all(depth <= (clashed[pair] + 2.0 if pair in clashed else 0.5)
                         for pair, depth in _clashes(after).items())
-                and _smallest_text(fig) >= smallest):
+                and _smallest_text(fig) >= smallest and _held(fig, renderer) >= held):
             return undo
     undo()
     return None
@@ -1007,6 +1014,15 @@ def _clashes(boxes: dict) -> dict:
             if depth > 0.5:
                 depths[frozenset((a, b))] = depth
     return depths
+
+
+def _held(fig: Figure, renderer) -> set:
+    """The texts written on axes (value labels beside bars, say) that lie inside their axes' frame."""
+    fig.draw_without_rendering()
+    return {t for ax in fig.axes if ax.get_visible() for t in ax.texts
+            if t.get_visible() and t.get_text().strip()
+            and ax.get_window_extent(renderer).padded(0.5).contains(*t.get_window_extent(renderer).min)
+            and ax.get_window_extent(renderer).padded(0.5).contains(*t.get_window_extent(renderer).max)}
 
 
 def _panels(fig: Figure, cells, renderer):
