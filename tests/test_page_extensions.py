@@ -178,6 +178,7 @@ def test_phone_drawings_leave_the_page_for_files_of_the_site_in_its_body_and_wid
                        r'<img src="data:image/png;base64,[^"]+" /></picture>', context["body"]).group(1)
     assert url.startswith("../_phone/") and url.endswith(".png")
     assert (tmp_path / url.removeprefix("../")).read_bytes() == one
+    assert (tmp_path / url.removeprefix("../")).stat().st_mode & 0o777 == 0o644, "a web server may read it"
     # In the widget state's JSON too; the same bytes are one file; other scripts are left alone.
     urls = re.findall(r'srcset=\\"([^"\\]+)\\"', script.attributes["body"])
     assert json.loads(script.attributes["body"])["value"].count("../_phone/") == 2

@@ -65,6 +65,8 @@ def _writer(outdir: Path, pagename: str):
             # Written under another name first: pages written side by side may share a drawing.
             with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
                 tmp.write(data)
+            # Readable by all, as the site's other files (a temporary file is its owner's alone).
+            os.chmod(tmp.name, 0o644)
             os.replace(tmp.name, path)
         return posixpath.relpath(f"{FOLDER}/{name}", here)
 
