@@ -889,8 +889,8 @@ def _single_chart(width=8.0, ticks=None, beside=False):
     fig, axes = style.figure(1, width=width, height=3.2, alt="one chart")
     ax = axes[0, 0]
     x = np.arange(12)
-    ax.plot(x, np.sqrt(x), label="the square root of the step", **style.series(0))
-    ax.errorbar(x, x / 4, yerr=0.3, capsize=2, label="a quarter of it, with error bars", **style.series(1))
+    ax.plot(x, np.sqrt(x), label="square root", **style.series(0))
+    ax.errorbar(x, x / 4, yerr=0.3, capsize=2, label="a quarter, with bars", **style.series(1))
     ax.set_xlabel("step of the computation")
     ax.set_ylabel("value")
     ax.set_title("a chart whose title is too long for a phone's narrow drawing of it")

@@ -731,8 +731,8 @@ def _table_cell(value) -> str:
 
 # ------------------------------------------------------------- a phone's drawing
 
-#: Width, in CSS pixels, of the text column on a phone 390 pixels wide (measured on the built site).
-PHONE_COLUMN_PX = 355
+#: Width, in CSS pixels, of a figure's box on a phone 390 pixels wide (measured on the built site).
+PHONE_COLUMN_PX = 339
 #: Windows up to this width get the phone's rules in book/_static/book.css, and a
 #: figure's narrow drawing where it has one (:func:`narrow_layout`).
 PHONE_WINDOW_PX = 540
