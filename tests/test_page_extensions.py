@@ -1,6 +1,7 @@
 """The build's page rewrites: formulas typeset into the HTML (book/_ext/static_math.py),
 each explorer's first frame put in the page (book/_ext/first_frames.py) and each
-live figure's (book/_ext/live_first_frames.py).
+live figure's (book/_ext/live_first_frames.py), a hint line in each box that may
+scroll (book/_ext/box_hints.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import box_hints
 import first_frames
 import ipywidgets.embed
 import live_first_frames
@@ -68,6 +70,27 @@ def test_the_page_keeps_no_mathjax_script():
     assert context["script_files"] == [keep] and context["body"] == "<p>x</p>"
 
 
+# --------------------------------------------------------------------------- hint lines
+
+
+def test_each_table_and_display_formula_box_gets_its_hint_first_and_only_once():
+    body = ('<div class="pst-scrollable-table-container"><table></table></div>'
+            '<div class="math notranslate nohighlight"><mjx-container></mjx-container></div>'
+            '<p><span class="math notranslate nohighlight">x</span></p><div class="highlight"><pre></pre></div>')
+    out, count = box_hints.add_hints(body)
+    assert count == 2
+    assert out.count(box_hints.HINT) == 2
+    assert f'<div class="pst-scrollable-table-container">{box_hints.HINT}<table>' in out
+    assert f'<div class="math notranslate nohighlight">{box_hints.HINT}<mjx-container>' in out
+    assert '<span class="math notranslate nohighlight">x</span>' in out, "inline formulas do not scroll"
+    assert box_hints.add_hints(out) == (out, 0), "a page written twice keeps one line a box"
+
+
+def test_box_hints_need_a_page_body():
+    with pytest.raises(ValueError, match="body must be the page's HTML"):
+        box_hints.add_hints(None)
+
+
 # --------------------------------------------------------------------------- first frames
 
 
@@ -99,6 +122,8 @@ def test_each_explorer_gets_its_opening_frame_after_its_view_script(explorer_pag
     boxes = re.findall(r'<span class="cw-ff-(\w+)"', copy)
     assert boxes == ["play", "slider", "toggle"]
     assert 'aria-hidden="true"' in copy
+    # For a reader without JavaScript: the setting the frame shows, in words.
+    assert '<p class="cw-ff-still">Shown: side 3, kind a. Changing it needs JavaScript.</p>' in copy
 
 
 def test_other_widgets_and_unknown_views_are_left_alone(explorer_page):

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
 
-  var BOXES = ".bd-article :is(.pst-scrollable-table-container, figure > .output, " +
+  var BOXES = ".bd-article :is(.pst-scrollable-table-container, div.math, figure > .output, " +
     ".cell_output .output.text_html, .cw-explorer .widget-html, .cw-ff-frame, div.highlight pre)";
   var VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]';
 
@@ -40,7 +40,10 @@
       var anchor = anchorOf(box);
       var hint = hintFor(anchor);
       // A static figure or an explorer's frame brings its own hint, which book.css shows when it scrolls.
-      var own = box.querySelector(":scope > .cw-fit-hint, :scope > .widget-html-content > .cw-fit-hint");
+      // So does a table or display formula (book/_ext/box_hints.py); a browser that cannot tell
+      // from the stylesheet alone that it scrolls learns it from the class set below.
+      var own = box.querySelector(":scope > .cw-fit-hint, :scope > .widget-html-content > .cw-fit-hint, " +
+        ":scope > .cw-box-hint");
       if (scrolls && !hint && !own) {
         hint = document.createElement("p");
         hint.className = "cw-scroll-hint";
