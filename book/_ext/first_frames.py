@@ -10,7 +10,8 @@ the controls (book/_static/book.css), and the frame those controls select (the
 ``<img>`` the nested stacks show first). The widget manager draws the explorer
 out of sight and, once its frame is decoded, puts it in the copy's place in one
 change of the page (frontend/manager.js), so nothing moves. Without
-JavaScript, the copy stays: the figure is still there.
+JavaScript, the copy stays: the figure is still there, and in place of the empty
+boxes a line says which setting it shows and that the controls need JavaScript.
 
 The frame's image is in the page twice (in the widget state and in the copy):
 one image per explorer, about 15-60 KB.
@@ -65,6 +66,22 @@ def _control(model: dict) -> str:
     return '<span class="cw-ff-slider"></span>'
 
 
+def _setting(model: dict) -> str | None:
+    """What one control is set to, as "its label value" (None for a play button)."""
+    values = model.get("state", {})
+    name = values.get("_model_name") or model.get("model_name")
+    if name == "PlayModel":
+        return None
+    label = str(values.get("description", "")).strip().rstrip(":")
+    value = values.get("value")
+    if "_options_labels" in values:
+        labels, index = values.get("_options_labels") or [], values.get("index")
+        value = labels[index] if isinstance(index, int) and 0 <= index < len(labels) else None
+    if value is None:
+        return None
+    return html.escape(f"{label} {value}".strip())
+
+
 def placeholder(models: dict, model_id: str) -> str | None:
     """The still copy of the explorer ``model_id`` (see the module's text), or None if it is none."""
     model = models.get(model_id)
@@ -80,10 +97,14 @@ def placeholder(models: dict, model_id: str) -> str | None:
     frame = _first_frame(models, stack)
     if frame is None:
         return None
-    controls = "".join(_control(m) for m in (_model(models, r) for r in row.get("state", {}).get("children", []))
-                       if m is not None)
+    row = [m for m in (_model(models, r) for r in row.get("state", {}).get("children", [])) if m is not None]
+    controls = "".join(_control(m) for m in row)
+    settings = ", ".join(s for s in map(_setting, row) if s)
+    shown = f"Shown: {settings}. " if settings else ""
+    # For a reader without JavaScript, whose controls never come (book.css shows one or the other).
+    still = f'<p class="cw-ff-still">{shown}Changing it needs JavaScript.</p>'
     return (f'<div class="cw-first-frame"><div class="cw-ff-controls" aria-hidden="true">{controls}</div>'
-            f'<div class="cw-ff-frame">{frame}</div></div>')
+            f'{still}<div class="cw-ff-frame">{frame}</div></div>')
 
 
 def after_views(body: str, copy_for) -> tuple[str, int]:
