@@ -36,6 +36,35 @@ function loader(moduleName, moduleVersion) {
 const STATE = 'script[type="application/vnd.jupyter.widget-state+json"]';
 const VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]';
 
+// On a phone an explorer shows its frames' phone drawings, files that the browser
+// fetches as each frame is shown (book/_ext/phone_drawings.py), so a new frame stayed
+// blank for a moment. The first time the reader reaches for an explorer's controls,
+// its frames' drawings are fetched, so that the next one is there when asked for.
+const PHONE = "(max-width: 540px)";
+const SRCSET = /srcset="([^"]+)"/g;
+
+function drawingsUnder(model, found = new Set(), seen = new Set()) {
+  if (model === null || typeof model !== "object" || seen.has(model)) { return found; }
+  seen.add(model);
+  const value = model.get("value");
+  if (model.get("_model_name") === "HTMLModel" && typeof value === "string") {
+    for (const match of value.matchAll(SRCSET)) {
+      if (!match[1].startsWith("data:")) { found.add(match[1]); }
+    }
+  }
+  for (const child of model.get("children") || []) { drawingsUnder(child, found, seen); }
+  return found;
+}
+
+function fetchDrawingsWhenUsed(model, area) {
+  const start = () => {
+    ["pointerdown", "focusin", "keydown"].forEach((type) => area.removeEventListener(type, start, true));
+    if (!window.matchMedia(PHONE).matches) { return; }
+    drawingsUnder(model).forEach((url) => { new Image().src = url; });
+  };
+  ["pointerdown", "focusin", "keydown"].forEach((type) => area.addEventListener(type, start, true));
+}
+
 async function renderState(stateTag) {
   const manager = new HTMLManager({ loader });
   const models = await manager.set_state(JSON.parse(stateTag.textContent));
@@ -54,6 +83,7 @@ async function renderState(stateTag) {
     viewTag.parentElement.insertBefore(area, viewTag);
     await manager.display_view(manager.create_view(model), area);
     if (still !== null) {
+      fetchDrawingsWhenUsed(model, area);
       await Promise.all(Array.from(area.querySelectorAll("img"))
         .filter((img) => img.offsetParent !== null)
         .map((img) => img.decode().catch(() => undefined)));
