@@ -124,15 +124,18 @@ EXPLORER_BOXES = """sel => [...document.querySelectorAll(sel)].map(e => {
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("doc", sorted(set(chapter_files()) - STATIC_CHAPTERS))
 def test_each_explorer_is_on_the_page_before_its_widget_and_is_replaced_without_a_move(browser, site_url, doc, width):
-    """Without JavaScript an explorer shows the frame its controls open on, in a box of the drawn explorer's size.
+    """Before the widget manager has come, an explorer shows the frame its controls open on, in a box of the
+    drawn explorer's size.
 
     The page's HTML carries that first frame (book/_ext/first_frames.py), so it
     is on screen at first paint; the drawn explorer then takes its place
     (frontend/manager.js). Box, row of controls and frame have the same heights
-    both ways, and the frame is the same one.
+    both ways, and the frame is the same one. (The page is opened here with the
+    widget manager held back; the page's other scripts run, as they do early on.)
     """
-    context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=False)
+    context = browser.new_context(viewport={"width": width, "height": 900})
     try:
+        context.route("**/widget-manager/**", lambda route: route.abort())
         page = context.new_page()
         page.goto(page_url(site_url, doc))
         still = page.evaluate(EXPLORER_BOXES, ".cw-first-frame:not(.cw-live-first)")
@@ -153,6 +156,27 @@ def test_each_explorer_is_on_the_page_before_its_widget_and_is_replaced_without_
         assert before["alt"] == after["alt"], "the first frame is the one the controls open on"
         for key in ("height", "controls", "frame"):
             assert abs(before[key] - after[key]) < 0.5, (key, before, after)
+
+
+@pytest.mark.parametrize("doc", sorted(set(chapter_files()) - STATIC_CHAPTERS))
+def test_without_javascript_an_explorer_says_what_it_shows_instead_of_empty_controls(browser, site_url, doc):
+    """A reader without JavaScript gets no controls: the first frame's place for them gives way to a line
+    saying which setting the frame shows.
+    """
+    context = browser.new_context(viewport={"width": 390, "height": 900}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(page_url(site_url, doc))
+        found = page.evaluate("""() => [...document.querySelectorAll('.cw-first-frame:not(.cw-live-first)')]
+            .map(f => ({controls: f.querySelector('.cw-ff-controls').getBoundingClientRect().height,
+                        still: (f.querySelector('.cw-ff-still') || {}).innerText || ''}))""")
+    finally:
+        context.close()
+    if not found:
+        pytest.skip(f"{doc} has no explorer")
+    for box in found:
+        assert box["controls"] == 0, "no empty boxes where the controls would be"
+        assert re.fullmatch(r"Shown: .+\. Changing it needs JavaScript\.", box["still"]), box
 
 
 # The pages with live figures, and the box each live figure takes: its copy, or the drawn figure.
@@ -593,29 +617,20 @@ def phone_visit(browser, site_url, doc):
         visit.close()
 
 
-@pytest.mark.parametrize("doc", toc_files())
-def test_on_a_phone_every_box_that_scrolls_says_so(browser, site_url, doc):
-    """Anything holding a table, image or canvas that scrolls sideways on a 390-pixel screen says so.
-
-    Every element of the article that is a scroll container and is wider inside
-    than it shows counts (not only the boxes scroll-hints.js knows): its hint is
-    a visible line just before it, or, for an explorer's frame, just before the
-    explorer. A figure's caption never scrolls out of sight with its image.
-    """
-    with phone_visit(browser, site_url, doc) as visit:
-        visit.page.wait_for_timeout(300)  # the hints are placed once the page has loaded
-        found = visit.page.evaluate(
-            """() => {
+# Boxes of the article that scroll sideways and hold a table, image, canvas or formula, and which of them
+# do not say so (a visible hint line just before the box, or its own first), or are a figure whose caption
+# would scroll away with its image.
+SILENT_BOXES = """() => {
                 const shows = h => h.getBoundingClientRect().height > 0 && getComputedStyle(h).display !== 'none';
                 const hinted = e => { const h = e && e.previousElementSibling;
-                    const own = e && e.querySelector(
-                        ':scope > .cw-fit-hint, :scope > .widget-html-content > .cw-fit-hint');
+                    const own = e && e.querySelector(':scope > .cw-fit-hint, '
+                        + ':scope > .widget-html-content > .cw-fit-hint, :scope > .cw-box-hint');
                     return (!!h && h.classList.contains('cw-scroll-hint') && !h.hidden && shows(h))
                            || (!!own && shows(own)); };
                 const boxes = [...document.querySelectorAll('.bd-article *')].filter(b =>
                     ['auto', 'scroll'].includes(getComputedStyle(b).overflowX)
                     && b.scrollWidth > b.clientWidth + 1 && b.offsetParent !== null
-                    && b.querySelector('img, table, canvas'));
+                    && b.querySelector('img, table, canvas, svg'));
                 return {
                     silent: boxes.filter(b => !hinted(b) && !hinted(b.closest('.widget-subarea')))
                                  .map(b => b.outerHTML.slice(0, 100)),
@@ -624,9 +639,71 @@ def test_on_a_phone_every_box_that_scrolls_says_so(browser, site_url, doc):
                     captions: boxes.filter(b => b.matches('figure') && b.querySelector(':scope > figcaption'))
                                    .map(b => b.outerHTML.slice(0, 100)),
                 };
-            }""")
+            }"""
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_on_a_phone_every_box_that_scrolls_says_so(browser, site_url, doc):
+    """Anything holding a table, image, canvas or formula that scrolls sideways on a 390-pixel screen says so.
+
+    Every element of the article that is a scroll container and is wider inside
+    than it shows counts (not only the boxes scroll-hints.js knows): its hint is
+    a visible line just before it or first inside it, or, for an explorer's frame,
+    just before the explorer. A figure's caption never scrolls out of sight with its image.
+    """
+    with phone_visit(browser, site_url, doc) as visit:
+        visit.page.wait_for_timeout(300)  # the hints are placed once the page has loaded
+        found = visit.page.evaluate(SILENT_BOXES)
         assert found["silent"] == [], "boxes that scroll without saying so"
         assert found["captions"] == [], "captions that scroll away with their figure"
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_on_a_phone_every_box_that_scrolls_says_so_from_the_first_paint(browser, site_url, doc):
+    """The hints are in the page's HTML and its stylesheet: with no script run at all, every box that
+    scrolls on a 390-pixel screen says so, so no hint comes late and moves the page.
+    """
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(page_url(site_url, doc))
+        found = page.evaluate(SILENT_BOXES)
+    finally:
+        context.close()
+    assert found["silent"] == [], "boxes whose hint comes only from a script"
+
+
+# The contrast of each shown hint line ("Scroll sideways...") against the first background behind it.
+HINT_CONTRAST = """() => {
+    const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => v / 255)
+        .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const behind = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || c[3] > 0) { return c.slice(0, 3); } } return [255, 255, 255]; };
+    return [...document.querySelectorAll('.bd-article .cw-scroll-hint')]
+        .filter(h => h.getBoundingClientRect().height > 0 && h.offsetParent !== null)
+        .map(h => { const [a, b] = [lum(rgb(getComputedStyle(h).color)), lum(behind(h))];
+                    return [h.parentElement.className.slice(0, 60),
+                            (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; });
+}"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("doc", chapter_files())
+def test_on_a_phone_every_scroll_hint_reads_in_either_colour_mode(browser, site_url, doc, mode):
+    """A hint line is text like any other: 4.5 : 1 against what is behind it (a figure's light card in dark
+    mode too).
+    """
+    with phone_visit(browser, site_url, doc) as visit:
+        visit.page.evaluate(f"""() => {{ const root = document.documentElement;
+                                        root.dataset.mode = '{mode}'; root.dataset.theme = '{mode}'; }}""")
+        visit.page.wait_for_timeout(300)
+        found = visit.page.evaluate(HINT_CONTRAST)
+    if not found:
+        pytest.skip(f"nothing scrolls in {doc} on a phone")
+    low = [(where, round(ratio, 2)) for where, ratio in found if ratio < 4.5]
+    assert low == []
 
 
 @pytest.mark.parametrize("doc", chapter_files())
@@ -698,6 +775,30 @@ def test_a_row_of_panels_is_drawn_again_for_a_phone_and_shown_whole_there(browse
             assert visit.failed == [] and visit.bad_status == []
         finally:
             visit.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_on_a_phone_an_explorers_drawings_are_fetched_once_the_reader_reaches_for_its_controls(
+        browser, site_url, width):
+    """A phone fetches the explorer's other frames' drawings when its controls are first touched, so the
+    next frame is not blank while it downloads (frontend/manager.js); a wide window fetches none.
+    """
+    visit = Visit(browser, page_url(site_url, "book/01_conv_layer"), {"width": width, "height": 900})
+    try:
+        visit.wait_for_widgets()
+        fetched = """() => new Set(performance.getEntriesByType('resource').map(e => e.name)
+                                   .filter(n => n.includes('/_phone/'))).size"""
+        before = visit.page.evaluate(fetched)
+        explorer = visit.page.locator(".cw-explorer:has(picture.cw-picture)").first
+        explorer.locator(".noUi-handle, button").first.focus()
+        if width == 390:
+            visit.page.wait_for_function(f"() => ({fetched})() > {before} + 1")
+        else:
+            visit.page.wait_for_timeout(500)
+            assert visit.page.evaluate(fetched) == before == 0
+        assert visit.failed == [] and visit.bad_status == []
+    finally:
+        visit.close()
 
 
 # A live figure laid out for a phone: the page, its controls and the element that shows its result.
