@@ -252,6 +252,37 @@ def test_a_frame_that_is_a_row_of_panels_comes_drawn_again_for_a_phone_with_its_
     assert "<source" not in small.frames[(1,)].value
 
 
+def _titled_rows(**params):
+    """A row of four panels whose titles take more lines the larger ``a`` is: taller on a phone."""
+    fig, axes = style.figure(4, width=9.0, height=2.0)
+    for i, ax in enumerate(axes.ravel()):
+        ax.plot([0, 1], [0, i])
+        ax.set_title("\n".join(f"panel {i}" for _ in range(params["a"])))
+    return fig
+
+
+def test_an_explorers_phone_drawings_share_one_height_so_the_page_does_not_move():
+    ex = controls.explore(_titled_rows, {"a": [1, 2]}, dpi=40)
+    sources = [re.search(r'<source [^>]*width="(\d+)" height="(\d+)"', f.value) for f in ex.frames.values()]
+    assert all(sources)
+    assert len({(s[1], s[2]) for s in sources}) == 1, [s.group(0)[-40:] for s in sources]
+    unpadded = style.render_both(_titled_rows(a=1), 40)[1]
+    assert int(sources[0][2]) > unpadded.height, "the short frame was padded to the tall one's height"
+
+
+def test_a_picture_padded_to_a_height_keeps_its_top_and_adds_white_below():
+    fig = _row_of_panels(a=1)
+    picture = style.render(fig, 40)
+    padded = style.pad_to_height(picture, picture.height + 30)
+    assert (padded.width, padded.height, padded.mime) == (picture.width, picture.height + 30, picture.mime)
+    top = np.asarray(Image.open(io.BytesIO(picture.data)).convert("RGB"))
+    out = np.asarray(Image.open(io.BytesIO(padded.data)).convert("RGB"))
+    assert np.array_equal(out[:top.shape[0]], top) and (out[top.shape[0]:] == 255).all()
+    assert style.pad_to_height(picture, picture.height - 5) is picture
+    with pytest.raises(ValueError, match="height"):
+        style.pad_to_height(picture, 0)
+
+
 def test_params_text():
     assert controls._params_text({"a": 1, "b": "x"}) == "a = 1, b = x"
     assert controls._params_text({"row": 0}) == "row = 0"

@@ -30,7 +30,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from matplotlib.figure import Figure
 
 from ._checks import check_int
-from .draw.style import DPI, fit_suptitle, img_tag, render_both
+from .draw.style import DPI, fit_suptitle, img_tag, pad_to_height, render_both
 
 # Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
 from .live import digit_pad, field_stack, kernel_playground, shift_figure
@@ -204,9 +204,18 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     # each would otherwise be a model of its own in the page's widget state, and
     # the browser creates every model before it draws the first widget.
     frame_layout, frame_style, stack_layout = ipw.Layout(), HTMLStyle(), ipw.Layout()
+    drawn = {}
     for combo in itertools.product(*values):
         params = dict(zip(names, combo))
-        (picture, narrow), alt = _render(frame, params, dpi, trim)
+        drawn[combo] = *_render(frame, params, dpi, trim), params
+    # Drawn for a phone, each frame is trimmed to its content: padded to the tallest,
+    # a new setting does not move the page below the explorer.
+    phones = [narrow for (_, narrow), _, _ in drawn.values()]
+    if None not in phones and len({p.width for p in phones}) == 1:
+        tallest = max(p.height for p in phones)
+        drawn = {combo: ((picture, pad_to_height(narrow, tallest)), alt, params)
+                 for combo, ((picture, narrow), alt, params) in drawn.items()}
+    for combo, ((picture, narrow), alt, params) in drawn.items():
         png_bytes += len(picture.data) + (len(narrow.data) if narrow else 0)
         frames[combo] = ipw.HTML(img_tag(picture, _alt_text(describe, alt, params), narrow=narrow, hint=True),
                                  layout=frame_layout, style=frame_style)

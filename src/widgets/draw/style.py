@@ -574,6 +574,30 @@ def render_both(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> tuple[Pic
         undo()
 
 
+def pad_to_height(picture: Picture, height: int) -> Picture:
+    """``picture`` with white added below it, to ``height`` CSS pixels (as it is, if it is that tall).
+
+    An explorer's frames drawn for a phone differ in height where their content
+    does (:func:`narrow_layout` trims each): padded to the tallest, the page
+    below an explorer stays where it is while the reader changes a setting.
+    """
+    from PIL import Image
+
+    check_instance("picture", picture, Picture, "a Picture (render's result)")
+    height = check_int("height", height, low=1, high=20_000)
+    if height <= picture.height:
+        return picture
+    image = Image.open(io.BytesIO(picture.data)).convert("RGB")
+    scale = image.height / picture.height
+    padded = Image.new("RGB", (image.width, round(height * scale)), "white")
+    padded.paste(image, (0, 0))
+    small = padded.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    small.save(buf, format="WEBP" if picture.mime == "image/webp" else "PNG",
+               **({"lossless": True, "quality": 100, "method": 2} if picture.mime == "image/webp" else {}))
+    return dataclasses.replace(picture, data=buf.getvalue(), height=height)
+
+
 def _palette_image(fig: Figure, dpi: int, trim: bool):
     """The figure's pixels at ``dpi``, with legible text, cut to a 256-colour palette (a PIL image)."""
     from PIL import Image
