@@ -8,10 +8,13 @@ import torch
 from conftest import glued
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from widgets.compute import local_connectivity as lc
 from widgets.draw import local_connectivity as draw_lc
+from widgets.draw import style
 
 
 @settings(max_examples=30, deadline=None)
@@ -347,3 +350,53 @@ def test_draw_neighbour_correlation():
     with pytest.raises(ValueError, match="^curves must"):
         draw_lc.neighbour_correlation([1, 2], {"a": [1.0]})
     assert plt.get_fignums() == before
+
+
+def _explorer_frame(kernel_size):
+    """A frame of chapter 2's explorer (fig-unit-connections): unit (4, 4) of a 16 x 16 photograph."""
+    from widgets.compute import data
+
+    torch.manual_seed(0)
+    trio = lc.layer_trio(in_channels=1, image_size=16, out_channels=1, kernel_size=kernel_size)
+    masks = {name: lc.connected_inputs(layer, (1, 16, 16), 0, 4, 4)[0] for name, layer in trio.items()}
+    return draw_lc.connections(data.photo(16)[0], masks, lc.unit_weights(trio, 0, 4, 4))
+
+
+def _values_outside_their_cells(fig):
+    """The printed kernel values whose box does not lie inside their cell, less a pixel's margin; and how many."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    outside, printed = [], 0
+    for ax in fig.axes:
+        for text in ax.texts:
+            j, i = text.get_position()
+            corners = ax.transData.transform([(j - 0.5, i + 0.5), (j + 0.5, i - 0.5)])
+            cell = Bbox(corners).padded(-1.0)
+            box = text.get_window_extent(renderer)
+            printed += 1
+            if not (cell.x0 <= box.x0 and box.x1 <= cell.x1 and cell.y0 <= box.y0 and box.y1 <= cell.y1):
+                outside.append((text.get_text(), round(box.width, 1), round(cell.width, 1)))
+    return outside, printed
+
+
+@pytest.mark.parametrize("kernel_size", [3, 5, 7])
+def test_explorer_values_fit_their_cells_on_the_page_and_on_a_phone(kernel_size):
+    """Every value printed on a kernel lies inside its cell, at no less than the book's smallest text.
+
+    The explorer offers 3 and 5, and prints all their values; larger kernels print what fits.
+    """
+    fig = _explorer_frame(kernel_size)
+    style.legible(fig)
+    floor = style.min_font_points(fig.get_figwidth())
+    texts = [t for ax in fig.axes for t in ax.texts]
+    assert all(t.get_fontsize() >= floor - 1e-9 for t in texts)
+    if kernel_size <= 5:
+        assert len(texts) == 2 * kernel_size ** 2   # both local kernels carry their values
+    for drawing in ("page", "phone"):
+        undo = style.narrow_layout(fig) if drawing == "phone" else None
+        assert drawing == "page" or undo is not None, "the phone has a drawing of its own"
+        outside, printed = _values_outside_their_cells(fig)
+        assert printed == len(texts)
+        assert not outside, f"{drawing}, kernel {kernel_size}: values wider than their cells {outside[:3]}"
+        if undo is not None:
+            undo()

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from widgets.compute import data, stats, training
 from widgets.compute import receptive_fields as rf
 from widgets.draw import receptive_fields as drf
+from widgets.draw import style
 
 Layer = rf.Layer
 PROPERTY = settings(max_examples=60, deadline=None)
@@ -1117,3 +1118,127 @@ def test_layers_of_reads_a_network_and_stops_at_its_head():
         rf.layers_of(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Upsample(scale_factor=2)))
     with pytest.raises(ValueError, match="square"):
         rf.layers_of(nn.Sequential(nn.Conv2d(1, 1, (3, 5))))
+
+
+# --------------------------------------------------------------------------- the figures on a page and a phone
+
+
+def _phone(fig):
+    """Lay ``fig`` out as a phone's drawing (style.narrow_layout); the function that puts it back."""
+    undo = style.narrow_layout(fig)
+    assert undo is not None, "the figure has a phone's drawing"
+    return undo
+
+
+def _phone_scale(fig):
+    """CSS pixels per figure pixel at CSS_DPI, in a phone's box: the drawing scaled down to its width."""
+    return min(1.0, style.PHONE_COLUMN_PX / (fig.get_figwidth() * style.CSS_DPI))
+
+
+def test_width_growth_reference_labels_sit_where_no_data_is_drawn():
+    # The chapter's numbers: "all weights 1" lies on √(2/3), the other two start near it and end near √(4/3).
+    depths = [1, 2, 4, 8, 16, 32]
+    sigmas = {"random, ReLU": [0.831, 1.272, 2.001, 3.073, 4.494, 6.457],
+              "random, linear": [0.831, 1.282, 2.032, 3.097, 4.489, 6.479],
+              "all weights 1": [0.816, 1.155, 1.633, 2.309, 3.266, 4.619]}
+    fig = drf.width_growth(depths, [2 * d + 1 for d in depths], [3, 5, 9, 14, 20, 29], sigmas,
+                           references={"√(4/3)": (4 / 3) ** 0.5, "√(2/3)": (2 / 3) ** 0.5})
+    ax = fig.axes[1]
+    labels = [t for t in ax.texts if t.get_text().startswith("√")]
+    assert [t.get_text() for t in labels] == ["√(4/3)", "√(2/3)"]
+    data = [line for line in ax.lines if line.get_label() in sigmas]
+    assert len(data) == 3
+    for drawing in ("page", "phone"):
+        undo = _phone(fig) if drawing == "phone" else None
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        style.legible(fig)
+        fig.draw_without_rendering()
+        legend = ax.get_legend().get_window_extent(renderer)
+        for label in labels:
+            box = label.get_window_extent(renderer).padded(1.0)
+            assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1), drawing
+            assert not box.overlaps(legend), drawing
+            for line in data:
+                path = line.get_transform().transform_path(line.get_path())
+                assert not path.intersects_bbox(box, filled=False), (drawing, label.get_text(), line.get_label())
+                # Nor may a marker reach into it.
+                reach = line.get_markersize() * fig.dpi / 72 / 2 + line.get_markeredgewidth()
+                assert not any(box.padded(reach).contains(x, y) for x, y in path.vertices), \
+                    (drawing, label.get_text(), line.get_label())
+        if undo is not None:
+            undo()
+
+
+def _trained_fields_maps():
+    """Four 16 x 16 maps, titled as chapter 4's fig-trained-fields titles them: untrained and trained, on two inputs.
+
+    Each is even over a square of rows and columns: its Gaussian of the same σ peaks above
+    every dot of its profile (as a field with heavy tails does).
+    """
+    rows = np.arange(16.0)
+    maps = {}
+    for name, (start, stop) in (("untrained, digits", (2, 14)), ("untrained, nudged", (3, 13)),
+                                ("trained, digits", (4, 12)), ("trained, nudged", (4, 13))):
+        profile = ((rows >= start) & (rows < stop)).astype(float)
+        m = np.outer(profile, profile)
+        maps[name] = m / m.sum()
+    return maps
+
+
+def test_trained_fields_keep_each_pair_together_with_legible_markers_and_whole_curves():
+    maps = _trained_fields_maps()
+    stack = [Layer("conv", 3, padding=1)] * 2 + [Layer("maxpool", 2, 2)] + [Layer("conv", 3, padding=1)] * 2
+    region = rf.input_region(stack, 16, 4, 4)   # the chapter's digit network and centre unit
+    fig = drf.effective_fields(maps, region, rows=2)
+    by_title = {ax.get_title().split("\n")[0]: ax for ax in fig.axes}
+    profiles = by_title["row profiles"]
+    # Every curve and dot lies inside the axes' limits: none is cut off.
+    (x0, x1), (y0, y1) = profiles.get_xlim(), profiles.get_ylim()
+    assert len(profiles.lines) == 8
+    for line in profiles.lines:
+        x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        assert x.min() >= x0 and x.max() <= x1 and y.min() >= y0 and y.max() <= y1, line.get_label()
+    # Untrained and trained: each network's two inputs, one column; the two columns side by side.
+    pairs = [("untrained, digits", "untrained, nudged"), ("trained, digits", "trained, nudged")]
+    legend = profiles.get_legend()
+    for drawing in ("page", "phone"):
+        undo = _phone(fig) if drawing == "phone" else None
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        style.legible(fig)
+        fig.draw_without_rendering()
+        boxes = {title: ax.get_window_extent(renderer) for title, ax in by_title.items()}
+        for a, b in pairs:
+            assert _adjacent(boxes, a, b), f"{drawing}: {a!r} and {b!r} are apart"
+        assert _adjacent(boxes, pairs[0][0], pairs[1][0]) and _adjacent(boxes, pairs[0][1], pairs[1][1]), drawing
+        # The legend's dots are at least 8 CSS pixels across, on the page and on a phone.
+        scale = _phone_scale(fig) if drawing == "phone" else min(1.0, style.COLUMN_PX / (
+            fig.get_figwidth() * style.CSS_DPI))
+        sizes = [h.get_markersize() * style.CSS_DPI / 72 * scale for h in legend.legend_handles]
+        assert len(sizes) == 4 and min(sizes) >= 8.0, (drawing, sizes)
+        if undo is not None:
+            undo()
+
+
+def _adjacent(boxes, a, b):
+    """Whether panels ``a`` and ``b`` are neighbours: side by side or one over the other, no panel between."""
+    first, second = boxes[a], boxes[b]
+    between = [box for title, box in boxes.items() if title not in (a, b)]
+    if min(first.y1, second.y1) - max(first.y0, second.y0) > 0:   # in one row
+        left, right = sorted((first, second), key=lambda box: box.x0)
+        return not any(left.x1 <= box.x0 and box.x1 <= right.x0 and min(box.y1, left.y1) > max(box.y0, left.y0)
+                       for box in between)
+    if min(first.x1, second.x1) - max(first.x0, second.x0) > 0:   # in one column
+        low, high = sorted((first, second), key=lambda box: box.y0)
+        return not any(low.y1 <= box.y0 and box.y1 <= high.y0 and min(box.x1, low.x1) > max(box.x0, low.x0)
+                       for box in between)
+    return False
+
+
+def test_field_profiles_legend_markers_are_legible_on_a_phone_in_one_row_too():
+    stack = [Layer("conv", 3, padding=1)] * 2 + [Layer("maxpool", 2, 2)] + [Layer("conv", 3, padding=1)] * 2
+    fig = drf.effective_fields(_trained_fields_maps(), rf.input_region(stack, 16, 4, 4))
+    legend = fig.axes[-1].get_legend()
+    undo = _phone(fig)
+    sizes = [h.get_markersize() * style.CSS_DPI / 72 * _phone_scale(fig) for h in legend.legend_handles]
+    undo()
+    assert len(sizes) == 4 and min(sizes) >= 8.0, sizes

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
 
-from .style import HIGHLIGHT, PALETTE, PHOTO, figure, kind_series, show_image, styled, write_values
+from .style import (
+    CSS_DPI,
+    HIGHLIGHT,
+    PALETTE,
+    PHOTO,
+    figure,
+    kind_series,
+    min_font_points,
+    show_image,
+    styled,
+    write_values,
+)
 
 LAYERS = ("dense", "locally connected", "convolution")
+
+#: Room, in CSS pixels, that a value printed in a kernel's cell keeps from either side of it,
+#: so that neighbouring values stay apart by two spaces' width or more.
+CELL_PAD_PX = 3.0
 
 
 def _tint(ax, mask, color=HIGHLIGHT, alpha=0.6):
@@ -49,11 +65,46 @@ def connections(image, masks, weights):
                    title=f"{name}: {counts[name]:,} connections")
         _tint(axes[0, j], masks[name])
         show_image(axes[1, j], weights[name], signed=True, title=own[name])
-        kernel = np.asarray(weights[name], dtype=float)
-        if name != "dense" and kernel.shape[0] <= 5:
+        if name != "dense":
             # Printed values, so "same kernel" and "different kernel" can be read, not guessed.
-            write_values(axes[1, j], kernel, fmt="{:+.2f}", fontsize=7.0 if kernel.shape[0] <= 3 else 5.5)
+            _print_kernel(axes[1, j], np.asarray(weights[name], dtype=float))
     return fig
+
+
+def _without_leading_zero(text: str) -> str:
+    return re.sub(r"^(-?)0\.", r"\1.", text)
+
+
+def _print_kernel(ax, kernel) -> list:
+    """Write the kernel's values in their cells at the book's smallest text size, as they fit; the texts written.
+
+    ``"+0.19"`` where every value fits in its cell, :data:`CELL_PAD_PX` from its
+    sides; else ``".19"`` and ``"-.19"``, two decimals still, the plus sign and the
+    leading zero left out (the colour tells the sign, as it does on the dense
+    weights); else, in cells too small even for that, no values (none written).
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    fig = ax.figure
+    size = min_font_points(fig.get_figwidth())  # what style.legible would raise a smaller one to
+    ax.apply_aspect()  # the image's box as it is drawn
+    renderer = RendererAgg(1, 1, fig.dpi)
+    frame = ax.get_window_extent(renderer)
+    rows, cols = kernel.shape
+    pad = CELL_PAD_PX * fig.dpi / CSS_DPI
+    room = min(frame.width / cols, frame.height / rows) - 2 * pad
+    for fmt, compact in (("{:+.2f}", False), ("{:.2f}", True)):
+        start = len(ax.texts)
+        write_values(ax, kernel, fmt=fmt, fontsize=size)
+        texts = ax.texts[start:]
+        for text in texts if compact else ():
+            text.set_text(_without_leading_zero(text.get_text()))
+        boxes = [text.get_window_extent(renderer) for text in texts]
+        if all(box.width <= room and box.height <= room for box in boxes):
+            return texts
+        for text in texts:
+            text.remove()
+    return []
 
 
 @styled

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.patches import Circle
 
 from .._checks import MAX_SIDE, check_instance, check_int
 from ..compute.receptive_fields import Region
-from .style import PALETTE, PHOTO, figure, outline, show_image, styled
+from .style import EDGE, PALETTE, PHOTO, figure, min_font_points, outline, show_image, styled
 
 
 def _square(ax, top, left, size, color, lw=2.0, ls="-"):
@@ -179,10 +180,18 @@ def width_growth(depths, theoretical, effective, sigmas: dict, references: dict 
     styles = [("o-", PALETTE["blue"]), ("s--", PALETTE["vermillion"]), ("^:", PALETTE["green"])]
     for (name, v), (marker, color) in zip(per_root.items(), styles):
         ax2.plot(depths, v, marker, color=color, label=name)
+    labels = []
     for name, value in references.items():
         ax2.axhline(value, color="0.4", lw=0.8, ls=":")
-        ax2.annotate(name, (depths[0], value), xytext=(0, 3), textcoords="offset points", fontsize=8,
-                     color="0.3")
+        # At the line's right end, beyond the axes: a series may run along the line (all weights 1
+        # lies on √(2/3)), and nothing is drawn out there.
+        labels.append(ax2.annotate(name, (1, value), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                                   textcoords="offset points", ha="left", va="center", color="0.3"))
+    if labels:
+        # The axes end where the widest label, and EDGE inches of margin, still fit in the figure.
+        renderer = RendererAgg(1, 1, fig.dpi)
+        reach = max(label.get_window_extent(renderer).x1 for label in labels) - ax2.get_window_extent(renderer).x1
+        fig.subplots_adjust(right=1 - (reach / fig.dpi + EDGE) / fig.get_figwidth())
     top = max([v.max() for v in per_root.values()] + list(references.values()))
     ax2.set_ylim(0, 1.3 * top)
     ax2.set_xscale("log", base=2)
@@ -196,8 +205,13 @@ def width_growth(depths, theoretical, effective, sigmas: dict, references: dict 
     return fig
 
 
+#: Size of a marker in a legend whose markers stand for small dots, as a share of its text's size:
+#: on a phone, where that text is at least 9 CSS pixels high (style.PHONE_TEXT_PX), the marker is at least 8.
+LEGEND_MARKER_SHARE = 0.9
+
+
 @styled
-def effective_fields(maps: dict, region):
+def effective_fields(maps: dict, region, *, rows: int = 1):
     """Effective receptive fields of one unit side by side, and their profiles against a Gaussian.
 
     Parameters
@@ -209,22 +223,39 @@ def effective_fields(maps: dict, region):
     region : widgets.compute.receptive_fields.Region
         The unit's theoretical region: outlined on the maps and shaded on
         the profiles.
+    rows : int
+        1 or 2: the maps go down columns of ``rows`` maps, in order, the
+        profiles to their right. The maps of one column belong together (one
+        network on two inputs, say) and stay together on a phone as well
+        (``keep_columns``).
     """
     if not isinstance(maps, dict) or not 1 <= len(maps) <= 4:
         raise ValueError(f"maps must be a dict of 1 to 4 titled maps, got "
                          f"{len(maps) if isinstance(maps, dict) else type(maps).__name__}")
     check_instance("region", region, Region, "a Region from widgets.compute.receptive_fields.input_region")
+    rows = check_int("rows", rows, low=1, high=2)
     arrays = {name: np.asarray(m, dtype=float) for name, m in maps.items()}
     h, w = next(iter(arrays.values())).shape
     size = region.size
     vmax = max(a.max() for a in arrays.values())
     colors = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"], PALETTE["purple"]]
-    fig, axes = figure(len(maps) + 1, width=2.2 * (len(maps) + 1) + 0.6, height=3.8, alt=(
+    columns = -(-len(maps) // rows)
+    width = 2.2 * (columns + 1) + 0.6
+    # Two rows of two-line titles over square maps, in inches: title room, maps, the gap between rows.
+    height = 3.8 if rows == 1 else 0.6 + 2 * 2.05 + 0.75 + 0.1
+    fig, axes = figure(columns + 1, rows, width=width, height=height, alt=(
         "Effective receptive fields (" + ", ".join(arrays) + f") inside the {size} by {size} theoretical "
         "field, and their row profiles, each beside a Gaussian of the same mean and standard deviation"))
-    fig.subplots_adjust(bottom=0.4)
+    if rows == 1:
+        fig.subplots_adjust(bottom=0.4)
+    else:
+        fig.subplots_adjust(hspace=0.75 / 2.05)
+        fig.keep_columns = True  # each column's maps together, on a phone too
+    places = [axes[i % rows, i // rows] for i in range(len(maps))]
+    for ax in [ax for ax in axes[:, :columns].ravel() if not any(ax is p for p in places)] + list(axes[1:, -1]):
+        ax.remove()
     stats = []
-    for ax, (name, arr), color in zip(axes[0], arrays.items(), colors):
+    for ax, (name, arr), color in zip(places, arrays.items(), colors):
         profile = arr.sum(axis=1)
         pos = np.arange(h)
         mean = (profile * pos).sum()
@@ -246,9 +277,11 @@ def effective_fields(maps: dict, region):
     ax.set_xlabel("row")
     ax.set_title("row profiles")
     ax.set_yticks([])
-    ax.set_ylim(0, 1.1 * max(p.max() for _, p, *_ in stats))
-    # Below the axis, so that no curve hides behind it.
-    ax.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.3),
-              borderaxespad=0, handletextpad=0.1)
+    # Room for the highest of the dots and of the Gaussians (which may peak above every dot).
+    ax.set_ylim(0, 1.1 * max(line.get_ydata().max() for line in ax.lines))
+    # Below the axis, so that no curve hides behind it; its markers as large as its text.
+    text = min_font_points(width)
+    ax.legend(frameon=False, fontsize=text, loc="upper center", bbox_to_anchor=(0.5, -0.3),
+              borderaxespad=0, handletextpad=0.4, markerscale=LEGEND_MARKER_SHARE * text / 3)
     ax.spines[["top", "right", "left"]].set_visible(False)
     return fig
