@@ -656,6 +656,7 @@ DRAW_CASES: dict[str, list[Call]] = {
     "draw.style.render": [Call("fig"), Call(FIG, dpi=HUGE), Call(FIG, dpi=0), Call(FIG, trim="yes")],
     "draw.style.render_both": [Call("fig"), Call(FIG, dpi=0), Call(FIG, trim="yes")],
     "draw.style.to_png": [Call("fig"), Call(FIG, dpi=HUGE)],
+    "draw.style.phone_size": [Call("picture"), Call(None)],
     "draw.style.pad_to_height": [Call("picture", 10), Call(None, 10),
                                  Call(draw.style.Picture(b"", "image/png", 1, 1), 0),
                                  Call(draw.style.Picture(b"", "image/png", 1, 1), "10")],

@@ -265,9 +265,43 @@ def test_an_explorers_phone_drawings_share_one_height_so_the_page_does_not_move(
     ex = controls.explore(_titled_rows, {"a": [1, 2]}, dpi=40)
     sources = [re.search(r'<source [^>]*width="(\d+)" height="(\d+)"', f.value) for f in ex.frames.values()]
     assert all(sources)
-    assert len({(s[1], s[2]) for s in sources}) == 1, [s.group(0)[-40:] for s in sources]
+    assert len({s[1] for s in sources}) == 1, [s.group(0)[-40:] for s in sources]
+    heights = [int(s[2]) for s in sources]
+    assert max(heights) - min(heights) <= 1, heights   # one height as shown, to the CSS pixel
     unpadded = style.render_both(_titled_rows(a=1), 40)[1]
     assert int(sources[0][2]) > unpadded.height, "the short frame was padded to the tall one's height"
+
+
+def _blank(width, height, text_px=30.0):
+    """A grey Picture ``width`` x ``height`` CSS pixels (two image pixels to one), text large enough to
+    shrink to a phone's column.
+    """
+    buf = io.BytesIO()
+    Image.new("RGB", (2 * width, 2 * height), "grey").save(buf, format="PNG")
+    return style.Picture(buf.getvalue(), "image/png", width, height, text_px)
+
+
+def _shown_heights(drawn):
+    return [style.phone_size(narrow or picture)[1] for (picture, narrow), _, _ in drawn.values()]
+
+
+def test_frames_with_and_without_a_phone_drawing_are_padded_to_show_one_height_on_a_phone():
+    drawn = {("a",): ((_blank(684, 300), _blank(418, 250)), "", {}),
+             ("b",): ((_blank(684, 300), None), "", {})}
+    padded = controls._one_phone_height(drawn)
+    heights = _shown_heights(padded)
+    assert max(heights) - min(heights) < 1, heights
+    assert heights[0] == pytest.approx(250 * style.PHONE_COLUMN_PX / 418), "the tallest is left as it is"
+    (wide, phone), _, _ = padded[("b",)]
+    assert wide is drawn[("b",)][0][0] and phone.width == 684 and phone.height > 300, "the page's drawing, padded"
+
+
+def test_frames_that_differ_a_lot_in_height_are_not_padded():
+    drawn = {("a",): ((_blank(684, 300), _blank(300, 600)), "", {}),
+             ("b",): ((_blank(684, 300), _blank(300, 200)), "", {})}
+    assert controls._one_phone_height(drawn) == drawn
+    only_wide = {("a",): ((_blank(684, 300), None), "", {}), ("b",): ((_blank(684, 250), None), "", {})}
+    assert controls._one_phone_height(only_wide) == only_wide, "no phone drawing: the phone shows the page's"
 
 
 def test_a_picture_padded_to_a_height_keeps_its_top_and_adds_white_below():

@@ -30,7 +30,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from matplotlib.figure import Figure
 
 from ._checks import check_int
-from .draw.style import DPI, fit_suptitle, img_tag, pad_to_height, render_both
+from .draw.style import DPI, fit_suptitle, img_tag, pad_to_height, phone_size, render_both
 
 # Live figures (computed in the browser) are built in widgets.live; chapters reach them here.
 from .live import digit_pad, field_stack, kernel_playground, shift_figure
@@ -208,13 +208,7 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     for combo in itertools.product(*values):
         params = dict(zip(names, combo))
         drawn[combo] = *_render(frame, params, dpi, trim), params
-    # Drawn for a phone, each frame is trimmed to its content: padded to the tallest,
-    # a new setting does not move the page below the explorer.
-    phones = [narrow for (_, narrow), _, _ in drawn.values()]
-    if None not in phones and len({p.width for p in phones}) == 1:
-        tallest = max(p.height for p in phones)
-        drawn = {combo: ((picture, pad_to_height(narrow, tallest)), alt, params)
-                 for combo, ((picture, narrow), alt, params) in drawn.items()}
+    drawn = _one_phone_height(drawn)
     for combo, ((picture, narrow), alt, params) in drawn.items():
         png_bytes += len(picture.data) + (len(narrow.data) if narrow else 0)
         frames[combo] = ipw.HTML(img_tag(picture, _alt_text(describe, alt, params), narrow=narrow, hint=True),
@@ -231,6 +225,38 @@ def explore(frame: Callable[..., Figure], grid: Mapping[str, Sequence], *,
     for name, value in start.items():
         controls[name].value = value   # the links move the stacks (and a play button) with it
     return Explorer(names, values, controls, play_widget, stack, frames, png_bytes)
+
+
+#: An explorer's frames are padded to one height on a phone only if the tallest is at
+#: most this many times the shortest: frames that differ more hold different numbers
+#: of panels, and the shortest would be mostly blank.
+PAD_AT_MOST = 1.5
+
+
+def _one_phone_height(drawn: dict) -> dict:
+    """The frames ``{combo: ((picture, narrow), alt, params)}``, their phone drawings padded to one height.
+
+    Laid out for a phone and trimmed to its content, each frame is as tall as
+    its content, so a new setting moved the page below the explorer. Where any
+    frame has a phone drawing, each frame's (or its page drawing, for one
+    that has none) gets white below it, to show as tall as the tallest on a
+    phone (:func:`~widgets.draw.style.phone_size`); within :data:`PAD_AT_MOST`.
+    """
+    if all(narrow is None for (_, narrow), _, _ in drawn.values()):
+        return drawn
+    heights = [phone_size(narrow or picture)[1] for (picture, narrow), _, _ in drawn.values()]
+    tallest = max(heights)
+    if tallest > PAD_AT_MOST * min(heights):
+        return drawn
+    padded = {}
+    for combo, ((picture, narrow), alt, params) in drawn.items():
+        phone = narrow or picture
+        width, height = phone_size(phone)
+        target = math.floor(tallest * phone.width / width)
+        if target > phone.height:
+            narrow = pad_to_height(phone, target)
+        padded[combo] = ((picture, narrow), alt, params)
+    return padded
 
 
 def _check_grid(grid):

@@ -574,6 +574,21 @@ def render_both(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> tuple[Pic
         undo()
 
 
+def phone_size(picture: Picture) -> tuple[float, float]:
+    """Width and height, in CSS pixels, at which a phone 390 pixels wide shows ``picture``.
+
+    As book/_static/book.css sizes it: scaled down to the figure's box
+    (:data:`PHONE_COLUMN_PX`), but no narrower than keeps its smallest text
+    :data:`PHONE_TEXT_PX` high (then it scrolls).
+    """
+    check_instance("picture", picture, Picture, "a Picture (render's result)")
+    readable = picture.width
+    if picture.text_px > 0:
+        readable = min(picture.width, math.ceil(picture.width * PHONE_TEXT_PX / picture.text_px))
+    width = max(min(picture.width, PHONE_COLUMN_PX), readable)
+    return width, picture.height * width / picture.width
+
+
 def pad_to_height(picture: Picture, height: int) -> Picture:
     """``picture`` with white added below it, to ``height`` CSS pixels (as it is, if it is that tall).
 
