@@ -808,7 +808,7 @@ def test_width_growth_and_effective_fields_figures():
     fig = drf.width_growth([1, 4, 16], [3, 9, 33], [3, 9, 20],
                            {"relu": [0.8, 2.0, 4.4], "ones": [0.8, 1.6, 3.2]}, references={"√(4/3)": 1.155})
     assert isinstance(fig, Figure)
-    assert [ax.get_title() for ax in fig.axes] == ["field size against depth", "effective σ grows like √depth"]
+    assert [ax.get_title() for ax in fig.axes] == ["field size against depth", "σ / √depth levels off"]
     assert "from 3 to 33 pixels" in fig.alt and "only to 20" in fig.alt
     assert "relu, 1.10 at depth 16" in fig.alt and "ones, 0.80 at depth 16" in fig.alt and "1.16" in fig.alt
     assert len(fig.axes[1].lines) == 3  # two series and one reference level

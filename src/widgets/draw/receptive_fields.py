@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import RendererAgg
@@ -198,7 +200,7 @@ def width_growth(depths, theoretical, effective, sigmas: dict, references: dict 
     ax2.set_xticks(depths, [f"{d:.0f}" for d in depths])
     ax2.set_xlabel("depth")
     ax2.set_ylabel("σ / √depth  (pixels)")
-    ax2.set_title("effective σ grows like √depth")
+    ax2.set_title("σ / √depth levels off")
     ax2.legend(frameon=False, loc="lower right", fontsize=8)
     for a in (ax, ax2):
         a.spines[["top", "right"]].set_visible(False)
@@ -208,6 +210,8 @@ def width_growth(depths, theoretical, effective, sigmas: dict, references: dict 
 #: Size of a marker in a legend whose markers stand for small dots, as a share of its text's size:
 #: on a phone, where that text is at least 9 CSS pixels high (style.PHONE_TEXT_PX), the marker is at least 8.
 LEGEND_MARKER_SHARE = 0.9
+#: Size, in points, of the dots of a row profile.
+PROFILE_MARKER = 4
 
 
 @styled
@@ -269,8 +273,10 @@ def effective_fields(maps: dict, region, *, rows: int = 1):
         outline(ax, region.top, region.left, size, size)
     ax = axes[0, -1]
     fine = np.linspace(0, h - 1, 200)
-    for name, profile, mean, sigma, color in stats:
-        ax.plot(np.arange(h), profile, "o", ms=3, color=color, label=name)
+    # Open markers of four shapes: two profiles that coincide (the trained network's, on digits and on
+    # nudged digits) still both show.
+    for (name, profile, mean, sigma, color), marker in zip(stats, itertools.cycle("os^D")):
+        ax.plot(np.arange(h), profile, marker, ms=PROFILE_MARKER, mfc="none", mew=1, color=color, label=name)
         ax.plot(fine, np.exp(-0.5 * ((fine - mean) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)), "-",
                 lw=1, color=color)
     ax.axvspan(region.top - 0.5, region.top + size - 0.5, color=PALETTE["orange"], alpha=0.15, lw=0)
@@ -282,6 +288,6 @@ def effective_fields(maps: dict, region, *, rows: int = 1):
     # Below the axis, so that no curve hides behind it; its markers as large as its text.
     text = min_font_points(width)
     ax.legend(frameon=False, fontsize=text, loc="upper center", bbox_to_anchor=(0.5, -0.3),
-              borderaxespad=0, handletextpad=0.4, markerscale=LEGEND_MARKER_SHARE * text / 3)
+              borderaxespad=0, handletextpad=0.4, markerscale=LEGEND_MARKER_SHARE * text / PROFILE_MARKER)
     ax.spines[["top", "right", "left"]].set_visible(False)
     return fig
