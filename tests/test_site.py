@@ -179,6 +179,19 @@ def test_without_javascript_an_explorer_says_what_it_shows_instead_of_empty_cont
         assert re.fullmatch(r"Shown: .+\. Changing it needs JavaScript\.", box["still"]), box
 
 
+def test_without_javascript_the_solutions_are_open(browser, site_url):
+    """The solutions fold only where a script can open them again."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(page_url(site_url, "book/03_parameter_sharing"))
+        heights = page.evaluate("""() => [...document.querySelectorAll('.admonition.dropdown')]
+            .map(a => a.querySelector(':scope > .admonition-title ~ *').getBoundingClientRect().height)""")
+    finally:
+        context.close()
+    assert heights and min(heights) > 0, heights
+
+
 # The pages with live figures, and the box each live figure takes: its copy, or the drawn figure.
 LIVE_PAGES = ["book/01_conv_layer", "book/04_receptive_fields", "book/05_equivariance", "book/10_position"]
 LIVE_BOXES = """sel => [...document.querySelectorAll(sel)].map(e => {
@@ -625,7 +638,8 @@ SILENT_BOXES = """() => {
                 const hinted = e => { const h = e && e.previousElementSibling;
                     const own = e && e.querySelector(':scope > .cw-fit-hint, '
                         + ':scope > .widget-html-content > .cw-fit-hint, :scope > .cw-box-hint');
-                    return (!!h && h.classList.contains('cw-scroll-hint') && !h.hidden && shows(h))
+                    return (!!h && h.classList.contains('cw-scroll-hint') && shows(h)
+                            && getComputedStyle(h).visibility === 'visible')
                            || (!!own && shows(own)); };
                 const boxes = [...document.querySelectorAll('.bd-article *')].filter(b =>
                     ['auto', 'scroll'].includes(getComputedStyle(b).overflowX)
@@ -824,7 +838,7 @@ def test_on_a_phone_moving_an_explorers_slider_does_not_move_the_page_below_it(b
                 visit.page.wait_for_function(
                     "e => [...e.querySelectorAll('img')].filter(i => i.offsetParent).every(i => i.complete)",
                     arg=explorer.element_handle())
-            assert len(set(heights)) == 1, (i, heights)
+            assert max(heights) - min(heights) <= 1.5, (i, heights)   # to within a pixel's rounding
 
 
 # A live figure laid out for a phone: the page, its controls and the element that shows its result.
