@@ -815,32 +815,6 @@ def test_on_a_phone_an_explorers_drawings_are_fetched_once_the_reader_reaches_fo
         visit.close()
 
 
-@pytest.mark.parametrize("doc", ["book/07_efficiency"])
-def test_on_a_phone_moving_an_explorers_slider_does_not_move_the_page_below_it(browser, site_url, doc):
-    """Every frame an explorer's first slider reaches has the same height on a phone (the phone drawings
-    are padded to one height), so the text below stays where the reader left it.
-
-    (Chapter 7's matrices differ in shape from frame to frame. An explorer whose frames hold more or
-    fewer panels, as chapter 1's filters do, is not padded: its shortest frame would be mostly blank.)
-    """
-    with phone_visit(browser, site_url, doc) as visit:
-        explorers = visit.page.locator(".cw-explorer:has(picture.cw-picture)")
-        assert explorers.count() >= 1
-        for i in range(explorers.count()):
-            explorer = explorers.nth(i)
-            handle = explorer.locator(".noUi-handle").first
-            if handle.count() == 0:
-                continue
-            heights = []
-            for _ in range(6):
-                heights.append(round(explorer.bounding_box()["height"], 1))
-                handle.press("ArrowRight")
-                visit.page.wait_for_function(
-                    "e => [...e.querySelectorAll('img')].filter(i => i.offsetParent).every(i => i.complete)",
-                    arg=explorer.element_handle())
-            assert max(heights) - min(heights) <= 1.5, (i, heights)   # to within a pixel's rounding
-
-
 # A live figure laid out for a phone: the page, its controls and the element that shows its result.
 # (The other live figures' phone layouts are tested with each figure.)
 LIVE_RESULTS = [
