@@ -574,6 +574,13 @@ def render_both(fig: Figure, dpi: int = DPI, *, trim: bool = False) -> tuple[Pic
         undo()
 
 
+def _readable(picture: Picture) -> int:
+    """The narrowest width, in CSS pixels, that keeps the picture's smallest text PHONE_TEXT_PX high."""
+    if picture.text_px <= 0:
+        return picture.width
+    return min(picture.width, math.ceil(picture.width * PHONE_TEXT_PX / picture.text_px))
+
+
 def phone_size(picture: Picture) -> tuple[float, float]:
     """Width and height, in CSS pixels, at which a phone 390 pixels wide shows ``picture``.
 
@@ -582,10 +589,7 @@ def phone_size(picture: Picture) -> tuple[float, float]:
     :data:`PHONE_TEXT_PX` high (then it scrolls).
     """
     check_instance("picture", picture, Picture, "a Picture (render's result)")
-    readable = picture.width
-    if picture.text_px > 0:
-        readable = min(picture.width, math.ceil(picture.width * PHONE_TEXT_PX / picture.text_px))
-    width = max(min(picture.width, PHONE_COLUMN_PX), readable)
+    width = max(min(picture.width, PHONE_COLUMN_PX), _readable(picture))
     return width, picture.height * width / picture.width
 
 
@@ -690,10 +694,7 @@ def img_tag(picture: Picture | bytes, alt: str, *, narrow: Picture | None = None
     # On a phone the figure is scaled down no further than keeps its smallest text at
     # PHONE_TEXT_PX; a narrower column scrolls it (book.css reads --cw-readable).
     # Where a narrow drawing exists, a phone shows that one.
-    phone = narrow or picture
-    readable = phone.width
-    if phone.text_px > 0:
-        readable = min(phone.width, math.ceil(phone.width * PHONE_TEXT_PX / phone.text_px))
+    readable = _readable(narrow or picture)
     text = f' data-text-px="{picture.text_px:g}"' if picture.text_px > 0 else ""
     img = (f'<img src="{_data_url(picture)}" alt="{html.escape(alt, quote=True)}" '
            f'width="{picture.width}" height="{picture.height}" class="cw-figure"{text} '
